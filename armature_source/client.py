@@ -1,0 +1,420 @@
+"""The only module that knows HTTP: base URL, auth header, retries, timeouts, concurrency.
+
+One pooled `httpx.Client` with keep-alive serves every request. Requests for independent
+things (the children of many runs, the traces of many sessions) go through `get_many`, which
+overlaps them on a thread pool, bounded by an adaptive limit that halves on a 429 and creeps
+back up while answers are good.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import logging
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Iterator, Mapping
+from urllib.parse import urlsplit
+
+import httpx
+
+from armature_source import __version__
+from armature_source.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    ContractError,
+    FeatureDisabledError,
+    ForbiddenError,
+    NotFoundError,
+    TransientError,
+)
+
+log = logging.getLogger("armature_source")
+
+API_PREFIX = "/api/armature/v1"
+KEY_HELP = "Set ARMATURE_API_KEY, pass --api-key, or set [sources.armature] api_key in .dlt/secrets.toml."
+URL_HELP = "Set ARMATURE_BASE_URL, pass --base-url, or set [sources.armature] base_url in .dlt/config.toml."
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+Params = Mapping[str, Any] | None
+
+
+def normalize_base_url(base_url: str, allow_http: bool = False) -> str:
+    """Turn a dashboard URL or a REST base into the REST base ending in /api/armature/v1.
+
+    Raises:
+        ConfigError: the URL is empty, not http(s), or plain http to a non-local host.
+    """
+    url = (base_url or "").strip().rstrip("/")
+    if not url:
+        raise ConfigError(f"No Armature base URL is configured. {URL_HELP}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"The base URL {url!r} is not an http(s) URL; expected e.g. "
+            f"https://your-org.armature.app. {URL_HELP}"
+        )
+    if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"The base URL {url!r} uses plain http to a non-local host; the API key would "
+            "travel unencrypted. Use https, or set allow_insecure_http (--allow-insecure-http) "
+            "if you really mean it."
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"The base URL {url!r} must not carry a query or fragment. {URL_HELP}")
+    path = parts.path.rstrip("/")
+    if path.endswith(API_PREFIX):
+        path = path[: -len(API_PREFIX)]
+    return f"{parts.scheme}://{parts.netloc}{path}{API_PREFIX}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_api_key(api_key: str | None) -> str:
+    """Return the key if it has Armature's shape `amt_<key-id>_<secret>`.
+
+    Raises:
+        ConfigError: the key is missing or malformed (its value is never echoed).
+    """
+    key = (api_key or "").strip()
+    if not key:
+        raise ConfigError(f"No Armature API key is configured. {KEY_HELP}")
+    if not key.startswith("amt_") or key.count("_") < 2 or any(c.isspace() for c in key):
+        raise ConfigError(
+            "The Armature API key is malformed: it should look like amt_<key-id>_<secret> "
+            f"(Settings -> API keys in the dashboard). {KEY_HELP}"
+        )
+    return key
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long transient failures are retried before a request gives up."""
+
+    max_attempts: int = 8
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 30.0
+    budget_s: float = 300.0
+    max_retry_after_s: float = 120.0
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff for the given 1-based attempt."""
+        return random.uniform(0, min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1)))
+
+
+@dataclass
+class RequestStats:
+    """What the client did, for the end-of-resource log lines and `status`."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, *, retry: bool = False, limited: bool = False) -> None:
+        with self._lock:
+            self.requests += 1
+            self.retries += int(retry)
+            self.rate_limited += int(limited)
+
+
+class Throttle:
+    """Bounds requests in flight; halves the bound on a 429 and pauses everyone until
+    Retry-After, then raises the bound by one after a run of good answers."""
+
+    def __init__(self, limit: int) -> None:
+        self.max_limit = max(1, limit)
+        self.limit = self.max_limit
+        self._active = 0
+        self._good = 0
+        self._paused_until = 0.0
+        self._cv = threading.Condition()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._cv:
+            while self._active >= self.limit:
+                self._cv.wait()
+            self._active += 1
+        try:
+            wait = self._paused_until - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            yield
+        finally:
+            with self._cv:
+                self._active -= 1
+                self._cv.notify()
+
+    def rate_limited(self, retry_after_s: float) -> None:
+        with self._cv:
+            self.limit = max(1, self.limit // 2)
+            self._good = 0
+            self._paused_until = max(self._paused_until, time.monotonic() + retry_after_s)
+
+    def succeeded(self) -> None:
+        with self._cv:
+            self._good += 1
+            if self.limit < self.max_limit and self._good >= 4 * self.limit:
+                self.limit += 1
+                self._good = 0
+                self._cv.notify_all()
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Stands in for a body that answered 404: the thing is gone, or has no such child."""
+
+    path: str
+    code: str | None
+
+
+class ArmatureClient:
+    """Reads JSON from one Armature host.
+
+    Args:
+        base_url: dashboard URL or REST base (`.../api/armature/v1`).
+        api_key: `amt_<key-id>_<secret>`; held privately, never logged or echoed.
+        max_in_flight: upper bound of concurrent requests (also the pool size).
+        allow_http: permit plain http to a non-loopback host.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        max_in_flight: int = 8,
+        timeout_s: float = 60.0,
+        retry: RetryPolicy | None = None,
+        allow_http: bool = False,
+    ) -> None:
+        self.api_url = normalize_base_url(base_url, allow_http)
+        key = check_api_key(api_key)
+        self.retry = retry or RetryPolicy()
+        self.stats = RequestStats()
+        self.throttle = Throttle(max_in_flight)
+        self._server_now: tuple[datetime, float] | None = None
+        self._reached = False
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_size = max(1, max_in_flight)
+        self._http = httpx.Client(
+            base_url=self.api_url,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Accept": "application/json",
+                # Armature sits behind Cloudflare, which blocks default library user agents.
+                "User-Agent": f"armature-dlt/{__version__} (+https://dlthub.com)",
+            },
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
+            limits=httpx.Limits(
+                max_connections=self._pool_size, max_keepalive_connections=self._pool_size
+            ),
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"ArmatureClient({self.api_url!r})"
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._http.close()
+
+    def __enter__(self) -> "ArmatureClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def server_now(self) -> datetime:
+        """The host's clock (from its last `Date` header), advanced by local elapsed time."""
+        if self._server_now is None:
+            self.get("/org")
+        assert self._server_now is not None
+        stamp, mono = self._server_now
+        return stamp + timedelta(seconds=time.monotonic() - mono)
+
+    def get(self, path: str, params: Params = None, *, missing_ok: bool = False) -> Any:
+        """GET a JSON body, retrying transient failures.
+
+        Args:
+            path: path under the REST base, e.g. `/runs/abc/trace`.
+            missing_ok: return `Missing` for a 404 instead of raising NotFoundError.
+
+        Raises:
+            AuthError, ForbiddenError, FeatureDisabledError, NotFoundError, ApiError,
+            ContractError, TransientError, ConfigError (host unreachable before any answer).
+        """
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            with self.throttle.slot():
+                outcome = self._attempt(path, params, attempt)
+            if isinstance(outcome, httpx.Response):
+                return self._decode(path, outcome, missing_ok)
+            reason, wait = outcome
+            elapsed = time.monotonic() - started
+            if attempt >= self.retry.max_attempts or elapsed + wait > self.retry.budget_s:
+                raise TransientError(
+                    f"GET {path} kept failing ({reason}) after {attempt} attempts over "
+                    f"{elapsed:.0f} s. The host may be overloaded or down; run the load again "
+                    "later: nothing half-written is kept, the next run completes the data."
+                )
+            log.info("GET %s: %s; retry %d in %.1f s", path, reason, attempt, wait)
+            time.sleep(wait)
+
+    def get_many(
+        self, requests: Iterable[tuple[str, Params]], *, missing_ok: bool = True
+    ) -> Iterator[Any]:
+        """GET many paths concurrently; yields bodies (or `Missing`) in request order."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._pool_size, thread_name_prefix="armature-http")
+        futures = [self._pool.submit(self.get, p, q, missing_ok=missing_ok) for p, q in requests]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def _attempt(
+        self, path: str, params: Params, attempt: int
+    ) -> httpx.Response | tuple[str, float]:
+        """One try: the response to decode, or (why it failed, how long to wait)."""
+        try:
+            response = self._http.get(path, params=params)
+        except httpx.TimeoutException:
+            self.stats.count(retry=True)
+            return "timed out", self.retry.backoff(attempt)
+        except httpx.TransportError as exc:
+            self.stats.count(retry=True)
+            if not self._reached and isinstance(exc, httpx.ConnectError):
+                raise ConfigError(
+                    f"Cannot reach the Armature host at {self.api_url} "
+                    f"({type(exc).__name__}: {exc}). Check the base URL and the network. {URL_HELP}"
+                ) from None
+            return f"connection error: {type(exc).__name__}", self.retry.backoff(attempt)
+        self._reached = True
+        self._note_date(response)
+        status = response.status_code
+        if status in RETRYABLE_STATUS:
+            limited = status == 429
+            self.stats.count(retry=True, limited=limited)
+            wait = self._retry_after(response)
+            if limited:
+                wait = wait if wait is not None else self.retry.backoff(attempt + 1)
+                self.throttle.rate_limited(wait)
+                return "429 rate limited", wait + random.uniform(0, 0.25)
+            return f"{status} {_summary(response)}", wait or self.retry.backoff(attempt)
+        self.stats.count()
+        self.throttle.succeeded()
+        return response
+
+    def _decode(self, path: str, response: httpx.Response, missing_ok: bool) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                return response.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise TransientError(
+                    f"GET {path} answered {status} with a body that is not valid JSON "
+                    "(cut short by a proxy?). Run the load again; nothing was half-written."
+                ) from None
+        code, message = _error_of(response)
+        where = f"{status} from GET {path}"
+        if status == 401:
+            raise AuthError(f"{where}: the API key was rejected ({code}). {KEY_HELP}")
+        if status == 403 and code == "feature_disabled":
+            raise FeatureDisabledError(
+                f"{where}: MCP Analytics is not enabled for this organization ({message}).",
+                status=status,
+                code=code,
+            )
+        if status == 403:
+            raise ForbiddenError(
+                f"{where}: the key's role may not read this ({code}: {message}). "
+                "Create a key with at least the viewer role.",
+                status=status,
+                code=code,
+            )
+        if status == 404:
+            if missing_ok:
+                return Missing(path, code)
+            raise NotFoundError(f"{where}: {message or 'not found'}.", status=status, code=code)
+        if 300 <= status < 400:
+            raise ConfigError(
+                f"{where}: the host redirects to {response.headers.get('location')!r}. "
+                f"Use the final URL as the base URL. {URL_HELP}"
+            )
+        raise ApiError(f"{where}: {code}: {message}", status=status, code=code)
+
+    def _note_date(self, response: httpx.Response) -> None:
+        header = response.headers.get("date")
+        if not header:
+            if self._server_now is None:
+                self._server_now = (datetime.now(timezone.utc), time.monotonic())
+            return
+        try:
+            stamp = email.utils.parsedate_to_datetime(header).astimezone(timezone.utc)
+        except (TypeError, ValueError):
+            return
+        self._server_now = (stamp, time.monotonic())
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        value = response.headers.get("retry-after")
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            seconds = (when - datetime.now(timezone.utc)).total_seconds()
+        return min(max(seconds, 0.0), self.retry.max_retry_after_s)
+
+
+def _error_of(response: httpx.Response) -> tuple[str, str]:
+    """(code, message) from Armature's error envelope, or a short description of the body."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "unknown", _summary(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("code") or "unknown"), str(error.get("message") or "")
+    code = body.get("errorCode") if isinstance(body, dict) else None
+    return str(code or "unknown"), _summary(response)
+
+
+def _summary(response: httpx.Response) -> str:
+    kind = response.headers.get("content-type", "").split(";")[0] or "no content type"
+    if "html" in kind:
+        return "an HTML error page (from a proxy?)"
+    return f"{kind} body of {len(response.content)} bytes"
+
+
+__all__ = [
+    "ArmatureClient",
+    "ContractError",
+    "Missing",
+    "RetryPolicy",
+    "check_api_key",
+    "normalize_base_url",
+]

@@ -1,0 +1,57 @@
+"""Errors raised by the Armature source.
+
+    ArmatureError
+    ├── ConfigError (also ValueError)   a setting is missing or wrong; nothing was loaded
+    │   └── AuthError                   the host rejected the API key (401)
+    ├── ApiError                        the host answered, but not with what we can use
+    │   ├── ForbiddenError              403 forbidden_role
+    │   ├── FeatureDisabledError        403 feature_disabled (MCP Analytics is off)
+    │   ├── NotFoundError               404 (a run or session gone between list and detail)
+    │   └── ContractError               a body we cannot read (no array, runaway paging)
+    └── TransientError                  429/5xx/transport errors that outlived every retry
+
+Every message names what failed, where, and what to do. No message carries the API key.
+"""
+
+from __future__ import annotations
+
+
+class ArmatureError(Exception):
+    """Base of every error the source raises."""
+
+
+class ConfigError(ArmatureError, ValueError):
+    """A setting is missing or wrong; the load did not start."""
+
+
+class AuthError(ConfigError):
+    """The host rejected the API key."""
+
+
+class ApiError(ArmatureError):
+    """The host answered with something the source cannot use."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class ForbiddenError(ApiError):
+    """The key's role may not read this endpoint."""
+
+
+class FeatureDisabledError(ApiError):
+    """MCP Analytics is not enabled for the organization."""
+
+
+class NotFoundError(ApiError):
+    """The resource does not exist (any more)."""
+
+
+class ContractError(ApiError):
+    """The body does not have a shape the source can read."""
+
+
+class TransientError(ArmatureError):
+    """A temporary failure (rate limit, server error, network) that outlived its retries."""

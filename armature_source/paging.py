@@ -1,0 +1,133 @@
+"""Finding the array in a body, normalizing keys, and ending pages by what was served.
+
+Armature documents only some list envelopes (`rows`, `sessions`, `events`); a real host may
+use `data`, `items`, `results`, the resource's plural name, or a bare array, and camelCase
+keys. Everything here reads bodies tolerantly and fails loudly only when no reading works.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Callable, Iterator, Mapping
+
+from armature_source.errors import ContractError
+
+log = logging.getLogger("armature_source")
+
+ENVELOPE_KEYS = ("rows", "data", "items", "results", "sessions", "events", "spans")
+# Values under these keys are the user's own JSON: their keys are kept exactly as sent.
+OPEN_ENDED = frozenset({"arguments", "result", "attributes", "metadata", "details"})
+MAX_PAGES = 5_000
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def snake(key: str) -> str:
+    """`workflowId` -> `workflow_id`; snake_case stays as it is."""
+    return _CAMEL.sub(r"_\1", key).lower()
+
+
+def snake_keys(value: Any) -> Any:
+    """Recursively snake_case the keys of a record, leaving open-ended objects untouched."""
+    if isinstance(value, dict):
+        return {
+            snake(k): (v if snake(k) in OPEN_ENDED else snake_keys(v)) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [snake_keys(v) for v in value]
+    return value
+
+
+def pick_rows(body: Any, *names: str) -> list[dict[str, Any]]:
+    """The list of records in a list body.
+
+    Accepts, for example::
+
+        {"rows": [{...}], "page": 1, "pageSize": 100, "total": 512}
+        {"data": [{...}], "hasMore": true}
+        {"sessions": [{...}]}
+        [{...}, {...}]
+
+    Args:
+        names: envelope keys to try first (e.g. the resource's plural name).
+
+    Raises:
+        ContractError: no member holds the array.
+    """
+    if isinstance(body, list):
+        return body
+    if not isinstance(body, dict):
+        raise ContractError(f"expected a JSON object or array, got {type(body).__name__}")
+    for key in (*names, *ENVELOPE_KEYS):
+        if isinstance(body.get(key), list):
+            return body[key]
+    arrays = [k for k, v in body.items() if isinstance(v, list)]
+    if len(arrays) == 1:
+        return body[arrays[0]]
+    raise ContractError(
+        f"cannot find the list in a body with keys {sorted(body)}; expected one of "
+        f"{list((*names, *ENVELOPE_KEYS))}"
+    )
+
+
+def _meta(body: Any, *keys: str) -> Any:
+    if not isinstance(body, dict):
+        return None
+    for key in keys:
+        if key in body:
+            return body[key]
+    return None
+
+
+def is_last_page(body: Any, rows: list[Any], page: int, served_before: int) -> bool:
+    """Whether a page-number listing ends with this page, judged by what was served.
+
+    A short page ends the listing only when the host said how many it serves per page;
+    a host that silently caps `pageSize` lower than asked is read until an empty page.
+    """
+    if not rows:
+        return True
+    has_more = _meta(body, "hasMore", "has_more")
+    if isinstance(has_more, bool):
+        return not has_more
+    if isinstance(body, dict) and ("next" in body or "nextPage" in body):
+        return not _meta(body, "next", "nextPage")
+    total = _meta(body, "total", "totalCount", "total_count")
+    if isinstance(total, int):
+        return served_before + len(rows) >= total
+    served_size = _meta(body, "pageSize", "page_size")
+    if isinstance(served_size, int) and served_size > 0:
+        return len(rows) < served_size
+    return False
+
+
+def iter_pages(
+    fetch: Callable[[Mapping[str, Any]], Any],
+    params: Mapping[str, Any],
+    *names: str,
+    page_size: int = 100,
+    max_pages: int = MAX_PAGES,
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield the rows of each page of a `page`/`pageSize` listing until it ends.
+
+    Args:
+        fetch: sends the GET for the given query parameters and returns the body.
+        names: envelope keys to try first.
+
+    Raises:
+        ContractError: more than `max_pages` pages (a host that never ends its listing).
+    """
+    served = 0
+    for page in range(1, max_pages + 1):
+        body = fetch({**params, "page": page, "pageSize": page_size})
+        rows = pick_rows(body, *names)
+        if rows:
+            yield rows
+        if is_last_page(body, rows, page, served):
+            return
+        served += len(rows)
+    raise ContractError(
+        f"the listing did not end after {max_pages} pages of {page_size}; the host's paging "
+        "does not match what the source understands. Report this with `armature-pipeline check`."
+    )

@@ -1,0 +1,197 @@
+"""The warehouse contract in code: table names, keys, write behaviour, column types.
+
+Every table is handed to dlt as Arrow with an explicit schema, so dlt's normalizer never
+walks Python dicts row by row. Open-ended objects become one JSON column each; fields the
+host sends beyond these columns land as extra columns (scalars as they are, objects as JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Iterable, Mapping
+
+import pyarrow as pa
+
+from armature_source.windows import parse_ts
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+    "json": pa.string(),
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One warehouse table: name, key, write disposition and typed columns."""
+
+    name: str
+    key: tuple[str, ...]
+    disposition: str
+    columns: Mapping[str, str]
+
+    def hints(self) -> dict[str, Any]:
+        """Keyword arguments for `apply_hints` / `@dlt.resource`."""
+        return {
+            "table_name": self.name,
+            "primary_key": list(self.key),
+            "write_disposition": self.disposition,
+            "columns": {
+                name: {"data_type": kind, "nullable": name not in self.key}
+                for name, kind in self.columns.items()
+            },
+        }
+
+    def arrow(self, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+        """Rows (snake_case dicts) as an Arrow table with this table's schema plus extras."""
+        rows = list(rows)
+        arrays: dict[str, pa.Array] = {}
+        for name, kind in self.columns.items():
+            arrays[name] = pa.array([_coerce(r.get(name), kind) for r in rows], ARROW_TYPES[kind])
+        extras = sorted({k for r in rows for k in r} - set(self.columns))
+        for name in extras:
+            if name.startswith("_"):
+                continue
+            arrays[name] = _infer([r.get(name) for r in rows])
+        return pa.table(arrays)
+
+
+def _coerce(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "json":
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if kind == "timestamp":
+        return parse_ts(value)
+    if kind == "date":
+        return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    if kind == "bigint":
+        return int(value) if not isinstance(value, str) else int(float(value))
+    if kind == "double":
+        return float(value)
+    if kind == "bool":
+        return value if isinstance(value, bool) else str(value).lower() in ("true", "1", "yes")
+    return value if isinstance(value, str) else str(value)
+
+
+def _infer(values: list[Any]) -> pa.Array:
+    """An Arrow array for a field the contract does not name."""
+    present = [v for v in values if v is not None]
+    if any(isinstance(v, (dict, list)) for v in present):
+        return pa.array([None if v is None else json.dumps(v) for v in values], pa.string())
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def _table(name: str, key: tuple[str, ...], disposition: str, /, **columns: str) -> Table:
+    return Table(name, key, disposition, columns)
+
+
+ORGANIZATION = _table(
+    "organization", ("id",), "replace",
+    id="text", slug="text", name="text", actor_role="text", actor_api_key_name="text",
+)
+MCP_SERVERS = _table(
+    "mcp_servers", ("id",), "merge",
+    id="text", name="text", transport_type="text", target_kind="text", base_url="text",
+    categories="json", environment="text", tools="json", created_at="timestamp",
+    updated_at="timestamp",
+)
+WORKFLOWS = _table(
+    "workflows", ("id",), "merge",
+    id="text", name="text", description="text", mcp_server_id="text", state="text",
+    categories="json", schedule="json", tester_model_ids="json", criteria="json",
+    current_version_id="text", current_version_number="bigint",
+    current_version_created_at="timestamp", created_at="timestamp", updated_at="timestamp",
+)
+RUNS = _table(
+    "runs", ("id",), "merge",
+    id="text", workflow_id="text", workflow_name="text", workflow_version_id="text",
+    mcp_server_id="text", status="text", classification="text", trigger="text", model="text",
+    started_at="timestamp", ended_at="timestamp", duration_ms="bigint", cost_usd="double",
+    tool_call_count="bigint", baseline_run_id="text", reason="text",
+)
+TRACE_SPANS = _table(
+    "trace_spans", ("run_id", "id"), "merge",
+    run_id="text", id="text", parent_id="text", name="text", kind="text", status="text",
+    started_at="timestamp", ended_at="timestamp", duration_ms="bigint", attributes="json",
+)
+TOOL_CALLS = _table(
+    "tool_calls", ("run_id", "id"), "merge",
+    run_id="text", id="text", seq="bigint", span_id="text", tool_name="text",
+    arguments="json", result="json", is_error="bool", error_message="text",
+    started_at="timestamp", duration_ms="bigint",
+)
+EVALUATIONS = _table(
+    "evaluations", ("run_id",), "merge",
+    run_id="text", verdict="text", classification="text", judge_model="text", summary="text",
+)
+EVALUATION_CRITERIA = _table(
+    "evaluation_criteria", ("run_id", "criterion_id"), "merge",
+    run_id="text", criterion_id="text", text="text", is_required="bool", verdict="text",
+    score="double", rationale="text", excerpts="json",
+)
+_TOPIC_COUNTS = dict(
+    session_count="bigint", tool_call_count="bigint", error_rate="double",
+    frustration_score="double", trend="double",
+)
+TOPICS = _table(
+    "topics", ("id",), "merge",
+    id="text", label="text", is_unmet_demand="bool", archived="bool", **_TOPIC_COUNTS,
+    counts_range="text", first_seen_at="timestamp", last_seen_at="timestamp",
+    sample_intents="json",
+)
+TOPIC_SNAPSHOTS = _table(
+    "topic_snapshots", ("topic_id", "snapshot_date", "range"), "merge",
+    topic_id="text", snapshot_date="date", range="text", label="text",
+    is_unmet_demand="bool", archived="bool", **_TOPIC_COUNTS, last_seen_at="timestamp",
+)
+_SEARCH_COUNTS = dict(occurrences="bigint", session_count="bigint")
+FAILED_SEARCHES = _table(
+    "failed_searches", ("id",), "merge",
+    id="text", query="text", suggested_gap="text", **_SEARCH_COUNTS, counts_range="text",
+    first_seen_at="timestamp", last_seen_at="timestamp", example_queries="json",
+)
+FAILED_SEARCH_SNAPSHOTS = _table(
+    "failed_search_snapshots", ("failed_search_id", "snapshot_date", "range"), "merge",
+    failed_search_id="text", snapshot_date="date", range="text", query="text",
+    suggested_gap="text", **_SEARCH_COUNTS, last_seen_at="timestamp",
+)
+INSIGHTS_OVERVIEW = _table(
+    "insights_overview", ("snapshot_date", "range"), "merge",
+    snapshot_date="date", range="text", generated_at="timestamp", sessions="bigint",
+    tool_calls="bigint", error_rate="double", unmet_demand_sessions="bigint",
+    failed_searches="bigint", active_actors="bigint", trend="json", top_topics="json",
+    top_failed_searches="json",
+)
+SESSIONS = _table(
+    "sessions", ("id",), "merge",
+    id="text", mcp_server_id="text", session_key="text", actor_id="text", raw_intent="text",
+    client_name="text", client_version="text", topic_id="text", event_count="bigint",
+    ok_count="bigint", error_count="bigint", started_at="timestamp", last_event_at="timestamp",
+)
+SESSION_EVENTS = _table(
+    "session_events", ("session_id", "event_id"), "merge",
+    session_id="text", event_id="text", kind="text", started_at="timestamp",
+    finished_at="timestamp", duration_ms="bigint", ok="bool", error="text", metadata="json",
+    result_preview="text",
+)
+COVERAGE = _table(
+    "coverage_gaps", ("resource", "kind", "range", "detected_at"), "merge",
+    resource="text", kind="text", range="text", detected_at="timestamp",
+    missing_from="timestamp", missing_to="timestamp", missing_count="bigint", message="text",
+)
+
+ALL_TABLES: tuple[Table, ...] = (
+    ORGANIZATION, MCP_SERVERS, WORKFLOWS, RUNS, TRACE_SPANS, TOOL_CALLS, EVALUATIONS,
+    EVALUATION_CRITERIA, INSIGHTS_OVERVIEW, TOPICS, TOPIC_SNAPSHOTS, FAILED_SEARCHES,
+    FAILED_SEARCH_SNAPSHOTS, SESSIONS, SESSION_EVENTS, COVERAGE,
+)

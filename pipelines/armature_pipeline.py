@@ -1,0 +1,120 @@
+"""The `armature-pipeline` command: run, status, check, demo.
+
+Exit codes (schedulers depend on them): 0 loaded; 1 the load failed; 2 bad usage or
+configuration (nothing written); 3 another run of the same pipeline holds the lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
+DEFAULT_NAME = "armature"
+DEMO_PIPELINE = "armature_demo"
+
+log = logging.getLogger("armature_pipeline")
+
+
+class UsageError(Exception):
+    """Bad flags or configuration: exit 2, nothing written."""
+
+
+class LockedError(Exception):
+    """Another run of the same pipeline holds the lock: exit 3."""
+
+
+@dataclass
+class Settings:
+    """Where to read from and where to load, resolved from flags, environment and .dlt/."""
+
+    base_url: str
+    api_key: str
+    destination: str
+    dataset: str
+    pipeline_name: str
+    resources: list[str] | None
+    full_refresh: bool
+    allow_http: bool
+    pipelines_dir: str | None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    from pipelines import commands  # dlt is heavy: import it after argument parsing
+
+    try:
+        return int(args.handler(commands, args))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except LockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except KeyboardInterrupt:
+        print("interrupted: nothing half-written is kept; run again to finish.", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="armature-pipeline", description="Load Armature's REST API into a warehouse with dlt."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="load (incrementally) into the destination")
+    _source_flags(run)
+    _target_flags(run)
+    run.add_argument("--resources", help="comma-separated resources or tables to load")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="drop this pipeline's tables and state, then load everything again")
+    run.set_defaults(handler=lambda c, a: c.run(a))
+
+    status = sub.add_parser("status", help="cursors, last load, row counts, coverage warnings")
+    _target_flags(status)
+    status.set_defaults(handler=lambda c, a: c.status(a))
+
+    check = sub.add_parser("check", help="key smoke test and live /openapi contract check")
+    _source_flags(check)
+    check.set_defaults(handler=lambda c, a: c.check(a))
+
+    demo = sub.add_parser("demo", help="load a local simulator into armature.duckdb")
+    demo.add_argument("--runs", type=int, default=3000, help="runs in the simulated world")
+    demo.add_argument("--latency-ms", type=int, default=0)
+    demo.set_defaults(handler=lambda c, a: c.demo(a))
+    return parser
+
+
+def _source_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", help="dashboard URL or REST base (env ARMATURE_BASE_URL)")
+    parser.add_argument("--api-key", help="amt_<key-id>_<secret> (env ARMATURE_API_KEY)")
+    parser.add_argument("--allow-insecure-http", action="store_true",
+                        help="permit plain http to a host that is not loopback")
+
+
+def _target_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--destination", default=None, help="dlt destination (default duckdb)")
+    parser.add_argument("--dataset", default=None, help="dataset name (default armature)")
+    parser.add_argument("--pipeline-name", default=None, help="pipeline name (default armature)")
+    parser.add_argument("--pipelines-dir", default=None, help=argparse.SUPPRESS)
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    for name in ("armature_source", "armature_pipeline"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+        logger.propagate = False
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,205 @@
+"""What each `armature-pipeline` command does; argument parsing lives in armature_pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.pipeline.exceptions import PipelineStepFailed
+from filelock import FileLock, Timeout
+
+from armature_source import RESOURCE_ALIASES, RESOURCES, armature_source
+from armature_source.client import ArmatureClient, check_api_key, normalize_base_url
+from armature_source.errors import ArmatureError, ConfigError
+from pipelines.armature_pipeline import (
+    DEFAULT_NAME,
+    DEMO_PIPELINE,
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    LockedError,
+    Settings,
+    UsageError,
+)
+from pipelines import report
+
+log = logging.getLogger("armature_pipeline")
+
+
+def resolve(args: argparse.Namespace, *, need_source: bool = True) -> Settings:
+    """Flags win over ARMATURE_* environment variables, which win over dlt's config."""
+    base_url = getattr(args, "base_url", None) or os.environ.get("ARMATURE_BASE_URL") \
+        or _dlt_setting("sources.armature.base_url")
+    api_key = getattr(args, "api_key", None) or os.environ.get("ARMATURE_API_KEY") \
+        or _dlt_setting("sources.armature.api_key", secret=True)
+    allow_http = bool(getattr(args, "allow_insecure_http", False))
+    if need_source:
+        try:
+            normalize_base_url(base_url or "", allow_http)
+            check_api_key(api_key)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+    return Settings(
+        base_url=base_url or "",
+        api_key=api_key or "",
+        destination=getattr(args, "destination", None) or "duckdb",
+        dataset=getattr(args, "dataset", None) or DEFAULT_NAME,
+        pipeline_name=getattr(args, "pipeline_name", None) or DEFAULT_NAME,
+        resources=_resources(getattr(args, "resources", None)),
+        full_refresh=bool(getattr(args, "full_refresh", False)),
+        allow_http=allow_http,
+        pipelines_dir=getattr(args, "pipelines_dir", None),
+    )
+
+
+def _dlt_setting(key: str, secret: bool = False) -> str | None:
+    try:
+        value = (dlt.secrets if secret else dlt.config).get(key)
+    except Exception:  # a malformed toml file is reported by dlt itself on load
+        return None
+    return str(value) if value else None
+
+
+def _resources(raw: str | None) -> list[str] | None:
+    if not raw:
+        return None
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in RESOURCE_ALIASES]
+    if unknown:
+        raise UsageError(
+            f"unknown resource(s) {', '.join(unknown)} in --resources; choose from "
+            f"{', '.join(RESOURCES)} (or a table name such as trace_spans, session_events)."
+        )
+    return sorted({RESOURCE_ALIASES[n] for n in names}, key=RESOURCES.index)
+
+
+def make_pipeline(settings: Settings) -> dlt.Pipeline:
+    destination: Any = settings.destination
+    if settings.destination == "duckdb" and not os.environ.get("DESTINATION__DUCKDB__CREDENTIALS"):
+        destination = dlt.destinations.duckdb(f"{DEFAULT_NAME}.duckdb")
+    try:
+        return dlt.pipeline(
+            pipeline_name=settings.pipeline_name,
+            destination=destination,
+            dataset_name=settings.dataset,
+            pipelines_dir=settings.pipelines_dir,
+        )
+    except Exception as exc:  # an unknown destination name, a bad credentials string
+        raise UsageError(f"cannot set up destination {settings.destination!r}: {exc}") from None
+
+
+@contextmanager
+def pipeline_lock(pipeline: dlt.Pipeline) -> Iterator[None]:
+    """Hold a lock beside the pipeline's working folder; a second run exits 3 at once."""
+    path = Path(pipeline.pipelines_dir) / f".{pipeline.pipeline_name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockedError(
+            f"another run of pipeline {pipeline.pipeline_name!r} is in progress (lock {path}). "
+            "This run did nothing; the next scheduled run will pick up where that one ends."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = resolve(args)
+    pipeline = make_pipeline(settings)
+    with pipeline_lock(pipeline):
+        return load(pipeline, settings)
+
+
+def load(pipeline: dlt.Pipeline, settings: Settings) -> int:
+    """Smoke-test the key, extract, normalize and load; print what landed."""
+    try:
+        with ArmatureClient(settings.base_url, settings.api_key, allow_http=settings.allow_http) as probe:
+            probe.get("/org")
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    except ArmatureError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    source = armature_source(
+        base_url=settings.base_url,
+        api_key=settings.api_key,
+        allow_insecure_http=settings.allow_http,
+    )
+    if settings.resources:
+        source = source.with_resources(*settings.resources)
+    try:
+        info = pipeline.run(source, refresh="drop_sources" if settings.full_refresh else None)
+    except PipelineStepFailed as exc:
+        return _failed(exc)
+    except ConfigFieldMissingException as exc:
+        raise UsageError(str(exc)) from None
+    report.after_load(pipeline, info)
+    return EXIT_OK
+
+
+def _failed(exc: PipelineStepFailed) -> int:
+    cause = _root(exc)
+    if isinstance(cause, ConfigError):
+        raise UsageError(str(cause))
+    print(f"error: the load failed at the {exc.step} step: {cause}", file=sys.stderr)
+    print("Nothing half-written is kept; run the same command again to complete the data.",
+          file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The innermost ArmatureError behind dlt's wrappers, else the innermost cause."""
+    seen: BaseException | None = exc
+    innermost = exc
+    while seen is not None:
+        if isinstance(seen, ArmatureError):
+            return seen
+        innermost = seen
+        seen = seen.__cause__ or seen.__context__
+    return innermost
+
+
+def status(args: argparse.Namespace) -> int:
+    settings = resolve(args, need_source=False)
+    pipeline = make_pipeline(settings)
+    return report.status(pipeline)
+
+
+def check(args: argparse.Namespace) -> int:
+    from armature_source.needs import check_host
+
+    settings = resolve(args)
+    try:
+        return check_host(settings.base_url, settings.api_key, settings.allow_http)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def demo(args: argparse.Namespace) -> int:
+    from armature_sim.server import spawn
+
+    print(f"Starting the Armature simulator ({args.runs} runs over 30 days) ...")
+    with spawn(runs=args.runs, latency_ms=args.latency_ms) as sim:
+        print(f"Simulator listening at {sim.api_url} (key {sim.api_key}).")
+        settings = Settings(
+            base_url=sim.api_url, api_key=sim.api_key, destination="duckdb",
+            dataset=DEFAULT_NAME, pipeline_name=DEMO_PIPELINE, resources=None,
+            full_refresh=True, allow_http=False, pipelines_dir=None,
+        )
+        pipeline = make_pipeline(settings)
+        with pipeline_lock(pipeline):
+            code = load(pipeline, settings)
+    if code == EXIT_OK:
+        report.demo_summary(pipeline)
+    return code

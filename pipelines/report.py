@@ -1,0 +1,132 @@
+"""What the commands print: the summary after a load, `status`, and the demo's headlines."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import dlt
+from dlt.common.pipeline import LoadInfo
+
+from armature_source.tables import ALL_TABLES
+
+EXIT_OK = 0
+
+
+def after_load(pipeline: dlt.Pipeline, info: LoadInfo) -> None:
+    """One line per table that received rows, then any coverage warnings of this load."""
+    trace = pipeline.last_trace
+    counts: dict[str, int] = {}
+    if trace and trace.last_normalize_info:
+        counts = {
+            name: n for name, n in trace.last_normalize_info.row_counts.items()
+            if not name.startswith("_dlt")
+        }
+    total = sum(counts.values())
+    print(f"Loaded {total} new or changed rows into {pipeline.dataset_name} "
+          f"({_where(pipeline)}), load {', '.join(info.loads_ids) or 'none'}.")
+    for name, n in sorted(counts.items()):
+        print(f"  {name:<26} {n:>9}")
+    if info.has_failed_jobs:
+        print("warning: some load jobs failed; see `armature-pipeline status`.", file=sys.stderr)
+
+
+def _where(pipeline: dlt.Pipeline) -> str:
+    destination = pipeline.destination.destination_name if pipeline.destination else "?"
+    if destination == "duckdb":
+        try:
+            with pipeline.sql_client() as client:
+                path = client.credentials.database  # type: ignore[attr-defined]
+            return f"duckdb file {path}"
+        except Exception:
+            return "duckdb"
+    return destination
+
+
+def table_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Row counts of every contract table present in the destination."""
+    counts: dict[str, int] = {}
+    with pipeline.sql_client() as client:
+        for table in ALL_TABLES:
+            try:
+                rows = client.execute_sql(f"select count(*) from {client.make_qualified_table_name(table.name)}")
+            except Exception:
+                continue
+            counts[table.name] = int(rows[0][0]) if rows else 0
+    return counts
+
+
+def status(pipeline: dlt.Pipeline) -> int:
+    """Cursors, last successful load, row counts and coverage warnings."""
+    state = pipeline.state.get("sources", {}).get("armature", {})
+    resources = state.get("resources", {})
+    print(f"pipeline {pipeline.pipeline_name}: dataset {pipeline.dataset_name} on {_where(pipeline)}")
+    last = _last_load(pipeline)
+    print(f"last successful load: {last or 'none yet'}")
+    runs = resources.get("runs", {})
+    print(f"runs cursor: newest started_at {runs.get('mark') or '-'}, "
+          f"{len(runs.get('open', {}))} open runs to re-check")
+    sessions = resources.get("sessions", {})
+    print(f"sessions cursor: last read at {sessions.get('mark') or '-'}, "
+          f"{len(sessions.get('known', {}))} recent sessions tracked")
+    try:
+        counts = table_counts(pipeline)
+    except Exception as exc:
+        print(f"row counts unavailable: {exc}")
+        counts = {}
+    for name, n in counts.items():
+        print(f"  {name:<26} {n:>9}")
+    coverage = state.get("coverage", [])
+    if coverage:
+        print(f"coverage warnings ({len(coverage)}, newest last):")
+        for entry in coverage[-10:]:
+            print(f"  {entry['detected_at']}  {entry['message']}")
+    else:
+        print("coverage warnings: none")
+    return EXIT_OK
+
+
+def _last_load(pipeline: dlt.Pipeline) -> str | None:
+    try:
+        with pipeline.sql_client() as client:
+            rows = client.execute_sql(
+                f"select max(inserted_at) from {client.make_qualified_table_name('_dlt_loads')} "
+                "where status = 0"
+            )
+    except Exception:
+        return None
+    return str(rows[0][0]) if rows and rows[0][0] else None
+
+
+HEADLINES = {
+    # Armature leaves error runs (and timed_out, which never reached the judge) out of pass rate.
+    "pass rate, % of judged runs": """
+        select round(100.0 * count(*) filter (where status = 'pass')
+               / nullif(count(*) filter (where status in ('pass', 'partial', 'fail')), 0), 1)
+        from {runs}""",
+    "busiest tool": """
+        select tool_name || ' (' || count(*) || ' calls)' from {tool_calls}
+        group by tool_name order by count(*) desc limit 1""",
+    "top topic": """
+        select label || ' (' || session_count || ' sessions, ' || counts_range || ')' from {topics}
+        order by session_count desc limit 1""",
+}
+
+
+def demo_summary(pipeline: dlt.Pipeline) -> None:
+    """Headline numbers and where to look next."""
+    print()
+    with pipeline.sql_client() as client:
+        names = {t.name: client.make_qualified_table_name(t.name) for t in ALL_TABLES}
+        for label, sql in HEADLINES.items():
+            try:
+                value = client.execute_sql(sql.format(**names))[0][0]
+            except Exception:
+                value = None
+            print(f"{label}: {value if value is not None else '-'}")
+    print()
+    print(f"The data is in {_where(pipeline)}, dataset '{pipeline.dataset_name}'. Next:")
+    print(f"  duckdb {pipeline.pipeline_name and 'armature.duckdb'} "
+          f"-c \"select status, count(*) from {pipeline.dataset_name}.runs group by 1\"")
+    print("  armature-pipeline status --pipeline-name armature_demo")
+    print("  README.md, 'For analysts', lists every table and view.")
