@@ -153,7 +153,7 @@ def _mcp_server_fields() -> dict[str, Schema]:
 
 def _mcp_server_detail() -> Schema:
     """GET /mcp-servers/{id}: the list record plus its tool catalog."""
-    tool = _object({"name": _string(), "description": _string(nullable=True)})
+    tool = _object({"name": _string(), "description": _string()})
     return _object({**_mcp_server_fields(), "tools": _array(tool)})
 
 
@@ -163,7 +163,7 @@ def _workflow() -> Schema:
         {
             "id": _string(),
             "name": _string(),
-            "description": _string(nullable=True),
+            "description": _string(),
             "mcp_server_id": _string(),
             "state": _string(enum=["active", "paused"]),
             "categories": _strings(),
@@ -219,8 +219,8 @@ def _span() -> Schema:
             "kind": _string(enum=["agent", "llm", "tool", "judge"]),
             "status": _string(enum=["ok", "error"]),
             "started_at": _timestamp(),
-            "ended_at": _timestamp(nullable=True),
-            "duration_ms": _integer(nullable=True),
+            "ended_at": _timestamp(),
+            "duration_ms": _integer(),
             "attributes": _free_form("Model, token counts, tool_name and more; open-ended."),
         }
     )
@@ -234,8 +234,8 @@ def _evaluation() -> Schema:
             "text": _string(),
             "is_required": _boolean(),
             "verdict": _string(enum=["pass", "fail", "skipped"]),
-            "score": _number(minimum=0, maximum=1, nullable=True),
-            "rationale": _string(nullable=True),
+            "score": _number(minimum=0, maximum=1),
+            "rationale": _string(),
             "excerpts": _strings(),
         }
     )
@@ -243,7 +243,7 @@ def _evaluation() -> Schema:
         {
             "run_id": _string(),
             "verdict": _string(enum=["pass", "partial", "fail"]),
-            "classification": _string(enum=CLASSIFICATIONS, nullable=True),
+            "classification": _string(enum=CLASSIFICATIONS),
             "judge_model": _string(),
             "summary": _string(),
             "criteria": _array(criterion),
@@ -257,7 +257,7 @@ def _tool_call() -> Schema:
         {
             "id": _string(),
             "seq": _integer(),
-            "span_id": _string(nullable=True),
+            "span_id": _string(),
             "tool_name": _string(),
             "arguments": _free_form("The tool's arguments; open-ended."),
             "result": {"description": "The tool's result body: any JSON, up to about 64 KiB."},
@@ -299,7 +299,7 @@ def _overview() -> Schema:
 
 
 def _topic_fields() -> dict[str, Schema]:
-    """Fields of a topic; counts depend on the requested range."""
+    """Fields of a topic; counts depend on the range, sightings are null until a session."""
     return {
         "id": _string(),
         "label": _string(),
@@ -310,8 +310,8 @@ def _topic_fields() -> dict[str, Schema]:
         "error_rate": _number(minimum=0, maximum=1),
         "frustration_score": _number(minimum=0, maximum=1),
         "trend": _number(),
-        "first_seen_at": _timestamp(),
-        "last_seen_at": _timestamp(),
+        "first_seen_at": _timestamp(nullable=True),
+        "last_seen_at": _timestamp(nullable=True),
         "sample_intents": _strings(),
     }
 
@@ -334,15 +334,15 @@ def _topic_detail() -> Schema:
 
 
 def _failed_search_fields() -> dict[str, Schema]:
-    """Fields of a failed-search cluster; counts depend on the requested range."""
+    """Fields of a failed-search cluster; counts depend on the range, sightings may be null."""
     return {
         "id": _string(),
         "query": _string(),
-        "suggested_gap": _string(nullable=True),
+        "suggested_gap": _string(),
         "occurrences": _integer(),
         "session_count": _integer(),
-        "first_seen_at": _timestamp(),
-        "last_seen_at": _timestamp(),
+        "first_seen_at": _timestamp(nullable=True),
+        "last_seen_at": _timestamp(nullable=True),
         "example_queries": _strings(),
     }
 
