@@ -1,0 +1,663 @@
+"""The simulator's HTTP surface: Armature's read API in two dialects, and the `/_sim` controls.
+
+Every request passes `SimMiddleware` first: it stamps `Date` with the simulated now, and for
+API paths adds latency, applies fault rules, checks the key and the insights switch, and logs
+the request. Route handlers only read the world and shape the answer.
+
+Dialect `armature` is CONTRACT.md section 1. Dialect `alt` is the same data the way another
+host might serve it: camelCase keys (open-ended JSON objects left as they are), list arrays
+under `data`, no `total` on `/runs`, `pageSize` capped at 50, and timestamps with a `+01:00`
+offset and microseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from functools import lru_cache
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from armature_sim.data import (
+    CLASSIFICATIONS,
+    DEFAULT_NOW,
+    INSIGHT_LIST_LIMIT,
+    INSIGHT_RANGES,
+    RUN_RANGES,
+    RUN_STATUSES,
+    SESSION_LIST_LIMIT,
+    TOPIC_SORTS,
+    World,
+    WorldOptions,
+    instant,
+)
+from armature_sim.faults import App, Faults, FaultRule, FaultSpecError, Message, Receive, Scope, Send, serve_fault
+
+API_PREFIX = "/api/armature/v1"
+SIM_PREFIX = "/_sim"
+OPENAPI_PATH = f"{API_PREFIX}/openapi"
+DEFAULT_KEY = "amt_demo_localsimulator"
+# key -> (key id, key name, role); the token format is amt_<key-id>_<secret>
+API_KEYS: dict[str, tuple[str, str, str]] = {
+    "amt_demo_localsimulator": ("key_demo", "local-simulator-viewer", "viewer"),
+    "amt_editor_localsimulator": ("key_editor", "local-simulator-editor", "editor"),
+    "amt_admin_localsimulator": ("key_admin", "local-simulator-admin", "admin"),
+    "amt_owner_localsimulator": ("key_owner", "local-simulator-owner", "owner"),
+}
+DIALECTS = ("armature", "alt")
+REQUEST_LOG_LIMIT = 500_000
+# open-ended JSON the API passes through untouched, whatever the dialect
+_OPAQUE_KEYS = frozenset({"arguments", "result", "attributes", "metadata"})
+_ALT_ZONE = timezone(timedelta(hours=1))
+
+
+@dataclass(frozen=True)
+class SimOptions:
+    """Everything `armature-sim` and `/_sim/reset` accept."""
+
+    seed: int = 7
+    runs: int = 3000
+    days: int = 30
+    sessions: int = 2000
+    dialect: str = "armature"
+    insights: bool = True
+    latency_ms: int = 0
+    now: datetime = DEFAULT_NOW
+
+    def world(self) -> WorldOptions:
+        """The part of the options the world is built from."""
+        return WorldOptions(seed=self.seed, runs=self.runs, days=self.days, sessions=self.sessions, now=self.now)
+
+
+class ApiError(Exception):
+    """An error answer in the documented body: {"error": {"code", "message", "details"}}."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response:
+    """An error answer; the body is the same in both dialects."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return Response(json.dumps({"error": error}, separators=(",", ":")), status_code=status, media_type="application/json")
+
+
+# ---- dialects ----
+
+
+@lru_cache(maxsize=1024)
+def camel(key: str) -> str:
+    """snake_case to camelCase."""
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def camelize(value: Any) -> Any:
+    """Rename keys to camelCase all the way down, except inside open-ended objects."""
+    if isinstance(value, dict):
+        return {camel(k): v if k in _OPAQUE_KEYS else camelize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camelize(item) for item in value]
+    return value
+
+
+class Dialect:
+    """How one host puts records on the wire."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.alt = name == "alt"
+        self.page_cap = 50 if self.alt else 100
+
+    def stamp(self, moment: datetime) -> str:
+        """Render a timestamp: `...09:15:02.481Z`, or in alt `...10:15:02.481000+01:00`."""
+        if self.alt:
+            return moment.astimezone(_ALT_ZONE).isoformat(timespec="microseconds")
+        return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+    def listing(self, key: str, rows: list[Any], **extra: Any) -> dict[str, Any]:
+        """A list envelope: the array under `key` (alt: `data`) and any paging members."""
+        if self.alt:
+            extra.pop("total", None)
+            return {"data": rows, **extra}
+        return {key: rows, **extra}
+
+    def encode(self, body: Any) -> bytes:
+        """Serialize a body; datetimes are the only values json cannot take as they are."""
+        if self.alt:
+            body = camelize(body)
+        return json.dumps(body, default=self._default, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def _default(self, value: Any) -> str:
+        if isinstance(value, datetime):
+            return self.stamp(value)
+        raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+ARMATURE = Dialect("armature")
+
+
+# ---- simulator state ----
+
+
+class SimState:
+    """The world, the switches and the logs one server holds."""
+
+    def __init__(self, start: SimOptions) -> None:
+        self.start = start
+        self.requests: deque[tuple[str, str, str, int | None, int, str | None]] = deque(maxlen=REQUEST_LOG_LIMIT)
+        self.openapi: dict[str, bytes] = {}
+        self._date: tuple[int, bytes] = (0, b"")
+        self.load(start)
+
+    def load(self, options: SimOptions) -> None:
+        """Rebuild the world from the seed, clear faults and the request log, set the switches."""
+        self.options = options
+        self.world = World(options.world())
+        self.dialect = Dialect(options.dialect)
+        self.insights = options.insights
+        self.latency_ms = options.latency_ms
+        self.faults = Faults(options.seed)
+        self.requests.clear()
+
+    def date_header(self) -> bytes:
+        """`Date` for the simulated now, RFC 7231 format."""
+        now = self.world.now_ms
+        if self._date[0] != now:
+            self._date = (now, format_datetime(instant(now), usegmt=True).encode())
+        return self._date[1]
+
+    def log(self, scope: Scope, status: int | None, fault: FaultRule | None) -> None:
+        """Remember one API request."""
+        query = scope.get("query_string", b"").decode("latin-1")
+        kind = fault.kind if fault else None
+        self.requests.append((scope["method"], scope["path"], query, status, self.world.now_ms, kind))
+
+    def logged(self) -> list[dict[str, Any]]:
+        """The request log as `/_sim/requests` serves it."""
+        return [
+            {"method": m, "path": p, "query": q, "status": s, "at": instant(at), "fault": f}
+            for m, p, q, s, at, f in self.requests
+        ]
+
+
+class SimMiddleware:
+    """Date header on everything; latency, faults, auth, the insights switch and the log on the API."""
+
+    def __init__(self, app: App, sim: SimState) -> None:
+        self.app = app
+        self.sim = sim
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        date = self.sim.date_header()
+        status: list[int | None] = [None]
+
+        async def dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
+                message = {**message, "headers": [*headers, (b"date", date)]}
+            await send(message)
+
+        if not scope["path"].startswith(API_PREFIX):
+            await self.app(scope, receive, dated)
+            return
+        sim = self.sim
+        delay, fault = sim.faults.pick(scope["method"], scope["path"])
+        delay += sim.latency_ms
+        if delay:
+            await asyncio.sleep(delay / 1000)
+        try:
+            if fault is None:
+                await self._gate(scope, receive, dated)
+            else:
+                await serve_fault(fault, scope, receive, dated, self._gate, error_response)
+        finally:
+            sim.log(scope, None if fault and fault.kind == "cut" else status[0], fault)
+
+    async def _gate(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse what the key or the insights switch does not allow, pass the rest on."""
+        path = scope["path"]
+        if path != OPENAPI_PATH and _bearer_key(scope) not in API_KEYS:
+            response = error_response(401, "unauthenticated", "Missing, malformed or unknown API key.")
+            await response(scope, receive, send)
+        elif path.startswith(f"{API_PREFIX}/insights") and not self.sim.insights:
+            response = error_response(403, "feature_disabled", "MCP Analytics is not enabled for this organization.")
+            await response(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def _bearer_key(scope: Scope) -> str | None:
+    """The key from `Authorization: Bearer <key>` (scheme in any case), or None."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, key = value.decode("latin-1").strip().partition(" ")
+            return key.strip() if scheme.lower() == "bearer" and key.strip() else None
+    return None
+
+
+# ---- helpers for handlers ----
+
+
+def sim_of(request: Request) -> SimState:
+    """The state behind this app."""
+    sim: SimState = request.app.state.sim
+    return sim
+
+
+def reply(request: Request, body: Any) -> Response:
+    """A 200 JSON answer in the server's dialect."""
+    return Response(sim_of(request).dialect.encode(body), media_type="application/json")
+
+
+def control_reply(body: Any, status: int = 200) -> Response:
+    """A `/_sim` answer (always the armature dialect)."""
+    return Response(ARMATURE.encode(body), status_code=status, media_type="application/json")
+
+
+def invalid(name: str, message: str, **details: Any) -> ApiError:
+    """A 400 validation_failed naming the field."""
+    return ApiError(400, "validation_failed", message, {"field": name, **details})
+
+
+def one_of(query: QueryParams, name: str, allowed: Iterable[str], default: str | None) -> str | None:
+    """A parameter that must be one of `allowed` (absent means `default`)."""
+    value = query.get(name)
+    if value is None or (value == "" and default is None):
+        return default
+    choices = list(allowed)
+    if value not in choices:
+        raise invalid(name, f"{name} must be one of {', '.join(choices)}.", allowed=choices, value=value)
+    return value
+
+
+def whole(query: QueryParams, name: str, default: int, cap: int | None = None) -> int:
+    """A positive whole-number parameter; values above `cap` are served as `cap`."""
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(name, f"{name} must be a whole number.", value=raw) from None
+    if value < 1:
+        raise invalid(name, f"{name} must be at least 1.", value=raw)
+    return min(value, cap) if cap else value
+
+
+def found(items: Mapping[str, Any] | Iterable[Any], key: str) -> Any:
+    """The item with id `key`, or a 404 not_found."""
+    if isinstance(items, Mapping):
+        item = items.get(key)
+    else:
+        item = next((i for i in items if i.id == key), None)
+    if item is None:
+        raise ApiError(404, "not_found", f"No such resource: {key}.")
+    return item
+
+
+def insight_range(request: Request) -> tuple[str, int]:
+    """The insights `range` (default 7d) and its length."""
+    name = one_of(request.query_params, "range", INSIGHT_RANGES, "7d") or "7d"
+    return name, INSIGHT_RANGES[name]
+
+
+# ---- the API ----
+
+
+async def org(request: Request) -> Response:
+    """GET /org: the organization and the key's actor."""
+    sim = sim_of(request)
+    key = _bearer_key(request.scope) or DEFAULT_KEY
+    key_id, key_name, role = API_KEYS[key]
+    organization = sim.world.organization
+    return reply(request, {
+        "organization": {"id": organization.id, "slug": organization.slug, "name": organization.name},
+        "actor": {"apiKeyId": key_id, "apiKeyName": key_name, "userProfileId": None, "role": role, "email": None},
+    })
+
+
+async def mcp_servers(request: Request) -> Response:
+    """GET /mcp-servers."""
+    world = sim_of(request).world
+    rows = [world.server_record(s) for s in world.mcp_servers]
+    return reply(request, sim_of(request).dialect.listing("rows", rows))
+
+
+async def mcp_server(request: Request) -> Response:
+    """GET /mcp-servers/{id}."""
+    world = sim_of(request).world
+    return reply(request, world.server_detail(found(world.mcp_servers, request.path_params["id"])))
+
+
+async def workflows(request: Request) -> Response:
+    """GET /workflows."""
+    world = sim_of(request).world
+    rows = [world.workflow_record(w) for w in world.workflows]
+    return reply(request, sim_of(request).dialect.listing("rows", rows))
+
+
+async def workflow(request: Request) -> Response:
+    """GET /workflows/{id}."""
+    world = sim_of(request).world
+    return reply(request, world.workflow_record(found(world.workflows, request.path_params["id"])))
+
+
+async def runs(request: Request) -> Response:
+    """GET /runs: filtered, sorted, paged by number."""
+    sim = sim_of(request)
+    query = request.query_params
+    range_name = one_of(query, "range", RUN_RANGES, "24h") or "24h"
+    sort = one_of(query, "sort", ("-started_at", "started_at"), "-started_at")
+    page = whole(query, "page", 1)
+    size = whole(query, "pageSize", 25, cap=sim.dialect.page_cap)
+    plans = sim.world.list_runs(
+        RUN_RANGES[range_name],
+        workflow_id=query.get("workflowId") or None,
+        status=one_of(query, "status", RUN_STATUSES, None),
+        classification=one_of(query, "classification", CLASSIFICATIONS, None),
+        search=query.get("search") or None,
+        newest_first=sort == "-started_at",
+    )
+    rows = [sim.world.run_record(plan) for plan in plans[(page - 1) * size : page * size]]
+    return reply(request, sim.dialect.listing("rows", rows, page=page, pageSize=size, total=len(plans)))
+
+
+async def run(request: Request) -> Response:
+    """GET /runs/{id}: the run plus judge_model and evaluator_output."""
+    world = sim_of(request).world
+    return reply(request, world.run_detail(found(world.runs_by_id, request.path_params["id"])))
+
+
+async def run_trace(request: Request) -> Response:
+    """GET /runs/{id}/trace: the spans so far."""
+    world = sim_of(request).world
+    plan = found(world.runs_by_id, request.path_params["id"])
+    return reply(request, {"run_id": plan.id, "spans": world.trace(plan)})
+
+
+async def run_tool_calls(request: Request) -> Response:
+    """GET /runs/{id}/tool-calls: the tool calls so far."""
+    sim = sim_of(request)
+    plan = found(sim.world.runs_by_id, request.path_params["id"])
+    return reply(request, sim.dialect.listing("rows", sim.world.tool_calls(plan)))
+
+
+async def run_evaluation(request: Request) -> Response:
+    """GET /runs/{id}/evaluation: 404 evaluation_not_available until there is one."""
+    world = sim_of(request).world
+    plan = found(world.runs_by_id, request.path_params["id"])
+    evaluation = world.evaluation(plan)
+    if evaluation is None:
+        raise ApiError(404, "evaluation_not_available", f"Run {plan.id} has no evaluation (it is not terminal, or it ended {plan.outcome}).")
+    return reply(request, evaluation)
+
+
+async def insights_overview(request: Request) -> Response:
+    """GET /insights/overview."""
+    name, _ = insight_range(request)
+    return reply(request, sim_of(request).world.overview(name))
+
+
+async def insights_topics(request: Request) -> Response:
+    """GET /insights/topics: topics active in the range, no paging beyond `limit`."""
+    sim = sim_of(request)
+    _, range_ms = insight_range(request)
+    sort = one_of(request.query_params, "sort", TOPIC_SORTS, "volume") or "volume"
+    limit = whole(request.query_params, "limit", 50, cap=INSIGHT_LIST_LIMIT)
+    return reply(request, sim.dialect.listing("rows", sim.world.list_topics(range_ms, sort)[:limit]))
+
+
+async def insights_topic(request: Request) -> Response:
+    """GET /insights/topics/{id}."""
+    world = sim_of(request).world
+    _, range_ms = insight_range(request)
+    return reply(request, world.topic_detail(found(world.topics, request.path_params["id"]), range_ms))
+
+
+async def insights_searches(request: Request) -> Response:
+    """GET /insights/searches: failed-search clusters seen in the range."""
+    sim = sim_of(request)
+    _, range_ms = insight_range(request)
+    limit = whole(request.query_params, "limit", 50, cap=INSIGHT_LIST_LIMIT)
+    return reply(request, sim.dialect.listing("rows", sim.world.list_failed_searches(range_ms)[:limit]))
+
+
+async def insights_search(request: Request) -> Response:
+    """GET /insights/searches/{id}."""
+    world = sim_of(request).world
+    _, range_ms = insight_range(request)
+    return reply(request, world.search_detail(found(world.failed_searches, request.path_params["id"]), range_ms))
+
+
+async def insights_sessions(request: Request) -> Response:
+    """GET /insights/sessions: newest last event first, capped at `limit`."""
+    sim = sim_of(request)
+    _, range_ms = insight_range(request)
+    limit = whole(request.query_params, "limit", 50, cap=SESSION_LIST_LIMIT)
+    chosen = sim.world.list_sessions(range_ms, request.query_params.get("intent") or None)[:limit]
+    rows = [sim.world.session_record(plan, seen) for plan, seen in chosen]
+    return reply(request, sim.dialect.listing("sessions", rows))
+
+
+async def insights_session_trace(request: Request) -> Response:
+    """GET /insights/sessions/{id}/trace: the events so far."""
+    sim = sim_of(request)
+    plan = found(sim.world.sessions_by_id, request.path_params["id"])
+    events = sim.world.session_events(plan)
+    return reply(request, {"session_id": plan.id, **sim.dialect.listing("events", events)})
+
+
+async def openapi(request: Request) -> Response:
+    """GET /openapi: the document for the server's dialect (no auth)."""
+    sim = sim_of(request)
+    name = sim.dialect.name
+    if name not in sim.openapi:
+        sim.openapi[name] = ARMATURE.encode(_openapi_document(name))
+    return Response(sim.openapi[name], media_type="application/json")
+
+
+def _openapi_document(dialect: str) -> dict[str, Any]:
+    """The OpenAPI document, or a stub while `armature_sim.openapi` does not exist yet."""
+    try:
+        from armature_sim.openapi import build_openapi  # imported late: written separately
+    except ImportError:
+        return {"openapi": "3.0.3", "info": {"title": "Armature API (simulator stub)", "version": "v1"}, "paths": {}}
+    document: dict[str, Any] = build_openapi(dialect)
+    return document
+
+
+# ---- /_sim controls ----
+
+
+async def sim_truth(request: Request) -> Response:
+    """GET /_sim/truth: what the API serves now, for tests to compare with."""
+    sim = sim_of(request)
+    truth = sim.world.truth()
+    head = {"now": truth.pop("now"), "dialect": sim.dialect.name, "insights_enabled": sim.insights}
+    return control_reply({**head, **truth})
+
+
+async def sim_advance(request: Request) -> Response:
+    """POST /_sim/advance {"minutes": N}: move the clock."""
+    body = await _json_body(request)
+    minutes = body.get("minutes", 0)
+    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes < 0:
+        raise invalid("minutes", "minutes must be a number >= 0.")
+    return control_reply(asdict(sim_of(request).world.advance(round(minutes * 60_000))))
+
+
+async def sim_reset(request: Request) -> Response:
+    """POST /_sim/reset {options}: rebuild the world; omitted options keep the start options."""
+    sim = sim_of(request)
+    options = _reset_options(sim.start, await _json_body(request))
+    sim.load(options)
+    return control_reply({"now": sim.world.now, "options": asdict(options), "counts": sim.world.counts()})
+
+
+def _reset_options(start: SimOptions, body: dict[str, Any]) -> SimOptions:
+    """The start options with the body's changes, checked."""
+    changes: dict[str, Any] = {}
+    for name, value in body.items():
+        if name not in SimOptions.__dataclass_fields__:
+            raise invalid(name, f"unknown option {name}.")
+        if name == "now":
+            try:
+                changes["now"] = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                raise invalid(name, "now must be an ISO 8601 time.") from None
+            if changes["now"].tzinfo is None:
+                raise invalid(name, "now must carry a time zone.")
+        elif name == "dialect":
+            if value not in DIALECTS:
+                raise invalid(name, f"dialect must be one of {', '.join(DIALECTS)}.")
+            changes[name] = value
+        elif name == "insights":
+            if not isinstance(value, bool):
+                raise invalid(name, "insights must be true or false.")
+            changes[name] = value
+        else:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise invalid(name, f"{name} must be a whole number >= 0.")
+            changes[name] = value
+    return replace(start, **changes)
+
+
+async def sim_faults(request: Request) -> Response:
+    """GET, PUT or DELETE /_sim/faults."""
+    faults = sim_of(request).faults
+    if request.method == "PUT":
+        try:
+            faults.replace((await _json_body(request)).get("rules"))
+        except FaultSpecError as exc:
+            raise invalid("rules", str(exc)) from None
+    elif request.method == "DELETE":
+        faults.clear()
+    return control_reply({"rules": faults.describe()})
+
+
+async def sim_requests(request: Request) -> Response:
+    """GET or DELETE /_sim/requests: the log of API requests served."""
+    sim = sim_of(request)
+    if request.method == "DELETE":
+        sim.requests.clear()
+        return control_reply({"cleared": True})
+    return control_reply(sim.logged())
+
+
+async def sim_config(request: Request) -> Response:
+    """GET or PUT /_sim/config {"latency_ms", "insights"}: switches that keep the world."""
+    sim = sim_of(request)
+    if request.method == "PUT":
+        body = await _json_body(request)
+        latency, insights = body.get("latency_ms"), body.get("insights")
+        if latency is not None:
+            if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
+                raise invalid("latency_ms", "latency_ms must be a whole number >= 0.")
+            sim.latency_ms = latency
+        if insights is not None:
+            if not isinstance(insights, bool):
+                raise invalid("insights", "insights must be true or false.")
+            sim.insights = insights
+    return control_reply({"latency_ms": sim.latency_ms, "insights": sim.insights, "dialect": sim.dialect.name})
+
+
+async def sim_clock(request: Request) -> Response:
+    """GET /_sim/clock."""
+    return control_reply({"now": sim_of(request).world.now})
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object (an empty body is an empty object)."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise invalid("body", "the body is not JSON.") from None
+    if not isinstance(body, dict):
+        raise invalid("body", "the body must be a JSON object.")
+    return body
+
+
+# ---- the app ----
+
+
+def _routes() -> list[Route]:
+    """Every route; the API is read-only in this issue."""
+    api: list[tuple[str, Callable[[Request], Any]]] = [
+        ("/org", org),
+        ("/mcp-servers", mcp_servers),
+        ("/mcp-servers/{id}", mcp_server),
+        ("/workflows", workflows),
+        ("/workflows/{id}", workflow),
+        ("/runs", runs),
+        ("/runs/{id}", run),
+        ("/runs/{id}/trace", run_trace),
+        ("/runs/{id}/tool-calls", run_tool_calls),
+        ("/runs/{id}/evaluation", run_evaluation),
+        ("/insights/overview", insights_overview),
+        ("/insights/topics", insights_topics),
+        ("/insights/topics/{id}", insights_topic),
+        ("/insights/searches", insights_searches),
+        ("/insights/searches/{id}", insights_search),
+        ("/insights/sessions", insights_sessions),
+        ("/insights/sessions/{id}/trace", insights_session_trace),
+        ("/openapi", openapi),
+    ]
+    return [
+        *(Route(API_PREFIX + path, handler, methods=["GET"]) for path, handler in api),
+        Route(f"{SIM_PREFIX}/truth", sim_truth, methods=["GET"]),
+        Route(f"{SIM_PREFIX}/advance", sim_advance, methods=["POST"]),
+        Route(f"{SIM_PREFIX}/reset", sim_reset, methods=["POST"]),
+        Route(f"{SIM_PREFIX}/faults", sim_faults, methods=["GET", "PUT", "DELETE"]),
+        Route(f"{SIM_PREFIX}/requests", sim_requests, methods=["GET", "DELETE"]),
+        Route(f"{SIM_PREFIX}/config", sim_config, methods=["GET", "PUT"]),
+        Route(f"{SIM_PREFIX}/clock", sim_clock, methods=["GET"]),
+    ]
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return error_response(405, "method_not_allowed", f"{request.method} is not served on {request.url.path}.")
+    return error_response(exc.status_code, "not_found", f"No such path: {request.url.path}.")
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    return error_response(500, "internal", f"The simulator failed: {type(exc).__name__}: {exc}")
+
+
+def create_app(options: SimOptions) -> SimMiddleware:
+    """The simulator as an ASGI app; `app.sim` is its state."""
+    sim = SimState(options)
+    starlette = Starlette(
+        routes=_routes(),
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
+    )
+    starlette.state.sim = sim
+    return SimMiddleware(starlette, sim)

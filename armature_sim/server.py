@@ -1,0 +1,142 @@
+"""Serving the simulator with uvicorn, and spawning it as a subprocess for tests and demos."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import subprocess
+import sys
+import threading
+from collections import deque
+from datetime import datetime
+from types import TracebackType
+from typing import IO
+
+import uvicorn
+
+from armature_sim.app import API_PREFIX, DEFAULT_KEY, SimOptions, create_app
+from armature_sim.control import SimControl
+
+BANNER = "Armature simulator: "
+
+
+class _QuietCuts(logging.Filter):
+    """Drop uvicorn's complaint about the responses the `cut` fault abandons on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
+
+
+def serve(options: SimOptions, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Build the world, listen, print the banner line, then serve until stopped.
+
+    The socket is bound and listening before the banner is printed, so whoever reads the
+    banner can connect at once; port 0 picks a free port.
+    """
+    app = create_app(options)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{sock.getsockname()[1]}"
+    print(f"{BANNER}{base}{API_PREFIX} key {DEFAULT_KEY}", flush=True)
+    print(
+        f"seed {options.seed}, {options.runs} runs over {options.days} days, {options.sessions} sessions, "
+        f"dialect {options.dialect}, insights {'on' if options.insights else 'off'}; controls at {base}/_sim",
+        flush=True,
+    )
+    config = uvicorn.Config(
+        app, loop="asyncio", http="h11", lifespan="off", date_header=False,
+        access_log=False, log_level="warning", backlog=1024,
+    )
+    logging.getLogger("uvicorn.error").addFilter(_QuietCuts())
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+class RunningSim:
+    """A simulator subprocess; stop it with `stop()` or use it as a context manager."""
+
+    def __init__(self, process: subprocess.Popen[str], base_url: str, stderr_tail: deque[str]) -> None:
+        self.process = process
+        self.base_url = base_url
+        self.api_url = f"{base_url}{API_PREFIX}"
+        self.api_key = DEFAULT_KEY
+        self.control = SimControl(base_url)
+        self._stderr_tail = stderr_tail
+
+    def stderr(self) -> str:
+        """The last lines the simulator wrote to stderr."""
+        return "".join(self._stderr_tail)
+
+    def stop(self) -> None:
+        """Terminate the simulator and wait for it."""
+        self.control.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> RunningSim:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def spawn(
+    seed: int = 7,
+    runs: int = 3000,
+    days: int = 30,
+    sessions: int = 2000,
+    dialect: str = "armature",
+    insights: bool = True,
+    latency_ms: int = 0,
+    now: datetime | str | None = None,
+    host: str = "127.0.0.1",
+    timeout: float = 60.0,
+) -> RunningSim:
+    """Start `python -m armature_sim --port 0 ...` and wait for its banner.
+
+    Raises:
+        RuntimeError: the simulator exited or printed no banner within `timeout` seconds.
+    """
+    args = [
+        sys.executable, "-m", "armature_sim", "--host", host, "--port", "0", "--seed", str(seed),
+        "--runs", str(runs), "--days", str(days), "--sessions", str(sessions), "--dialect", dialect,
+        "--latency-ms", str(latency_ms),
+    ]
+    if not insights:
+        args.append("--no-insights")
+    if now is not None:
+        args += ["--now", now.isoformat() if isinstance(now, datetime) else now]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    lines: queue.Queue[str] = queue.Queue()
+    tail: deque[str] = deque(maxlen=50)
+    _drain(process.stdout, lines.put)
+    _drain(process.stderr, tail.append)
+    try:
+        first = lines.get(timeout=timeout)
+    except queue.Empty:
+        first = ""
+    if not first.startswith(BANNER):
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"the simulator did not start ({' '.join(args)}):\n{first}{''.join(tail)}")
+    api_url = first[len(BANNER):].split()[0]
+    return RunningSim(process, api_url.removesuffix(API_PREFIX), tail)
+
+
+def _drain(stream: IO[str], keep: object) -> None:
+    """Read a pipe to its end on a daemon thread, so the simulator never blocks on a full pipe."""
+    def pump() -> None:
+        for line in stream:
+            keep(line)  # type: ignore[operator]
+        keep("")  # type: ignore[operator]
+
+    threading.Thread(target=pump, daemon=True).start()
