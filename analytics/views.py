@@ -1,0 +1,156 @@
+"""Reporting views: one DuckDB SQL file each, transpiled to the destination and applied after a load.
+
+Each file in `views/` holds one `create or replace view` written in lowercase DuckDB SQL, its
+first line a comment saying which question the view answers. Table names in the files are
+bare (`from runs`); `apply_views` qualifies them with the pipeline's dataset and transpiles
+the statement with sqlglot into the destination's dialect. A view whose tables are not in the
+destination yet (insights disabled, a load limited by `--resources`) is skipped with a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dlt
+import sqlglot
+from sqlglot import exp
+
+VIEWS_DIR = Path(__file__).parent / "views"
+SOURCE_DIALECT = "duckdb"
+# A data lake has no place to keep a view: readers query the Parquet files directly.
+NO_VIEW_DESTINATIONS = frozenset({"filesystem"})
+# Postgres refuses `create or replace view` when a column's name or type changes; such a view
+# is dropped and created again in one transaction.
+DROP_TO_REPLACE_DIALECTS = frozenset({"postgres", "redshift"})
+
+# A child of the command line's logger, so that its lines reach the same handler.
+log = logging.getLogger("armature_pipeline.views")
+
+
+@dataclass(frozen=True)
+class View:
+    """One reporting view: its name, the question it answers, its tables and columns."""
+
+    name: str
+    question: str
+    tables: frozenset[str]
+    columns: tuple[str, ...]
+    tree: exp.Create
+
+    def sql(self, dialect: str, qualify: Any = None) -> str:
+        """The statement in `dialect`, with each table name passed through `qualify`."""
+        tree = self.tree.copy()
+        tree.set("comments", None)
+        if qualify is not None:
+            for table in _source_tables(tree):
+                table.replace(_qualified(qualify(table.name), dialect, table.alias))
+            tree.this.replace(_qualified(qualify(self.name), dialect, ""))
+        return tree.sql(dialect=dialect)
+
+
+@cache
+def load_views() -> tuple[View, ...]:
+    """Every view in `views/`, in file name order."""
+    return tuple(_parse(path) for path in sorted(VIEWS_DIR.glob("*.sql")))
+
+
+def _parse(path: Path) -> View:
+    text = path.read_text()
+    tree = sqlglot.parse_one(text, read=SOURCE_DIALECT)
+    if not isinstance(tree, exp.Create) or tree.kind != "VIEW":
+        raise ValueError(f"{path.name}: expected one `create or replace view` statement")
+    name = tree.this.name
+    if name != path.stem:
+        raise ValueError(f"{path.name}: creates view {name!r}; name the file after its view")
+    first = text.lstrip().splitlines()[0]
+    question = first.removeprefix("--").strip() if first.startswith("--") else ""
+    body = tree.expression
+    assert isinstance(body, exp.Query)
+    columns = tuple(select.alias_or_name for select in body.selects)
+    tables = frozenset(table.name for table in _source_tables(tree))
+    return View(name, question, tables, columns, tree)
+
+
+def _source_tables(tree: exp.Expression) -> list[exp.Table]:
+    """The warehouse tables a statement reads: every table reference that is not a CTE."""
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    body = tree.expression if isinstance(tree, exp.Create) else tree
+    return [t for t in body.find_all(exp.Table) if t.name not in ctes or t.db]
+
+
+def _qualified(name: str, dialect: str, alias: str) -> exp.Table:
+    table = exp.to_table(name, dialect=dialect)
+    if alias:
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+    return table
+
+
+def apply_views(pipeline: dlt.Pipeline) -> list[str]:
+    """Create or replace every view whose tables exist in the pipeline's dataset.
+
+    Returns:
+        The names of the views created, in file name order; empty for a destination that
+        keeps no views (filesystem).
+    """
+    destination = pipeline.destination
+    if destination is None or destination.destination_name in NO_VIEW_DESTINATIONS:
+        name = destination.destination_name if destination else "no destination"
+        log.info("views: none on %s; read the tables directly", name)
+        return []
+    dialect = destination.capabilities().sqlglot_dialect or SOURCE_DIALECT
+    views = load_views()
+    present = existing_tables(pipeline, {t for view in views for t in view.tables})
+    created: list[str] = []
+    with pipeline.sql_client() as client:
+        for view in views:
+            missing = sorted(view.tables - present)
+            if missing:
+                log.info("view %s skipped: table %s not loaded yet", view.name, ", ".join(missing))
+                continue
+            try:
+                _create(client, view.sql(dialect, client.make_qualified_table_name),
+                        dialect, client.make_qualified_table_name(view.name))
+            except Exception as exc:
+                log.error("view %s failed on %s: %s", view.name, destination.destination_name, exc)
+                continue
+            created.append(view.name)
+    log.info("views: %d of %d created or replaced in dataset %s", len(created), len(views),
+             pipeline.dataset_name)
+    return created
+
+
+def _create(client: Any, statement: str, dialect: str, qualified_name: str) -> None:
+    try:
+        client.execute_sql(statement)
+    except Exception:
+        if dialect not in DROP_TO_REPLACE_DIALECTS:
+            raise
+        with client.begin_transaction():
+            client.execute_sql(f"drop view if exists {qualified_name}")
+            client.execute_sql(statement)
+
+
+def drop_views(pipeline: dlt.Pipeline) -> list[str]:
+    """Drop every reporting view, e.g. before a full refresh drops the tables beneath them."""
+    destination = pipeline.destination
+    if destination is None or destination.destination_name in NO_VIEW_DESTINATIONS:
+        return []
+    dropped = []
+    with pipeline.sql_client() as client:
+        if not client.has_dataset():
+            return []
+        for view in load_views():
+            client.execute_sql(f"drop view if exists {client.make_qualified_table_name(view.name)}")
+            dropped.append(view.name)
+    return dropped
+
+
+def existing_tables(pipeline: dlt.Pipeline, names: set[str]) -> set[str]:
+    """Which of `names` exist as tables in the pipeline's dataset right now."""
+    with pipeline.destination_client() as job_client:
+        found = job_client.get_storage_tables(sorted(names))  # type: ignore[attr-defined]
+        return {name for name, columns in found if columns}
