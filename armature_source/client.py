@@ -341,7 +341,7 @@ class ArmatureClient:
             raise AuthError(f"{where}: the API key was rejected ({code}). {KEY_HELP}")
         if status == 403 and code == "feature_disabled":
             raise FeatureDisabledError(
-                f"{where}: MCP Analytics is not enabled for this organization ({message}).",
+                f"{where}: feature_disabled",
                 status=status,
                 code=code,
             )

@@ -32,7 +32,7 @@ from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from armature_source import tables as t
-from armature_source.client import ArmatureClient, Missing
+from armature_source.client import ArmatureClient, Missing, RetryPolicy
 from armature_source.errors import ConfigError, FeatureDisabledError
 from armature_source.paging import iter_pages, pick_rows, snake_keys
 from armature_source.windows import (
@@ -105,6 +105,8 @@ def armature_source(
     session_limit: int = 100,
     list_limit: int = 200,
     allow_insecure_http: bool = False,
+    retry_budget_s: float = 300.0,
+    max_attempts: int = 8,
 ) -> Iterator[DltResource]:
     """Armature's workflow runs and MCP usage insights, loaded incrementally.
 
@@ -117,6 +119,8 @@ def armature_source(
         session_limit: `limit` for the sessions list (the host caps it at 100).
         list_limit: `limit` for the topics and failed-searches lists (capped at 200).
         allow_insecure_http: permit plain http to a host that is not loopback.
+        retry_budget_s: longest time one request keeps retrying transient failures.
+        max_attempts: most tries of one request.
     """
     unknown = [r for r in insight_ranges if r not in INSIGHT_RANGES]
     if unknown:
@@ -125,7 +129,11 @@ def armature_source(
             "([sources.armature] insight_ranges)."
         )
     client = ArmatureClient(
-        base_url, api_key, max_in_flight=max_in_flight, allow_http=allow_insecure_http
+        base_url,
+        api_key,
+        max_in_flight=max_in_flight,
+        allow_http=allow_insecure_http,
+        retry=RetryPolicy(max_attempts=max_attempts, budget_s=retry_budget_s),
     )
     load = Load(
         client,
@@ -146,9 +154,13 @@ def armature_source(
 
 
 def _resource(fn: Any, load: Load, main: t.Table, *others: t.Table) -> DltResource:
-    """Wrap a generator as a dlt resource whose extra tables are declared as variants."""
-    resource = dlt.resource(fn, name=fn.__name__, **main.hints())(load)
-    for table in (*others, t.COVERAGE):
+    """Wrap a generator as a dlt resource; each table it fills is declared as a variant.
+
+    Variants start from the resource's own hints, so the resource itself carries none:
+    otherwise the main table's key columns would leak into every other table.
+    """
+    resource = dlt.resource(fn, name=fn.__name__, write_disposition=main.disposition)(load)
+    for table in (main, *others, t.COVERAGE):
         resource.apply_hints(**table.hints(), create_table_variant=True)
     return resource
 
@@ -354,7 +366,7 @@ class RunChildren:
 def _insights(load: Load, resource: str) -> bool:
     """Whether an insights resource should run (False once MCP Analytics proved off)."""
     if load.insights_off:
-        log.info("%s: skipped, MCP Analytics is not enabled", resource)
+        log.info("%s: skipped, insights are off for this organization", resource)
     return not load.insights_off
 
 

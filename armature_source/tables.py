@@ -8,6 +8,7 @@ host sends beyond these columns land as extra columns (scalars as they are, obje
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
@@ -15,6 +16,16 @@ from typing import Any, Iterable, Mapping
 import pyarrow as pa
 
 from armature_source.windows import parse_ts
+
+class _JsonAsTextNotice(logging.Filter):
+    """Drop dlt's notice that an Arrow string column is hinted `json`: that is by design,
+    Arrow has no JSON type dlt accepts, and the destination casts the text to JSON."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_JsonAsTextNotice())
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "text": pa.string(),
@@ -51,15 +62,18 @@ class Table:
     def arrow(self, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
         """Rows (snake_case dicts) as an Arrow table with this table's schema plus extras."""
         rows = list(rows)
-        arrays: dict[str, pa.Array] = {}
+        fields: list[pa.Field] = []
+        arrays: list[pa.Array] = []
         for name, kind in self.columns.items():
-            arrays[name] = pa.array([_coerce(r.get(name), kind) for r in rows], ARROW_TYPES[kind])
+            arrays.append(pa.array([_coerce(r.get(name), kind) for r in rows], ARROW_TYPES[kind]))
+            fields.append(pa.field(name, ARROW_TYPES[kind], nullable=name not in self.key))
         extras = sorted({k for r in rows for k in r} - set(self.columns))
         for name in extras:
             if name.startswith("_"):
                 continue
-            arrays[name] = _infer([r.get(name) for r in rows])
-        return pa.table(arrays)
+            arrays.append(_infer([r.get(name) for r in rows]))
+            fields.append(pa.field(name, arrays[-1].type))
+        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 def _coerce(value: Any, kind: str) -> Any:

@@ -8,41 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
-DEFAULT_NAME = "armature"
-DEMO_PIPELINE = "armature_demo"
-
-log = logging.getLogger("armature_pipeline")
-
-
-class UsageError(Exception):
-    """Bad flags or configuration: exit 2, nothing written."""
-
-
-class LockedError(Exception):
-    """Another run of the same pipeline holds the lock: exit 3."""
-
-
-@dataclass
-class Settings:
-    """Where to read from and where to load, resolved from flags, environment and .dlt/."""
-
-    base_url: str
-    api_key: str
-    destination: str
-    dataset: str
-    pipeline_name: str
-    resources: list[str] | None
-    full_refresh: bool
-    allow_http: bool
-    pipelines_dir: str | None
-
+from pipelines.settings import EXIT_CONFIG, EXIT_FAILED, EXIT_LOCKED, LockedError, UsageError
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)

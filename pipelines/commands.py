@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import dlt
+import duckdb
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 from filelock import FileLock, Timeout
@@ -18,7 +21,7 @@ from filelock import FileLock, Timeout
 from armature_source import RESOURCE_ALIASES, RESOURCES, armature_source
 from armature_source.client import ArmatureClient, check_api_key, normalize_base_url
 from armature_source.errors import ArmatureError, ConfigError
-from pipelines.armature_pipeline import (
+from pipelines.settings import (
     DEFAULT_NAME,
     DEMO_PIPELINE,
     EXIT_CONFIG,
@@ -131,6 +134,12 @@ def load(pipeline: dlt.Pipeline, settings: Settings) -> int:
     except ArmatureError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    check_destination(pipeline)
+    try:
+        wait_for_duckdb(pipeline, float(os.environ.get("ARMATURE_DUCKDB_WAIT_S", "30")))
+    except HeldError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     source = armature_source(
         base_url=settings.base_url,
         api_key=settings.api_key,
@@ -152,10 +161,76 @@ def _failed(exc: PipelineStepFailed) -> int:
     cause = _root(exc)
     if isinstance(cause, ConfigError):
         raise UsageError(str(cause))
+    held = _duckdb_holder(str(cause))
+    if held:
+        cause = held  # type: ignore[assignment]
     print(f"error: the load failed at the {exc.step} step: {cause}", file=sys.stderr)
     print("Nothing half-written is kept; run the same command again to complete the data.",
           file=sys.stderr)
     return EXIT_FAILED
+
+
+def _duckdb_holder(message: str) -> str | None:
+    """Explain DuckDB's lock conflict: which process holds the file and what to do."""
+    found = re.search(r'Could not set lock on file "([^"]+)": Conflicting lock is held in (.+?) \(PID (\d+)\)', message)
+    if not found:
+        return None
+    path, program, pid = found.groups()
+    return (
+        f"the DuckDB file {path} is open in another process (PID {pid}, {program}), such as a "
+        "notebook or a BI tool; DuckDB lets only one process write, and not while others read. "
+        "Close that connection (readers should connect, query and disconnect), then run again"
+    )
+
+
+def wait_for_duckdb(pipeline: dlt.Pipeline, wait_s: float) -> None:
+    """Wait up to `wait_s` for another process to let go of the DuckDB file, else explain."""
+    if pipeline.destination is None or pipeline.destination.destination_name != "duckdb":
+        return
+    path = _duckdb_path(pipeline)
+    if path is None or not Path(path).exists():
+        return
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            duckdb.connect(path).close()
+            return
+        except duckdb.IOException as exc:
+            held = _duckdb_holder(str(exc))
+            if held is None:
+                raise
+            if time.monotonic() >= deadline:
+                raise HeldError(f"{held}. Nothing was loaded.") from None
+            log.info("waiting for the DuckDB file: %s", held)
+            time.sleep(1.0)
+
+
+def _duckdb_path(pipeline: dlt.Pipeline) -> str | None:
+    try:
+        config = pipeline.destination_client().config  # type: ignore[attr-defined]
+        return str(config.credentials.database)
+    except Exception:
+        return None
+
+
+def check_destination(pipeline: dlt.Pipeline) -> None:
+    """Refuse, before anything is written, a DuckDB file whose folder is missing or read-only."""
+    if pipeline.destination is None or pipeline.destination.destination_name != "duckdb":
+        return
+    path = _duckdb_path(pipeline)
+    if path is None or path == ":memory:":
+        return
+    folder = Path(path).resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(
+            f"cannot write the DuckDB file {path}: its folder does not exist or is not "
+            "writable. Set DESTINATION__DUCKDB__CREDENTIALS to a writable path, or run from a "
+            "writable folder."
+        )
+
+
+class HeldError(Exception):
+    """The destination file is held by another process."""
 
 
 def _root(exc: BaseException) -> BaseException:

@@ -164,7 +164,8 @@ def test_insights_disabled_loads_everything_else_with_one_warning(sim: Any, tmp_
     wh = Warehouse(tmp_path)
     with caplog.at_level("WARNING", logger="armature_source"):
         wh.load(sim)
-    warnings = [r for r in caplog.records if "MCP Analytics is not enabled" in r.getMessage()]
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"
+                and "MCP Analytics is not enabled" in r.getMessage()]
     assert len(warnings) == 1
     truth = sim.control.truth()
     assert wh.ids("runs") == {r["id"] for r in truth["runs"]}
@@ -176,7 +177,8 @@ def test_insights_disabled_run_command_exits_zero(sim: Any, tmp_path: Any) -> No
     wh = Warehouse(tmp_path)
     done = wh.cli("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.count("MCP Analytics is not enabled") == 1
+    assert done.stderr.count("Skipping the insights resources") == 1
+    assert "WARNING MCP Analytics is not enabled" in done.stderr
 
 
 def test_run_that_vanishes_between_list_and_detail_is_skipped_and_counted(

@@ -1,0 +1,181 @@
+"""Loading into Postgres and into Parquet files, and the reporting views on Postgres."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+import pytest
+
+from analytics.dictionary import SAMPLE_WORLD, load_sample
+from analytics.views import apply_views, drop_views, load_views
+from analytics_warehouse import assert_same_rows, plain, sample_warehouse
+from armature_sim.server import RunningSim
+from armature_source import armature_source
+from armature_source.tables import ALL_TABLES
+from postgres import PostgresServer, postgres_server, postgres_url
+from warehouse import DATASET, KEYS, Warehouse, duplicates
+
+__all__ = ["sample_warehouse", "postgres_server", "postgres_url"]
+
+SMALL_WORLD = {"runs": 60, "sessions": 50}
+JSON_COLUMNS = {(t.name, c) for t in ALL_TABLES for c, kind in t.columns.items() if kind == "json"}
+
+
+class PostgresWarehouse:
+    """A dlt pipeline into one database of the test Postgres server, and queries on it."""
+
+    def __init__(self, root: Path, url: str) -> None:
+        self.url = url
+        self.warehouse = Warehouse(root)
+
+    def pipeline(self) -> dlt.Pipeline:
+        return self.warehouse.pipeline(dlt.destinations.postgres(self.url))
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        with self.pipeline().sql_client() as client:
+            return [tuple(row) for row in client.execute_sql(sql) or []]
+
+    def tables(self) -> set[str]:
+        rows = self.query(f"select table_name from information_schema.tables where table_schema = '{DATASET}'")
+        return {r[0] for r in rows}
+
+
+@pytest.fixture(scope="module")
+def postgres_sample(
+    sim_server: RunningSim, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PostgresWarehouse]:
+    """The sample world loaded into Postgres exactly as the DuckDB sample, views applied."""
+    warehouse = PostgresWarehouse(tmp_path_factory.mktemp("pg-sample"),
+                                  postgres_server.url(postgres_server.create_database()))
+    sim_server.control.reset(**SAMPLE_WORLD)
+    try:
+        warehouse.created_views = load_sample(warehouse.pipeline(), sim_server)  # type: ignore[attr-defined]
+        warehouse.truth = sim_server.control.truth()  # type: ignore[attr-defined]
+    finally:
+        sim_server.control.reset()
+    yield warehouse
+
+
+@pytest.mark.postgres
+def test_postgres_receives_every_table_with_unique_keys(postgres_sample: PostgresWarehouse) -> None:
+    truth = postgres_sample.truth  # type: ignore[attr-defined]
+    tables = postgres_sample.tables()
+    assert {t.name for t in ALL_TABLES} <= tables
+    for table in ALL_TABLES:
+        keys = postgres_sample.query(f"select {', '.join(KEYS[table.name])} from {DATASET}.{table.name}")
+        assert keys and not duplicates(keys), table.name
+    count = lambda table: postgres_sample.query(f"select count(*) from {DATASET}.{table}")[0][0]  # noqa: E731
+    assert count("workflows") == truth["counts"]["workflows"]
+    assert count("mcp_servers") == truth["counts"]["mcp_servers"]
+    assert count("topics") == truth["topics_total"]["90d"]
+    truth_ids = {r["id"] for r in truth["runs"]}
+    loaded_ids = {r[0] for r in postgres_sample.query(f"select id from {DATASET}.runs")}
+    assert truth_ids <= loaded_ids
+
+
+@pytest.mark.postgres
+def test_postgres_keeps_types_timestamps_and_json(postgres_sample: PostgresWarehouse) -> None:
+    types = dict(((t, c), k) for t, c, k in postgres_sample.query(
+        "select table_name, column_name, data_type from information_schema.columns "
+        f"where table_schema = '{DATASET}'"
+    ))
+    assert types[("runs", "started_at")] == "timestamp with time zone"
+    assert types[("runs", "cost_usd")] == "double precision"
+    for table, column in JSON_COLUMNS:
+        assert types[(table, column)] == "jsonb", (table, column)
+    tool = postgres_sample.query(
+        f"select metadata ->> 'tool_name' from {DATASET}.session_events where kind = 'tool_call' limit 1"
+    )
+    assert tool and tool[0][0]
+
+
+@pytest.mark.postgres
+def test_views_on_postgres_give_the_same_rows_as_on_duckdb(
+    postgres_sample: PostgresWarehouse, sample_warehouse: Warehouse
+) -> None:
+    assert postgres_sample.created_views == [v.name for v in load_views()]  # type: ignore[attr-defined]
+    for view in load_views():
+        columns = ", ".join(view.columns)
+        on_postgres = sorted((tuple(plain(v) for v in row) for row in
+                              postgres_sample.query(f"select {columns} from {DATASET}.{view.name}")), key=repr)
+        on_duckdb = sorted((tuple(plain(v) for v in row) for row in
+                            sample_warehouse.query(f"select {columns} from {view.name}")), key=repr)
+        assert on_postgres, view.name
+        assert_same_rows(on_postgres, on_duckdb)
+
+
+@pytest.mark.postgres
+def test_a_full_refresh_on_postgres_works_once_the_views_are_dropped(
+    sim: RunningSim, postgres_url: str, tmp_path: Path
+) -> None:
+    sim.control.reset(**SMALL_WORLD)
+    warehouse = PostgresWarehouse(tmp_path, postgres_url)
+    source = lambda: armature_source(base_url=sim.api_url, api_key=sim.api_key)  # noqa: E731
+    warehouse.pipeline().run(source())
+    assert apply_views(warehouse.pipeline())
+    # Postgres will not drop a table a view depends on, and a full refresh drops the tables
+    assert drop_views(warehouse.pipeline()) == [v.name for v in load_views()]
+    warehouse.pipeline().run(source(), refresh="drop_sources")
+    assert apply_views(warehouse.pipeline()) == [v.name for v in load_views()]
+    runs = warehouse.query(f"select count(*) from {DATASET}.runs")[0][0]
+    assert runs == sim.control.truth()["counts"]["runs_in_window"]
+
+
+def lake_table(lake: Path, table: str) -> str:
+    return f"read_parquet('{lake / DATASET / table}/*.parquet', filename = true)"
+
+
+def test_parquet_files_read_back_with_duckdb_hold_every_table(
+    sim: RunningSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim.control.reset(**SMALL_WORLD)
+    lake = tmp_path / "lake"
+    pipeline = Warehouse(tmp_path).pipeline(dlt.destinations.filesystem(bucket_url=str(lake)))
+    pipeline.run(armature_source(base_url=sim.api_url, api_key=sim.api_key), loader_file_format="parquet")
+    truth = sim.control.truth()
+    with duckdb.connect() as con:
+        for table in ALL_TABLES:
+            if table.name == "coverage_gaps" and not (lake / DATASET / table.name).exists():
+                continue
+            keys = con.execute(f"select {', '.join(table.key)} from {lake_table(lake, table.name)}").fetchall()
+            assert keys and not duplicates(keys), table.name
+        ids = {r[0] for r in con.execute(f"select id from {lake_table(lake, 'runs')}").fetchall()}
+        assert ids == {r["id"] for r in truth["runs"]}
+        started = con.execute(f"select typeof(started_at) from {lake_table(lake, 'runs')} limit 1").fetchone()
+        assert started == ("TIMESTAMP WITH TIME ZONE",)
+        arguments = con.execute(f"select arguments from {lake_table(lake, 'tool_calls')} limit 1").fetchone()
+        assert isinstance(json.loads(arguments[0]), dict)
+    with caplog.at_level(logging.INFO, logger="armature_pipeline.views"):
+        assert apply_views(pipeline) == []
+    assert any("views: none on filesystem" in r.message for r in caplog.records)
+
+
+def test_parquet_appends_each_load_and_the_newest_file_holds_a_rows_latest_version(
+    sim: RunningSim, tmp_path: Path
+) -> None:
+    sim.control.reset(**SMALL_WORLD)
+    lake = tmp_path / "lake"
+    pipeline = Warehouse(tmp_path).pipeline(dlt.destinations.filesystem(bucket_url=str(lake)))
+    source = lambda: armature_source(base_url=sim.api_url, api_key=sim.api_key)  # noqa: E731
+    pipeline.run(source(), loader_file_format="parquet")
+    open_runs = set(sim.control.truth()["open_runs"])
+    sim.control.advance(minutes=240)
+    pipeline.run(source(), loader_file_format="parquet")
+    truth = {r["id"]: r["status"] for r in sim.control.truth()["runs"]}
+    # the query docs/analysts.md gives for Parquet: the row from the newest load file wins
+    latest = f"""
+        select id, status from {lake_table(lake, 'runs')}
+        qualify row_number() over (partition by id order by filename desc) = 1
+    """
+    with duckdb.connect() as con:
+        total = con.execute(f"select count(*) from {lake_table(lake, 'runs')}").fetchone()[0]
+        current = dict(con.execute(latest).fetchall())
+    assert open_runs and total > len(current), "runs that ended between loads appear twice"
+    assert truth.keys() <= current.keys()
+    assert {run_id: current[run_id] for run_id in truth} == truth
