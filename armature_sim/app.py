@@ -127,7 +127,8 @@ class Dialect:
         """Render a timestamp: `...09:15:02.481Z`, or in alt `...10:15:02.481000+01:00`."""
         if self.alt:
             return moment.astimezone(_ALT_ZONE).isoformat(timespec="microseconds")
-        return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+        # world times are UTC: swap the "+00:00" isoformat ends with for "Z"
+        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
     def listing(self, key: str, rows: list[Any], **extra: Any) -> dict[str, Any]:
         """A list envelope: the array under `key` (alt: `data`) and any paging members."""
@@ -453,7 +454,7 @@ async def insights_sessions(request: Request) -> Response:
     sim = sim_of(request)
     _, range_ms = insight_range(request)
     limit = whole(request.query_params, "limit", 50, cap=SESSION_LIST_LIMIT)
-    chosen = sim.world.list_sessions(range_ms, request.query_params.get("intent") or None)[:limit]
+    chosen = sim.world.list_sessions(range_ms, request.query_params.get("intent") or None, limit)
     rows = [sim.world.session_record(plan, seen) for plan, seen in chosen]
     return reply(request, sim.dialect.listing("sessions", rows))
 

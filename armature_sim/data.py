@@ -550,13 +550,12 @@ class SessionPlan:
 
 @dataclass
 class RunChildren:
-    """A run's children as they are once it is terminal, with start times for prefixes."""
+    """A run's spans and tool calls as they are once it is terminal, with start times for prefixes."""
 
     spans: list[SpanRecord]
     span_starts: list[int]
     tool_calls: list[ToolCallRecord]
     call_starts: list[int]
-    evaluation: EvaluationRecord | None
 
 
 @dataclass
@@ -843,7 +842,7 @@ class World:
         return detail
 
     def children(self, plan: RunPlan) -> RunChildren:
-        """The run's terminal children, derived from its seed (a few kept for the next request)."""
+        """The run's terminal spans and tool calls (a few kept: a loader asks for both in a row)."""
         found = self._children.get(plan.arrival)
         if found is None:
             found = _run_children(seeded(self.seed, "children", plan.arrival), plan, self.text)
@@ -865,10 +864,13 @@ class World:
         return kids.tool_calls[: bisect.bisect_right(kids.call_starts, self.now_ms)]
 
     def evaluation(self, plan: RunPlan) -> EvaluationRecord | None:
-        """The evaluation, or None while open and for error/timed_out runs."""
+        """The evaluation, or None while open and for error/timed_out runs.
+
+        It has a seed of its own, so run detail can show the verdict without deriving spans.
+        """
         if plan.is_open(self.now_ms) or not plan.evaluated:
             return None
-        return self.children(plan).evaluation
+        return _evaluation(seeded(self.seed, "evaluation", plan.arrival), plan, self.text)
 
     # -- sessions and insights --
 
@@ -912,13 +914,15 @@ class World:
             "last_event_at": instant(plan.event_ms[n - 1]),
         }
 
-    def list_sessions(self, range_ms: int, intent: str | None = None) -> list[tuple[SessionPlan, int]]:
+    def list_sessions(
+        self, range_ms: int, intent: str | None = None, limit: int | None = None
+    ) -> list[tuple[SessionPlan, int]]:
         """Sessions whose last event is inside the range, newest first, optionally by intent."""
         since = self.now_ms - range_ms
         needle = intent.casefold() if intent else None
         found = []
         for plan, n in self._session_view():
-            if plan.event_ms[n - 1] <= since:
+            if plan.event_ms[n - 1] <= since or len(found) == limit:
                 break
             if needle is None or needle in plan.raw_intent.casefold():
                 found.append((plan, n))
@@ -1114,7 +1118,7 @@ class World:
             ],
             "session_list_limit": SESSION_LIST_LIMIT,
             "sessions_listed": {
-                name: [p.id for p, _ in self.list_sessions(ms)[:SESSION_LIST_LIMIT]]
+                name: [p.id for p, _ in self.list_sessions(ms, limit=SESSION_LIST_LIMIT)]
                 for name, ms in INSIGHT_RANGES.items()
             },
             "sessions_total": {name: len(self.list_sessions(ms)) for name, ms in INSIGHT_RANGES.items()},
@@ -1347,7 +1351,7 @@ def _reason(rng: random.Random, trigger: str, workflow: Workflow) -> str:
 
 
 def _run_children(rng: random.Random, plan: RunPlan, text: str) -> RunChildren:
-    """Derive a run's terminal spans, tool calls and evaluation from its own seed.
+    """Derive a run's terminal spans and tool calls from its own seed.
 
     The root agent span holds the leaves (llm and tool spans, one tool span per tool call),
     grouped under "step" agent spans when there are many, and the judge span last. Spans come
@@ -1368,7 +1372,7 @@ def _run_children(rng: random.Random, plan: RunPlan, text: str) -> RunChildren:
     times = _partition(rng, start, leaves_end, len(kinds))
     cuts = sorted(rng.sample(range(1, len(kinds)), groups - 1)) if groups > 1 else []
     root_id = seeded_uuid(rng)
-    kids = RunChildren([], [], [], [], None)
+    kids = RunChildren([], [], [], [])
     ok = plan.outcome not in ("error", "timed_out")
     _add_span(kids, root_id, None, plan.workflow_name, "agent", ok, start, plan.ended_ms,
               {"workflow_id": plan.workflow.id, "model": plan.model})
@@ -1387,7 +1391,6 @@ def _run_children(rng: random.Random, plan: RunPlan, text: str) -> RunChildren:
     if judge:
         _add_span(kids, seeded_uuid(rng), root_id, "judge.evaluate", "judge", True, leaves_end, active_end,
                   {"model": plan.workflow.judge_model, "criteria": len(plan.version.criteria)})
-        kids.evaluation = _evaluation(rng, plan, text)
     return kids
 
 
