@@ -27,8 +27,15 @@ def sim(sim_server: RunningSim) -> RunningSim:
     return sim_server
 
 
-@pytest.fixture
-def api(sim: RunningSim) -> Iterator[httpx.Client]:
-    """An HTTP client on the API base URL carrying the demo key."""
-    with httpx.Client(base_url=sim.api_url, headers={"Authorization": f"Bearer {sim.api_key}"}, timeout=30) as client:
+@pytest.fixture(scope="session")
+def _api_client(sim_server: RunningSim) -> Iterator[httpx.Client]:
+    # one client for the session: building one costs more than most simulator requests
+    headers = {"Authorization": f"Bearer {sim_server.api_key}"}
+    with httpx.Client(base_url=sim_server.api_url, headers=headers, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+def api(sim: RunningSim, _api_client: httpx.Client) -> httpx.Client:
+    """An HTTP client on the freshly reset simulator's API base URL, carrying the demo key."""
+    return _api_client
