@@ -76,10 +76,15 @@ class Load:
     list_limit: int
     insight_ranges: tuple[str, ...]
     insights_off: bool = False
+    _now: datetime | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def now(self) -> datetime:
-        return self.client.server_now()
+        """The host's clock at the start of this load, to the second; one value per load."""
+        with self._lock:
+            if self._now is None:
+                self._now = self.client.server_now().replace(microsecond=0)
+            return self._now
 
     def disable_insights(self, exc: FeatureDisabledError) -> None:
         """Warn once per load that MCP Analytics is off; later insights resources skip."""

@@ -17,6 +17,7 @@ from armature_source import armature_source
 from armature_source.tables import ALL_TABLES
 
 DATASET = "armature"
+REPO = Path(__file__).resolve().parent.parent
 KEYS = {table.name: table.key for table in ALL_TABLES}
 
 
@@ -50,16 +51,25 @@ class Warehouse:
             source = source.with_resources(*resources)
         return self.pipeline().run(source)
 
-    def cli(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        """Run `armature-pipeline` as a user would, against this warehouse."""
+    def cli(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 300,
+        crash_at: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `armature-pipeline` as a user would, against this warehouse.
+
+        `crash_at` runs it under tests/crash_at.py, which SIGKILLs it at that point.
+        """
         full_env = {
             **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
             "DESTINATION__DUCKDB__CREDENTIALS": str(self.db_path),
             **(env or {}),
         }
-        command = [sys.executable, "-m", "pipelines.armature_pipeline", *args]
+        runner = ["tests.crash_at", crash_at] if crash_at else ["pipelines.armature_pipeline"]
+        command = [sys.executable, "-m", *runner, *args]
         if args and args[0] in ("run", "status"):
             command += ["--pipeline-name", self.name, "--pipelines-dir", str(self.pipelines_dir)]
+        self.root.mkdir(parents=True, exist_ok=True)
         return subprocess.run(command, capture_output=True, text=True, env=full_env,
                               timeout=timeout, cwd=self.root)
 
