@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
@@ -93,7 +93,8 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
-    return Response(json.dumps({"error": error}, separators=(",", ":")), status_code=status, media_type="application/json")
+    body = json.dumps({"error": error}, separators=(",", ":"))
+    return Response(body, status_code=status, media_type="application/json")
 
 
 # ---- dialects ----
@@ -304,7 +305,14 @@ def whole(query: QueryParams, name: str, default: int, cap: int | None = None) -
     return min(value, cap) if cap else value
 
 
-def found(items: Mapping[str, Any] | Iterable[Any], key: str) -> Any:
+class _Identified(Protocol):
+    id: str
+
+
+_Item = TypeVar("_Item", bound=_Identified)
+
+
+def found(items: Mapping[str, _Item] | Iterable[_Item], key: str) -> _Item:
     """The item with id `key`, or a 404 not_found."""
     if isinstance(items, Mapping):
         item = items.get(key)
@@ -408,7 +416,8 @@ async def run_evaluation(request: Request) -> Response:
     plan = found(world.runs_by_id, request.path_params["id"])
     evaluation = world.evaluation(plan)
     if evaluation is None:
-        raise ApiError(404, "evaluation_not_available", f"Run {plan.id} has no evaluation (it is not terminal, or it ended {plan.outcome}).")
+        why = f"it ended {plan.outcome}" if not plan.is_open(world.now_ms) else "it is not terminal yet"
+        raise ApiError(404, "evaluation_not_available", f"Run {plan.id} has no evaluation: {why}.")
     return reply(request, evaluation)
 
 

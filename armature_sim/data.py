@@ -358,6 +358,7 @@ _CLIENTS = (
     ("armature-harness", "2.3.1"),
 )
 _FRUSTRATION = ("low", "medium", "high")
+_MEETS = {"pass": "meets", "fail": "does not meet", "skipped": "does not show"}
 _REASONS_MANUAL = (
     "Verify fix for flaky search",
     "Re-run after deploy",
@@ -920,7 +921,7 @@ class World:
         """Sessions whose last event is inside the range, newest first, optionally by intent."""
         since = self.now_ms - range_ms
         needle = intent.casefold() if intent else None
-        found = []
+        found: list[tuple[SessionPlan, int]] = []
         for plan, n in self._session_view():
             if plan.event_ms[n - 1] <= since or len(found) == limit:
                 break
@@ -1099,7 +1100,9 @@ class World:
         in_history = self.list_sessions(SESSION_HISTORY)
         return {
             "now": self.now,
-            "organization": {"id": self.organization.id, "slug": self.organization.slug, "name": self.organization.name},
+            "organization": {
+                "id": self.organization.id, "slug": self.organization.slug, "name": self.organization.name,
+            },
             "mcp_servers": [s.id for s in self.mcp_servers],
             "workflows": [w.id for w in self.workflows],
             "counts": self.counts(),
@@ -1194,7 +1197,7 @@ def _servers(rng: random.Random, now_ms: int) -> list[McpServer]:
 
 def _workflows(rng: random.Random, servers: list[McpServer], now_ms: int) -> list[Workflow]:
     """Four workflows per server, two of them paused, each with 2-6 criteria."""
-    workflows = []
+    workflows: list[Workflow] = []
     paused = set(rng.sample(range(len(_SERVERS) * 4), 2))
     for spec, server in zip(_SERVERS, servers, strict=True):
         for name, description in spec["workflows"]:
@@ -1208,6 +1211,7 @@ def _workflows(rng: random.Random, servers: list[McpServer], now_ms: int) -> lis
             ]
             version = WorkflowVersion(seeded_uuid(rng), between(rng, 1, 9), version_ms, criteria)
             state = "paused" if index in paused else "active"
+            schedule = {"cron": rng.choice(_CRONS), "timezone": rng.choice(_TIMEZONES)}
             workflows.append(
                 Workflow(
                     id=seeded_uuid(rng),
@@ -1216,7 +1220,7 @@ def _workflows(rng: random.Random, servers: list[McpServer], now_ms: int) -> lis
                     server=server,
                     state=state,
                     categories=list(server.categories),
-                    schedule=None if state == "paused" else {"cron": rng.choice(_CRONS), "timezone": rng.choice(_TIMEZONES)},
+                    schedule=None if state == "paused" else schedule,
                     tester_model_ids=rng.sample(_TESTER_MODELS, between(rng, 1, 2)),
                     judge_model=rng.choice(_JUDGE_MODELS),
                     versions=[version],
@@ -1384,8 +1388,12 @@ def _run_children(rng: random.Random, plan: RunPlan, text: str) -> RunChildren:
                       {"step": step + 1})
         for kind, (a, b) in zip(kinds[lo:hi], times[lo:hi], strict=True):
             if kind == "llm":
-                tokens = {"input_tokens": between(rng, 400, 12000), "output_tokens": between(rng, 20, 1500)}
-                _add_span(kids, seeded_uuid(rng), parent, "llm.generate", "llm", True, a, b, {"model": plan.model, **tokens})
+                attributes = {
+                    "model": plan.model,
+                    "input_tokens": between(rng, 400, 12000),
+                    "output_tokens": between(rng, 20, 1500),
+                }
+                _add_span(kids, seeded_uuid(rng), parent, "llm.generate", "llm", True, a, b, attributes)
             else:
                 _add_tool_call(kids, rng, plan, text, parent, a, b)
     if judge:
@@ -1426,7 +1434,9 @@ def _add_span(kids: RunChildren, span_id: str, parent_id: str | None, name: str,
     kids.span_starts.append(a)
 
 
-def _add_tool_call(kids: RunChildren, rng: random.Random, plan: RunPlan, text: str, parent: str, a: int, b: int) -> None:
+def _add_tool_call(
+    kids: RunChildren, rng: random.Random, plan: RunPlan, text: str, parent: str, a: int, b: int
+) -> None:
     """Append a tool span [a, b] and the tool call inside it; some results run to tens of KiB."""
     name = rng.choice(plan.workflow.server.tools)[0]
     seq = len(kids.tool_calls)
@@ -1492,7 +1502,7 @@ def _evaluation(rng: random.Random, plan: RunPlan, text: str) -> EvaluationRecor
                 "is_required": criterion.is_required,
                 "verdict": verdict,
                 "score": round(score, 3),
-                "rationale": f"The transcript {'meets' if verdict == 'pass' else 'does not meet'} this: {text[at : at + 80]}",
+                "rationale": f"The transcript {_MEETS[verdict]} this: {text[at : at + 80]}",
                 "excerpts": [text[at : at + between(rng, 60, 200)]],
             }
         )
@@ -1523,7 +1533,12 @@ def _plan_session(rng: random.Random, arrival: int, started_ms: int, world: Worl
         first_tool = 2
     while len(event_ms) < count:
         roll = rng.random()
-        gap = between(rng, 2, 90) * SECOND if roll < 0.7 else between(rng, 1, 8) * MINUTE if roll < 0.95 else between(rng, 10, 28) * MINUTE
+        if roll < 0.7:
+            gap = between(rng, 2, 90) * SECOND
+        elif roll < 0.95:
+            gap = between(rng, 1, 8) * MINUTE
+        else:
+            gap = between(rng, 10, 28) * MINUTE
         event_ms.append(event_ms[-1] + gap)
     errors_before = [0]
     for index in range(count):

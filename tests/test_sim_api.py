@@ -109,7 +109,8 @@ def test_runs_filter_by_workflow_status_and_range_as_the_truth_says(sim: Running
     assert pairs, "the 7-day window should hold failed runs"
     for workflow_id, status in sorted(pairs):
         expected = [r["id"] for r in recent if r["workflow_id"] == workflow_id and r["status"] == status]
-        body = api.get("/runs", params={"workflowId": workflow_id, "status": status, "range": "7d", "pageSize": 100}).json()
+        params = {"workflowId": workflow_id, "status": status, "range": "7d", "pageSize": 100}
+        body = api.get("/runs", params=params).json()
         assert [r["id"] for r in body["rows"]] == expected
         assert body["total"] == len(expected)
         assert all(r["workflow_id"] == workflow_id and r["status"] == status for r in body["rows"])
@@ -166,7 +167,9 @@ def test_page_size_above_100_is_served_100_rows(api: httpx.Client) -> None:
         ("/insights/searches", {"limit": "-3"}, "limit"),
     ],
 )
-def test_bad_parameters_are_400_naming_the_field(api: httpx.Client, path: str, params: dict[str, str], field: str) -> None:
+def test_bad_parameters_are_400_naming_the_field(
+    api: httpx.Client, path: str, params: dict[str, str], field: str
+) -> None:
     response = api.get(path, params=params)
     assert response.status_code == 400
     error = response.json()["error"]
@@ -176,7 +179,8 @@ def test_bad_parameters_are_400_naming_the_field(api: httpx.Client, path: str, p
 
 def test_terminal_runs_serve_children_the_truth_counts(sim: RunningSim, api: httpx.Client) -> None:
     runs = [r for r in sim.control.truth()["runs"] if r["terminal"]]
-    chosen = [next(r for r in runs if r["has_evaluation"]), *[r for r in runs if r["status"] in ("error", "timed_out")][:2]]
+    failed = [r for r in runs if r["status"] in ("error", "timed_out")]
+    chosen = [next(r for r in runs if r["has_evaluation"]), *failed[:2]]
     for run in chosen:
         detail = api.get(f"/runs/{run['id']}").json()
         assert detail["status"] == run["status"] and detail["ended_at"] and detail["duration_ms"] is not None
@@ -268,7 +272,8 @@ def test_intent_filters_sessions_by_case_insensitive_substring(api: httpx.Client
     everything = api.get("/insights/sessions", params={"range": "7d", "limit": 100}).json()["sessions"]
     needle = everything[0]["raw_intent"].split()[-1]
     matching = [s["id"] for s in everything if needle.casefold() in s["raw_intent"].casefold()]
-    found = api.get("/insights/sessions", params={"range": "7d", "limit": 100, "intent": needle.upper()}).json()["sessions"]
+    params = {"range": "7d", "limit": 100, "intent": needle.upper()}
+    found = api.get("/insights/sessions", params=params).json()["sessions"]
     assert [s["id"] for s in found] == matching
     assert len(found) < len(everything)
 

@@ -92,7 +92,9 @@ def test_advancing_ends_open_runs_and_adds_new_ones(sim: RunningSim, api: httpx.
         assert api.get(f"/runs/{run_id}").content == body, "a terminal run never changes"
 
 
-def test_about_one_run_in_a_hundred_times_out_an_hour_or_more_after_it_started(sim: RunningSim, api: httpx.Client) -> None:
+def test_about_one_run_in_a_hundred_times_out_an_hour_or_more_after_it_started(
+    sim: RunningSim, api: httpx.Client
+) -> None:
     sim.control.reset(seed=7, runs=3000, days=30, sessions=100)
     timed_out = [r for r in sim.control.truth()["runs"] if r["status"] == "timed_out"]
     assert 10 <= len(timed_out) <= 60
