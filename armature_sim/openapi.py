@@ -413,11 +413,16 @@ def _run_page(dialect: Dialect) -> Schema:
     fields: dict[str, Schema] = {
         dialect.list_key or "rows": _array(_ref("Run")),
         "page": _integer(minimum=1),
-        "pageSize": _integer(minimum=0, maximum=dialect.max_page_size),
+        "pageSize": _integer(minimum=1, maximum=dialect.max_page_size),
     }
     if dialect.runs_total:
         fields["total"] = _integer()
     return _object(fields)
+
+
+def _session_trace(dialect: Dialect) -> Schema:
+    """GET /insights/sessions/{id}/trace: a list envelope that also names its session."""
+    return _object({"session_id": _string(), dialect.list_key or "events": _array(_ref("Event"))})
 
 
 def _schemas(dialect: Dialect) -> dict[str, Schema]:
@@ -448,7 +453,7 @@ def _schemas(dialect: Dialect) -> dict[str, Schema]:
         "Session": _session(),
         "SessionList": _list_of(dialect, "Session", key="sessions"),
         "Event": _event(),
-        "SessionTrace": _object({"session_id": _string(), "events": _array(_ref("Event"))}),
+        "SessionTrace": _session_trace(dialect),
     }
 
 
@@ -559,7 +564,9 @@ def _operation(
         "200": {"description": "OK", "content": {"application/json": {"schema": _ref(body)}}},
     }
     responses.update({status: {"$ref": f"#/components/responses/{status}"} for status in sorted(statuses)})
-    operation: Schema = {"operationId": operation_id, "tags": [tag], "summary": summary, "responses": responses}
+    operation: Schema = {
+        "operationId": operation_id, "tags": [tag], "summary": summary, "responses": responses,
+    }
     if parameters:
         operation["parameters"] = parameters
     return operation
@@ -587,7 +594,8 @@ def _paths(dialect: Dialect) -> dict[str, Schema]:
             parameters=_runs_params(dialect),
         ),
         "/runs/{id}": _operation(
-            "getRun", "runs", "One run with its evaluator output.", "RunDetail", parameters=[_id_param("Run id.")]
+            "getRun", "runs", "One run with its evaluator output.", "RunDetail",
+            parameters=[_id_param("Run id.")],
         ),
         "/runs/{id}/trace": _operation(
             "getRunTrace", "runs", "The run's redacted trace.", "RunTrace", parameters=[_id_param("Run id.")]
@@ -611,15 +619,16 @@ def _paths(dialect: Dialect) -> dict[str, Schema]:
         ),
         "/insights/topics/{id}": _operation(
             "getTopic", "insights", "One topic with sample sessions and related searches.", "TopicDetail",
-            parameters=[_id_param("Topic id.")],
+            parameters=[_id_param("Topic id."), insights_range],
         ),
         "/insights/searches": _operation(
-            "listFailedSearches", "insights", "Failed-search clusters and suggested gaps.", "FailedSearchList",
+            "listFailedSearches", "insights", "Failed-search clusters and suggested API gaps.",
+            "FailedSearchList",
             parameters=[insights_range, _limit_param(200)],
         ),
         "/insights/searches/{id}": _operation(
             "getFailedSearch", "insights", "One failed-search cluster with sample sessions.",
-            "FailedSearchDetail", parameters=[_id_param("Failed-search cluster id.")],
+            "FailedSearchDetail", parameters=[_id_param("Failed-search cluster id."), insights_range],
         ),
         "/insights/sessions": _operation(
             "listSessions", "insights", "Sessions, newest `last_event_at` first.", "SessionList",
@@ -659,7 +668,9 @@ def _build(dialect: Dialect) -> dict[str, Any]:
         "info": {
             "title": "Armature REST API",
             "version": "v1",
-            "description": f"Read surface of Armature's REST API, as served by the simulator (dialect `{dialect.name}`).",
+            "description": (
+                f"Read surface of Armature's REST API, as served by the simulator (dialect `{dialect.name}`)."
+            ),
         },
         "servers": [{"url": API_PREFIX}],
         "security": [{"bearerAuth": []}],

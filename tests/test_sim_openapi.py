@@ -1,23 +1,26 @@
 """The simulator's /openapi document: valid OpenAPI 3.0, and true to what the server does.
 
-Schemathesis drives both dialect documents against two small simulators, one per dialect,
-and checks every response (status, content type, headers, body) against the document.
+Schemathesis drives both dialect documents against the session's simulator (switched to the
+dialect under test) and checks every response (status, content type, headers, body) against
+the document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
+from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
 from schemathesis import GenerationMode
+from starlette.applications import Starlette
 from starlette.routing import Route
 
 from armature_sim.app import SimOptions, create_app
 from armature_sim.openapi import API_PREFIX, build_openapi
+from armature_sim.server import RunningSim
 
 DIALECTS = ["armature", "alt"]
 MAX_EXAMPLES = 10
@@ -77,8 +80,7 @@ def test_document_is_cached_but_callers_get_their_own_copy() -> None:
     assert build_openapi()["paths"]
 
 
-
-# ---- against running simulators ----
+# ---- against the running simulator ----
 
 
 def _fuzzable(dialect: str) -> dict[str, Any]:
@@ -92,7 +94,6 @@ def _fuzzable(dialect: str) -> dict[str, Any]:
         for parameter in item["get"].get("parameters", []):
             if parameter["name"] in CAPPED:
                 parameter["schema"].pop("maximum")
-    document["info"]["x-dialect"] = dialect
     return document
 
 
@@ -108,7 +109,14 @@ def _schema(dialect: str) -> Any:
     return schema
 
 
-def _auth(sim: Any) -> dict[str, str]:
+def _speaking(sim: RunningSim, dialect: str) -> RunningSim:
+    """The freshly reset simulator, switched to `dialect` (same seed, so the same world)."""
+    if dialect != "armature":
+        sim.control.reset(dialect=dialect)
+    return sim
+
+
+def _auth(sim: RunningSim) -> dict[str, str]:
     """The bearer header for the simulator's key."""
     return {"Authorization": f"Bearer {sim.api_key}"}
 
@@ -119,9 +127,11 @@ def _array(body: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _valid_ids(sim: Any) -> dict[str, str]:
-    """A real id for every documented path with `{id}`, taken from list responses."""
-    with httpx.Client(base_url=sim.api_url, headers=_auth(sim), timeout=30) as client:
+@pytest.fixture(scope="session")
+def real_ids(sim_server: RunningSim) -> dict[str, str]:
+    """A real id for every documented `{id}` path, from the start world each `sim` is reset to."""
+    sim_server.control.reset()
+    with httpx.Client(base_url=sim_server.api_url, headers=_auth(sim_server), timeout=30) as client:
 
         def first(path: str, **params: Any) -> str:
             response = client.get(path, params=params)
@@ -144,44 +154,52 @@ def _valid_ids(sim: Any) -> dict[str, str]:
         }
 
 
-class Live:
-    """A running simulator of one dialect and a real id for each `{id}` path."""
-
-    def __init__(self, sim: Any) -> None:
-        self.sim = sim
-        self.ids = _valid_ids(sim)
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[dict[str, Live]]:
-    """Two small simulators, one per dialect, shared by this module's tests."""
-    from armature_sim.server import spawn
-
-    sims = [spawn(seed=11, runs=400, sessions=300, dialect=dialect) for dialect in DIALECTS]
-    try:
-        yield {dialect: Live(sim) for dialect, sim in zip(DIALECTS, sims, strict=True)}
-    finally:
-        for sim in sims:
-            sim.stop()
+ARMATURE_DOCUMENT = _schema("armature")
+ALT_DOCUMENT = _schema("alt")
+# `sim` is reset once per operation, not per generated input; every request is a read, so
+# inputs cannot disturb each other.
+SIM_PER_OPERATION = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-@schemathesis.pytest.parametrize(**{dialect: _schema(dialect) for dialect in DIALECTS})
-def test_server_responses_conform_to_the_document(case: Any, live: dict[str, Live]) -> None:
-    """Every generated request gets an answer the document allows; detail paths also with a real id."""
-    target = live[case.operation.schema.raw_schema["info"]["x-dialect"]]
-    options = {"base_url": target.sim.api_url, "headers": _auth(target.sim)}
+@pytest.fixture
+def alt_sim(sim: RunningSim) -> RunningSim:
+    """The freshly reset simulator speaking the alt dialect."""
+    return _speaking(sim, "alt")
+
+
+def _call_and_validate(case: Any, served: RunningSim, real_ids: dict[str, str]) -> None:
+    """Send a generated request with the key and check the answer; `{id}` paths also with a real id."""
+    options = {"base_url": served.api_url, "headers": _auth(served)}
     case.call_and_validate(**options)
-    real_id = target.ids.get(case.operation.path)
+    real_id = real_ids.get(case.operation.path)
     # a made-up id only ever reaches the 404 branch; a real one exercises the record schema
     if real_id is not None and case.meta is not None and case.meta.generation.mode == GenerationMode.POSITIVE:
         case.path_parameters = {"id": real_id}
         case.call_and_validate(**options)
 
 
+@ARMATURE_DOCUMENT.parametrize()
+@SIM_PER_OPERATION
+def test_armature_responses_conform_to_the_document(
+    case: Any, sim: RunningSim, real_ids: dict[str, str]
+) -> None:
+    """Every generated request gets an answer the armature document allows."""
+    _call_and_validate(case, sim, real_ids)
+
+
+@ALT_DOCUMENT.parametrize()
+@SIM_PER_OPERATION
+def test_alt_responses_conform_to_the_document(
+    case: Any, alt_sim: RunningSim, real_ids: dict[str, str]
+) -> None:
+    """Every generated request gets an answer the alt document allows."""
+    _call_and_validate(case, alt_sim, real_ids)
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_served_document_is_the_built_one_and_needs_no_key(live: dict[str, Live], dialect: str) -> None:
+def test_served_document_is_the_built_one_and_needs_no_key(sim: RunningSim, dialect: str) -> None:
     """GET /openapi answers without a key with this dialect's document."""
-    response = httpx.get(f"{live[dialect].sim.api_url}/openapi", timeout=30)
+    response = httpx.get(f"{_speaking(sim, dialect).api_url}/openapi", timeout=30)
     assert response.status_code == 200
     assert response.json() == build_openapi(dialect)
 
@@ -189,6 +207,7 @@ def test_served_document_is_the_built_one_and_needs_no_key(live: dict[str, Live]
 def test_documented_paths_are_exactly_the_served_routes() -> None:
     """The app's API routes and the document's paths are the same set."""
     app = create_app(SimOptions(runs=10, sessions=10)).app
+    assert isinstance(app, Starlette)
     routes = {
         route.path.removeprefix(API_PREFIX)
         for route in app.routes
@@ -199,58 +218,54 @@ def test_documented_paths_are_exactly_the_served_routes() -> None:
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_every_documented_path_answers_for_a_real_id(live: dict[str, Live], dialect: str) -> None:
+def test_every_documented_path_answers_for_a_real_id(
+    sim: RunningSim, real_ids: dict[str, str], dialect: str
+) -> None:
     """Each documented path, with ids taken from list responses, answers 200."""
-    target = live[dialect]
+    served = _speaking(sim, dialect)
     answers = {}
-    with httpx.Client(base_url=target.sim.api_url, headers=_auth(target.sim), timeout=30) as client:
+    with httpx.Client(base_url=served.api_url, headers=_auth(served), timeout=30) as client:
         for path in build_openapi(dialect)["paths"]:
-            url = path.replace("{id}", target.ids[path]) if "{id}" in path else path
-            answers[path] = client.get(url).status_code
+            answers[path] = client.get(path.replace("{id}", real_ids.get(path, ""))).status_code
     assert answers == dict.fromkeys(answers, 200)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_undocumented_paths_answer_404_not_found(live: dict[str, Live], dialect: str) -> None:
+def test_undocumented_paths_answer_404_not_found(
+    sim: RunningSim, real_ids: dict[str, str], dialect: str
+) -> None:
     """Paths the document does not name are not served, even next to documented ones."""
-    target = live[dialect]
-    session_id = target.ids["/insights/sessions/{id}/trace"]
-    run_id = target.ids["/runs/{id}"]
+    served = _speaking(sim, dialect)
     undocumented = [
         "/no-such-resource",
-        f"/insights/sessions/{session_id}",
-        f"/runs/{run_id}/spans",
-        f"/workflows/{target.ids['/workflows/{id}']}/runs",
         "/openapi.json",
+        f"/insights/sessions/{real_ids['/insights/sessions/{id}/trace']}",
+        f"/runs/{real_ids['/runs/{id}']}/spans",
+        f"/workflows/{real_ids['/workflows/{id}']}/runs",
     ]
-    with httpx.Client(base_url=target.sim.api_url, headers=_auth(target.sim), timeout=30) as client:
-        for path in undocumented:
-            response = client.get(path)
-            assert response.status_code == 404, path
-            assert response.json()["error"]["code"] == "not_found", path
+    with httpx.Client(base_url=served.api_url, headers=_auth(served), timeout=30) as client:
+        answers = {path: client.get(path) for path in undocumented}
+    assert {path: r.status_code for path, r in answers.items()} == dict.fromkeys(undocumented, 404)
+    assert {r.json()["error"]["code"] for r in answers.values()} == {"not_found"}
 
 
-@pytest.mark.parametrize(("dialect", "cap"), [("armature", 100), ("alt", 50)])
-def test_too_large_page_size_is_served_at_the_documented_cap(
-    live: dict[str, Live], dialect: str, cap: int
-) -> None:
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_too_large_page_size_is_served_at_the_documented_cap(sim: RunningSim, dialect: str) -> None:
     """`pageSize` above the document's maximum is served at the maximum, not refused."""
-    sim = live[dialect].sim
-    documented = build_openapi(dialect)["paths"]["/runs"]["get"]["parameters"]
-    (page_size,) = [p for p in documented if p["name"] == "pageSize"]
-    assert page_size["schema"]["maximum"] == cap
-    response = httpx.get(
-        f"{sim.api_url}/runs", params={"range": "30d", "pageSize": cap * 3}, headers=_auth(sim), timeout=30
-    )
+    served = _speaking(sim, dialect)
+    parameters = build_openapi(dialect)["paths"]["/runs"]["get"]["parameters"]
+    (page_size,) = [p for p in parameters if p["name"] == "pageSize"]
+    cap = page_size["schema"]["maximum"]
+    params = {"range": "30d", "pageSize": cap * 3}
+    response = httpx.get(f"{served.api_url}/runs", params=params, headers=_auth(served), timeout=30)
     assert response.status_code == 200
     assert response.json()["pageSize"] == cap
     assert len(_array(response.json())) == cap
 
 
 @pytest.mark.xfail(strict=True, reason="the simulator's 405 answer drops the Allow header (RFC 9110)")
-def test_unknown_method_answer_names_the_allowed_one(live: dict[str, Live]) -> None:
+def test_unknown_method_answer_names_the_allowed_one(sim: RunningSim) -> None:
     """A method a path does not serve answers 405 with `Allow: GET`."""
-    sim = live["armature"].sim
     response = httpx.request("TRACE", f"{sim.api_url}/runs", headers=_auth(sim), timeout=30)
     assert response.status_code == 405
     assert "GET" in response.headers.get("allow", "")
