@@ -321,6 +321,10 @@ class ArmatureClient:
                 self.throttle.rate_limited(wait)
                 return "429 rate limited", wait + random.uniform(0, 0.25)
             return f"{status} {_summary(response)}", wait or self.retry.backoff(attempt)
+        if 200 <= status < 300 and not _parses(response):
+            # a 200 whose JSON is cut short comes from a proxy or a dropped stream: retry it
+            self.stats.count(retry=True)
+            return f"{status} with a body that is not valid JSON", self.retry.backoff(attempt)
         self.stats.count()
         self.throttle.succeeded()
         return response
@@ -328,13 +332,7 @@ class ArmatureClient:
     def _decode(self, path: str, response: httpx.Response, missing_ok: bool) -> Any:
         status = response.status_code
         if 200 <= status < 300:
-            try:
-                return response.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise TransientError(
-                    f"GET {path} answered {status} with a body that is not valid JSON "
-                    "(cut short by a proxy?). Run the load again; nothing was half-written."
-                ) from None
+            return response.parsed  # type: ignore[attr-defined]
         code, message = _error_of(response)
         where = f"{status} from GET {path}"
         if status == 401:
@@ -388,6 +386,15 @@ class ArmatureClient:
                 return None
             seconds = (when - datetime.now(timezone.utc)).total_seconds()
         return min(max(seconds, 0.0), self.retry.max_retry_after_s)
+
+
+def _parses(response: httpx.Response) -> bool:
+    """Parse the JSON body once, keeping it on the response; False if it is not JSON."""
+    try:
+        response.parsed = response.json()  # type: ignore[attr-defined]
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def _error_of(response: httpx.Response) -> tuple[str, str]:

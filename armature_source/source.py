@@ -112,6 +112,7 @@ def armature_source(
     allow_insecure_http: bool = False,
     retry_budget_s: float = 300.0,
     max_attempts: int = 8,
+    timeout_s: float = 60.0,
 ) -> Iterator[DltResource]:
     """Armature's workflow runs and MCP usage insights, loaded incrementally.
 
@@ -126,6 +127,7 @@ def armature_source(
         allow_insecure_http: permit plain http to a host that is not loopback.
         retry_budget_s: longest time one request keeps retrying transient failures.
         max_attempts: most tries of one request.
+        timeout_s: longest wait for one answer before it counts as a transient failure.
     """
     unknown = [r for r in insight_ranges if r not in INSIGHT_RANGES]
     if unknown:
@@ -138,6 +140,7 @@ def armature_source(
         api_key,
         max_in_flight=max_in_flight,
         allow_http=allow_insecure_http,
+        timeout_s=timeout_s,
         retry=RetryPolicy(max_attempts=max_attempts, budget_s=retry_budget_s),
     )
     load = Load(

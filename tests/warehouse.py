@@ -79,10 +79,16 @@ class Warehouse:
             return con.execute(sql).fetchall()
 
     def tables(self) -> set[str]:
-        rows = self.query(
+        if not self.db_path.exists():
+            return set()
+        rows = self.query_catalog(
             f"select table_name from information_schema.tables where table_schema = '{DATASET}'"
         )
         return {r[0] for r in rows}
+
+    def query_catalog(self, sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            return con.execute(sql).fetchall()
 
     def keys(self, table: str) -> list[tuple[Any, ...]]:
         """Every key of a table (with repeats, so duplicates show)."""
