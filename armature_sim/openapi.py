@@ -426,7 +426,7 @@ def _session_trace(dialect: Dialect) -> Schema:
 
 
 def _schemas(dialect: Dialect) -> dict[str, Schema]:
-    """Return every component schema, in snake_case."""
+    """Return every component schema, with snake_case property names."""
     return {
         "Error": _error(),
         "OrgResponse": _org_response(),
@@ -652,7 +652,9 @@ def _paths(dialect: Dialect) -> dict[str, Schema]:
             "200": {
                 "description": "The OpenAPI 3.0 document of this host.",
                 "content": {"application/json": {"schema": {"type": "object"}}},
-            }
+            },
+            "429": {"$ref": "#/components/responses/429"},
+            "500": {"$ref": "#/components/responses/500"},
         },
     }
     return {path: {"get": operation} for path, operation in paths.items()}
