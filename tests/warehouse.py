@@ -67,7 +67,7 @@ class Warehouse:
         }
         runner = ["tests.crash_at", crash_at] if crash_at else ["pipelines.armature_pipeline"]
         command = [sys.executable, "-m", *runner, *args]
-        if args and args[0] in ("run", "status"):
+        if {"run", "status"} & set(args):
             command += ["--pipeline-name", self.name, "--pipelines-dir", str(self.pipelines_dir)]
         self.root.mkdir(parents=True, exist_ok=True)
         return subprocess.run(command, capture_output=True, text=True, env=full_env,
