@@ -32,6 +32,7 @@ from pipelines.settings import (
     UsageError,
 )
 from pipelines import report
+from pipelines.duckdb_names import qualify_catalog_when_it_shadows_the_dataset
 
 log = logging.getLogger("armature_pipeline")
 
@@ -84,6 +85,7 @@ def _resources(raw: str | None) -> list[str] | None:
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
+    qualify_catalog_when_it_shadows_the_dataset()
     destination: Any = settings.destination
     if settings.destination == "duckdb" and not os.environ.get("DESTINATION__DUCKDB__CREDENTIALS"):
         destination = dlt.destinations.duckdb(f"{DEFAULT_NAME}.duckdb")

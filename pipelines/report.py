@@ -125,8 +125,10 @@ def demo_summary(pipeline: dlt.Pipeline) -> None:
                 value = None
             print(f"{label}: {value if value is not None else '-'}")
     print()
-    print(f"The data is in {_where(pipeline)}, dataset '{pipeline.dataset_name}'. Next:")
-    print(f"  duckdb {pipeline.pipeline_name and 'armature.duckdb'} "
-          f"-c \"select status, count(*) from {pipeline.dataset_name}.runs group by 1\"")
-    print("  armature-pipeline status --pipeline-name armature_demo")
-    print("  README.md, 'For analysts', lists every table and view.")
+    dataset = pipeline.dataset_name
+    print(f"The data is in {_where(pipeline)}, dataset '{dataset}'. Next:")
+    print(f"  duckdb armature.duckdb -c \"use armature.{dataset}; "
+          "select status, count(*) from runs group by 1\"")
+    print(f"  .venv/bin/armature-pipeline status --pipeline-name {pipeline.pipeline_name}")
+    print("  docs/analysts.md: how to open the data, the tables and the reporting views;")
+    print("  notebooks/: workflow health and MCP usage insights.")
