@@ -1,17 +1,19 @@
 """The sample warehouse the analytics tests share: the dictionary's world, loaded twice a day
-apart into DuckDB, views applied. Built once per test session (per xdist worker)."""
+apart into DuckDB, views applied. Built once per test session, copied to each xdist worker."""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+import os
+import shutil
 from datetime import datetime, timezone
 from typing import Any
 
 import duckdb
 import pandas as pd
 import pytest
+from filelock import FileLock
 
 from analytics.dictionary import SAMPLE_WORLD, load_sample
 from armature_sim.server import RunningSim
@@ -19,16 +21,34 @@ from warehouse import DATASET, Warehouse
 
 
 @pytest.fixture(scope="session")
-def sample_warehouse(sim_server: RunningSim, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    """The sample world loaded as `python -m analytics.dictionary` loads it, views applied."""
-    warehouse = Warehouse(tmp_path_factory.mktemp("analytics"))
-    sim_server.control.reset(**SAMPLE_WORLD)
+def sample_warehouse(sim_server: RunningSim, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The sample world loaded as `python -m analytics.dictionary` loads it, views applied.
+
+    The first xdist worker to ask builds it; the others copy it, so the slow part runs once.
+    """
+    base = tmp_path_factory.getbasetemp()
+    # under xdist each worker's base folder sits in the session's own folder
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "analytics-sample"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "facts.json").exists():
+            _build(Warehouse(shared), sim_server)
+    mine = tmp_path_factory.mktemp("analytics")
+    shutil.copytree(shared, mine, dirs_exist_ok=True)
+    warehouse = Warehouse(mine)
+    facts = json.loads((mine / "facts.json").read_text())
+    warehouse.created_views = facts["created_views"]  # type: ignore[attr-defined]
+    warehouse.truth = facts["truth"]  # type: ignore[attr-defined]
+    return warehouse
+
+
+def _build(warehouse: Warehouse, sim: RunningSim) -> None:
+    sim.control.reset(**SAMPLE_WORLD)
     try:
-        warehouse.created_views = load_sample(warehouse.pipeline(), sim_server)  # type: ignore[attr-defined]
-        warehouse.truth = sim_server.control.truth()  # type: ignore[attr-defined]
+        created = load_sample(warehouse.pipeline(), sim)
+        facts = {"created_views": created, "truth": sim.control.truth()}
     finally:
-        sim_server.control.reset()
-    yield warehouse
+        sim.control.reset()
+    (warehouse.root / "facts.json").write_text(json.dumps(facts))
 
 
 def raw(warehouse: Warehouse, table: str) -> pd.DataFrame:
@@ -75,10 +95,14 @@ def rows_of(frame: pd.DataFrame, columns: list[str]) -> list[tuple[Any, ...]]:
     return sorted(found, key=_sort_key)
 
 
+def plain_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Query results as tuples of plain values, sorted."""
+    return sorted((tuple(plain(v) for v in row) for row in rows), key=_sort_key)
+
+
 def view_rows(warehouse: Warehouse, view: str, columns: list[str]) -> list[tuple[Any, ...]]:
     """Rows of a view as tuples of plain values, sorted."""
-    found = warehouse.query(f"select {', '.join(columns)} from {view}")
-    return sorted((tuple(plain(v) for v in row) for row in found), key=_sort_key)
+    return plain_rows(warehouse.query(f"select {', '.join(columns)} from {view}"))
 
 
 def assert_same_rows(actual: list[tuple[Any, ...]], expected: list[tuple[Any, ...]]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,11 @@ import pytest
 
 from analytics.dictionary import SAMPLE_WORLD, load_sample
 from analytics.views import apply_views, drop_views, load_views
-from analytics_warehouse import assert_same_rows, plain, sample_warehouse
+from analytics_warehouse import assert_same_rows, plain_rows, sample_warehouse
 from armature_sim.server import RunningSim
 from armature_source import armature_source
 from armature_source.tables import ALL_TABLES
-from postgres import PostgresServer, postgres_server, postgres_url
+from postgres import postgres_server, postgres_url
 from warehouse import DATASET, KEYS, Warehouse, duplicates
 
 __all__ = ["sample_warehouse", "postgres_server", "postgres_url"]
@@ -46,66 +45,57 @@ class PostgresWarehouse:
         return {r[0] for r in rows}
 
 
-@pytest.fixture(scope="module")
-def postgres_sample(
-    sim_server: RunningSim, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[PostgresWarehouse]:
-    """The sample world loaded into Postgres exactly as the DuckDB sample, views applied."""
-    warehouse = PostgresWarehouse(tmp_path_factory.mktemp("pg-sample"),
-                                  postgres_server.url(postgres_server.create_database()))
+@pytest.mark.postgres
+def test_the_sample_world_lands_in_postgres_typed_with_unique_keys_and_the_same_view_rows_as_duckdb(
+    sim_server: RunningSim, postgres_url: str, tmp_path: Path, sample_warehouse: Warehouse
+) -> None:
+    # one test, not three: the sample load is the slow part, and xdist would repeat it per worker
+    warehouse = PostgresWarehouse(tmp_path, postgres_url)
     sim_server.control.reset(**SAMPLE_WORLD)
     try:
-        warehouse.created_views = load_sample(warehouse.pipeline(), sim_server)  # type: ignore[attr-defined]
-        warehouse.truth = sim_server.control.truth()  # type: ignore[attr-defined]
+        created = load_sample(warehouse.pipeline(), sim_server)
+        truth = sim_server.control.truth()
     finally:
         sim_server.control.reset()
-    yield warehouse
+    assert created == [v.name for v in load_views()]
+    check_tables_and_keys(warehouse, truth)
+    check_types(warehouse)
+    check_views_equal(warehouse, sample_warehouse)
 
 
-@pytest.mark.postgres
-def test_postgres_receives_every_table_with_unique_keys(postgres_sample: PostgresWarehouse) -> None:
-    truth = postgres_sample.truth  # type: ignore[attr-defined]
-    tables = postgres_sample.tables()
-    assert {t.name for t in ALL_TABLES} <= tables
+def check_tables_and_keys(warehouse: PostgresWarehouse, truth: dict[str, Any]) -> None:
+    assert {t.name for t in ALL_TABLES} <= warehouse.tables()
     for table in ALL_TABLES:
-        keys = postgres_sample.query(f"select {', '.join(KEYS[table.name])} from {DATASET}.{table.name}")
+        keys = warehouse.query(f"select {', '.join(KEYS[table.name])} from {DATASET}.{table.name}")
         assert keys and not duplicates(keys), table.name
-    count = lambda table: postgres_sample.query(f"select count(*) from {DATASET}.{table}")[0][0]  # noqa: E731
+    count = lambda table: warehouse.query(f"select count(*) from {DATASET}.{table}")[0][0]  # noqa: E731
     assert count("workflows") == truth["counts"]["workflows"]
     assert count("mcp_servers") == truth["counts"]["mcp_servers"]
     assert count("topics") == truth["topics_total"]["90d"]
-    truth_ids = {r["id"] for r in truth["runs"]}
-    loaded_ids = {r[0] for r in postgres_sample.query(f"select id from {DATASET}.runs")}
-    assert truth_ids <= loaded_ids
+    loaded = {r[0] for r in warehouse.query(f"select id from {DATASET}.runs")}
+    assert {r["id"] for r in truth["runs"]} <= loaded
 
 
-@pytest.mark.postgres
-def test_postgres_keeps_types_timestamps_and_json(postgres_sample: PostgresWarehouse) -> None:
-    types = dict(((t, c), k) for t, c, k in postgres_sample.query(
+def check_types(warehouse: PostgresWarehouse) -> None:
+    types = {(t, c): k for t, c, k in warehouse.query(
         "select table_name, column_name, data_type from information_schema.columns "
         f"where table_schema = '{DATASET}'"
-    ))
+    )}
     assert types[("runs", "started_at")] == "timestamp with time zone"
     assert types[("runs", "cost_usd")] == "double precision"
     for table, column in JSON_COLUMNS:
         assert types[(table, column)] == "jsonb", (table, column)
-    tool = postgres_sample.query(
+    tool = warehouse.query(
         f"select metadata ->> 'tool_name' from {DATASET}.session_events where kind = 'tool_call' limit 1"
     )
     assert tool and tool[0][0]
 
 
-@pytest.mark.postgres
-def test_views_on_postgres_give_the_same_rows_as_on_duckdb(
-    postgres_sample: PostgresWarehouse, sample_warehouse: Warehouse
-) -> None:
-    assert postgres_sample.created_views == [v.name for v in load_views()]  # type: ignore[attr-defined]
+def check_views_equal(warehouse: PostgresWarehouse, duckdb_sample: Warehouse) -> None:
     for view in load_views():
         columns = ", ".join(view.columns)
-        on_postgres = sorted((tuple(plain(v) for v in row) for row in
-                              postgres_sample.query(f"select {columns} from {DATASET}.{view.name}")), key=repr)
-        on_duckdb = sorted((tuple(plain(v) for v in row) for row in
-                            sample_warehouse.query(f"select {columns} from {view.name}")), key=repr)
+        on_postgres = plain_rows(warehouse.query(f"select {columns} from {DATASET}.{view.name}"))
+        on_duckdb = plain_rows(duckdb_sample.query(f"select {columns} from {view.name}"))
         assert on_postgres, view.name
         assert_same_rows(on_postgres, on_duckdb)
 
@@ -131,14 +121,17 @@ def lake_table(lake: Path, table: str) -> str:
     return f"read_parquet('{lake / DATASET / table}/*.parquet', filename = true)"
 
 
-def test_parquet_files_read_back_with_duckdb_hold_every_table(
+def test_parquet_files_read_back_with_duckdb_hold_every_table_and_each_load_appends(
     sim: RunningSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     sim.control.reset(**SMALL_WORLD)
     lake = tmp_path / "lake"
     pipeline = Warehouse(tmp_path).pipeline(dlt.destinations.filesystem(bucket_url=str(lake)))
-    pipeline.run(armature_source(base_url=sim.api_url, api_key=sim.api_key), loader_file_format="parquet")
+    source = lambda: armature_source(base_url=sim.api_url, api_key=sim.api_key)  # noqa: E731
+    # no file format asked for: the tables are Arrow, which the filesystem destination writes as Parquet
+    pipeline.run(source())
     truth = sim.control.truth()
+    assert list((lake / DATASET / "runs").glob("*.parquet"))
     with duckdb.connect() as con:
         for table in ALL_TABLES:
             if table.name == "coverage_gaps" and not (lake / DATASET / table.name).exists():
@@ -155,19 +148,9 @@ def test_parquet_files_read_back_with_duckdb_hold_every_table(
         assert apply_views(pipeline) == []
     assert any("views: none on filesystem" in r.message for r in caplog.records)
 
-
-def test_parquet_appends_each_load_and_the_newest_file_holds_a_rows_latest_version(
-    sim: RunningSim, tmp_path: Path
-) -> None:
-    sim.control.reset(**SMALL_WORLD)
-    lake = tmp_path / "lake"
-    pipeline = Warehouse(tmp_path).pipeline(dlt.destinations.filesystem(bucket_url=str(lake)))
-    source = lambda: armature_source(base_url=sim.api_url, api_key=sim.api_key)  # noqa: E731
-    pipeline.run(source(), loader_file_format="parquet")
-    open_runs = set(sim.control.truth()["open_runs"])
     sim.control.advance(minutes=240)
-    pipeline.run(source(), loader_file_format="parquet")
-    truth = {r["id"]: r["status"] for r in sim.control.truth()["runs"]}
+    pipeline.run(source())
+    statuses = {r["id"]: r["status"] for r in sim.control.truth()["runs"]}
     # the query docs/analysts.md gives for Parquet: the row from the newest load file wins
     latest = f"""
         select id, status from {lake_table(lake, 'runs')}
@@ -176,6 +159,6 @@ def test_parquet_appends_each_load_and_the_newest_file_holds_a_rows_latest_versi
     with duckdb.connect() as con:
         total = con.execute(f"select count(*) from {lake_table(lake, 'runs')}").fetchone()[0]
         current = dict(con.execute(latest).fetchall())
-    assert open_runs and total > len(current), "runs that ended between loads appear twice"
-    assert truth.keys() <= current.keys()
-    assert {run_id: current[run_id] for run_id in truth} == truth
+    assert truth["open_runs"] and total > len(current), "runs that ended between loads appear twice"
+    assert statuses.keys() <= current.keys()
+    assert {run_id: current[run_id] for run_id in statuses} == statuses
