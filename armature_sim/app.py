@@ -654,7 +654,9 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return error_response(405, "method_not_allowed", f"{request.method} is not served on {request.url.path}.")
+        response = error_response(405, "method_not_allowed", f"{request.method} is not served on {request.url.path}.")
+        response.headers.update(exc.headers or {})  # Allow, as RFC 9110 asks
+        return response
     return error_response(exc.status_code, "not_found", f"No such path: {request.url.path}.")
 
 

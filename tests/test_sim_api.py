@@ -228,6 +228,13 @@ def test_open_run_serves_a_prefix_of_its_final_children_and_no_evaluation(sim: R
     assert api.get(f"/runs/{run_id}").json()["ended_at"] is not None
 
 
+def test_a_method_the_path_does_not_serve_is_405_naming_the_allowed_ones(api: httpx.Client) -> None:
+    response = api.delete("/runs")
+    assert response.status_code == 405
+    assert "GET" in response.headers["allow"]
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
 def test_unknown_ids_are_404_not_found(api: httpx.Client) -> None:
     for path in ("/runs/nope", "/runs/nope/trace", "/mcp-servers/nope", "/insights/topics/nope",
                  "/insights/searches/nope", "/insights/sessions/nope/trace"):
