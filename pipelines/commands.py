@@ -18,6 +18,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 from filelock import FileLock, Timeout
 
+from analytics.views import apply_views, drop_views
 from armature_source import RESOURCE_ALIASES, RESOURCES, armature_source
 from armature_source.client import ArmatureClient, check_api_key, normalize_base_url
 from armature_source.errors import ArmatureError, ConfigError
@@ -149,6 +150,8 @@ def load(pipeline: dlt.Pipeline, settings: Settings) -> int:
     )
     if settings.resources:
         source = source.with_resources(*settings.resources)
+    if settings.full_refresh:
+        drop_views(pipeline)  # Postgres refuses to drop tables that views still read
     try:
         info = pipeline.run(source, refresh="drop_sources" if settings.full_refresh else None)
     except PipelineStepFailed as exc:
@@ -156,6 +159,9 @@ def load(pipeline: dlt.Pipeline, settings: Settings) -> int:
     except ConfigFieldMissingException as exc:
         raise UsageError(str(exc)) from None
     report.after_load(pipeline, info)
+    views = apply_views(pipeline)
+    if views:
+        print(f"Reporting views created or replaced: {', '.join(views)}.")
     return EXIT_OK
 
 

@@ -103,9 +103,6 @@ def _schema(dialect: str) -> Any:
     schema.config.generation.update(
         max_examples=MAX_EXAMPLES, deterministic=True, database="none", allow_extra_parameters=False
     )
-    # The server answers unknown methods 405 without the `Allow` header RFC 9110 asks for;
-    # test_unknown_method_answer_names_the_allowed_one tracks that.
-    schema.config.checks.update(excluded_check_names=["unsupported_method"])
     return schema
 
 
@@ -263,7 +260,6 @@ def test_too_large_page_size_is_served_at_the_documented_cap(sim: RunningSim, di
     assert len(_array(response.json())) == cap
 
 
-@pytest.mark.xfail(strict=True, reason="the simulator's 405 answer drops the Allow header (RFC 9110)")
 def test_unknown_method_answer_names_the_allowed_one(sim: RunningSim) -> None:
     """A method a path does not serve answers 405 with `Allow: GET`."""
     response = httpx.request("TRACE", f"{sim.api_url}/runs", headers=_auth(sim), timeout=30)

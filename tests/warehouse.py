@@ -82,7 +82,8 @@ class Warehouse:
         if not self.db_path.exists():
             return set()
         rows = self.query_catalog(
-            f"select table_name from information_schema.tables where table_schema = '{DATASET}'"
+            f"select table_name from information_schema.tables where table_schema = '{DATASET}' "
+            "and table_type = 'BASE TABLE'"
         )
         return {r[0] for r in rows}
 
