@@ -227,10 +227,26 @@ def mcp_servers(load: Load) -> Iterator[Any]:
 
 
 def workflows(load: Load) -> Iterator[Any]:
-    """GET /workflows, with the current version flattened into columns."""
-    rows = [_flat_workflow(snake_keys(r)) for r in pick_rows(load.client.get("/workflows"), "workflows")]
-    fresh = changed_rows(dlt.current.resource_state(), rows)
-    log.info("workflows: %d listed, %d new or changed", len(rows), len(fresh))
+    """GET /workflows, with the current version flattened into columns.
+
+    The list shows live workflows only; one that drops out of it (archived) is read once by
+    id, so the warehouse keeps it, marked with its archived state, instead of losing track.
+    """
+    state = dlt.current.resource_state()
+    listed = pick_rows(load.client.get("/workflows"), "workflows")
+    rows = [_flat_workflow(snake_keys(r)) for r in listed]
+    now_listed = {str(r["id"]) for r in rows}
+    dropped = sorted(set(state.get("listed", [])) - now_listed)
+    details = load.client.get_many((f"/workflows/{wf_id}", None) for wf_id in dropped)
+    for wf_id, detail in zip(dropped, details):
+        if isinstance(detail, Missing):
+            log.warning("workflows: %s is no longer served (404); kept as last seen", wf_id)
+        else:
+            rows.append(_flat_workflow(snake_keys(detail)))
+    state["listed"] = sorted(now_listed)
+    fresh = changed_rows(state, rows)
+    log.info("workflows: %d listed, %d dropped out of the list, %d new or changed",
+             len(listed), len(dropped), len(fresh))
     if fresh:
         yield to(t.WORKFLOWS, fresh)
 

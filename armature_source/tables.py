@@ -125,6 +125,7 @@ WORKFLOWS = _table(
     categories="json", schedule="json", tester_model_ids="json", criteria="json",
     current_version_id="text", current_version_number="bigint",
     current_version_created_at="timestamp", created_at="timestamp", updated_at="timestamp",
+    archived_at="timestamp",
 )
 RUNS = _table(
     "runs", ("id",), "merge",
