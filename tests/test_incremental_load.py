@@ -229,3 +229,18 @@ def _age_minutes(stamp: str, now: Any) -> float:
     from armature_source.windows import parse_ts
 
     return (now - parse_ts(stamp)).total_seconds() / 60
+
+
+def test_a_new_machine_resumes_from_the_state_in_the_warehouse(small_sim: Any, tmp_path: Any) -> None:
+    import shutil
+
+    wh = Warehouse(tmp_path)
+    wh.load(small_sim)
+    shutil.rmtree(wh.pipelines_dir)  # the cron host is replaced: only the warehouse remains
+    control = small_sim.control
+    control.clear_requests()
+    wh.load(small_sim)
+    paths = [r["path"] for r in control.requests()]
+    assert not [p for p in paths if p.endswith(("/trace", "/tool-calls", "/evaluation"))
+                and "/insights/" not in p], "a resumed load must not fetch finished runs again"
+    assert_first_load(wh, control.truth())
