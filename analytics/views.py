@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import dlt
 import sqlglot
@@ -26,6 +26,10 @@ NO_VIEW_DESTINATIONS = frozenset({"filesystem"})
 # Postgres refuses `create or replace view` when a column's name or type changes; such a view
 # is dropped and created again in one transaction.
 DROP_TO_REPLACE_DIALECTS = frozenset({"postgres", "redshift"})
+# DuckDB binds the bare table names in a view's body in the view's own schema, so the body stays
+# bare there: the view then survives the file being copied or renamed (its catalog renamed).
+# Everywhere else the body names its tables in full.
+BARE_BODY_DIALECTS = frozenset({"duckdb"})
 
 # A child of the command line's logger, so that its lines reach the same handler.
 log = logging.getLogger("armature_pipeline.views")
@@ -41,15 +45,16 @@ class View:
     columns: tuple[str, ...]
     tree: exp.Create
 
-    def sql(self, dialect: str, qualify: Any = None) -> str:
-        """The statement in `dialect`, with each table name passed through `qualify`."""
+    def sql(self, dialect: str, qualify: Callable[[str], str] | None = None) -> str:
+        """The statement in `dialect`; `qualify` gives full names for the view and its tables."""
         tree = self.tree.copy()
         tree.set("comments", None)
         if qualify is not None:
-            for table in _source_tables(tree):
-                table.replace(_qualified(qualify(table.name), dialect, table.alias))
+            if dialect not in BARE_BODY_DIALECTS:
+                for table in _source_tables(tree):
+                    table.replace(_qualified(qualify(table.name), dialect, table.alias))
             tree.this.replace(_qualified(qualify(self.name), dialect, ""))
-        return tree.sql(dialect=dialect)
+        return tree.sql(dialect=dialect, pretty=True)
 
 
 @cache
@@ -106,14 +111,14 @@ def apply_views(pipeline: dlt.Pipeline) -> list[str]:
     present = existing_tables(pipeline, {t for view in views for t in view.tables})
     created: list[str] = []
     with pipeline.sql_client() as client:
+        qualify = _qualifier(client, dialect)
         for view in views:
             missing = sorted(view.tables - present)
             if missing:
                 log.info("view %s skipped: table %s not loaded yet", view.name, ", ".join(missing))
                 continue
             try:
-                _create(client, view.sql(dialect, client.make_qualified_table_name),
-                        dialect, client.make_qualified_table_name(view.name))
+                _create(client, view.sql(dialect, qualify), dialect, qualify(view.name))
             except Exception as exc:
                 log.error("view %s failed on %s: %s", view.name, destination.destination_name, exc)
                 continue
@@ -121,6 +126,19 @@ def apply_views(pipeline: dlt.Pipeline) -> list[str]:
     log.info("views: %d of %d created or replaced in dataset %s", len(created), len(views),
              pipeline.dataset_name)
     return created
+
+
+def _qualifier(client: Any, dialect: str) -> Callable[[str], str]:
+    """Full names in the dataset; on DuckDB with the catalog, which a file named like the
+    dataset (`armature.duckdb`) needs: there `armature.runs` is ambiguous."""
+    if dialect != "duckdb":
+        return client.make_qualified_table_name  # type: ignore[no-any-return]
+    parts = client.make_qualified_table_name_path(None)
+    if len(parts) == 1:
+        catalog = client.execute_sql("select current_database()")[0][0]
+        parts = [client.capabilities.escape_identifier(catalog), *parts]
+    prefix = ".".join(parts)
+    return lambda name: f"{prefix}.{client.capabilities.escape_identifier(name)}"
 
 
 def _create(client: Any, statement: str, dialect: str, qualified_name: str) -> None:
@@ -139,12 +157,14 @@ def drop_views(pipeline: dlt.Pipeline) -> list[str]:
     destination = pipeline.destination
     if destination is None or destination.destination_name in NO_VIEW_DESTINATIONS:
         return []
+    dialect = destination.capabilities().sqlglot_dialect or SOURCE_DIALECT
     dropped = []
     with pipeline.sql_client() as client:
         if not client.has_dataset():
             return []
+        qualify = _qualifier(client, dialect)
         for view in load_views():
-            client.execute_sql(f"drop view if exists {client.make_qualified_table_name(view.name)}")
+            client.execute_sql(f"drop view if exists {qualify(view.name)}")
             dropped.append(view.name)
     return dropped
 

@@ -51,6 +51,15 @@ def _build(warehouse: Warehouse, sim: RunningSim) -> None:
     (warehouse.root / "facts.json").write_text(json.dumps(facts))
 
 
+def view_names(warehouse: Warehouse) -> set[str]:
+    """The views in the warehouse's dataset."""
+    rows = warehouse.query_catalog(
+        "select table_name from information_schema.tables "
+        f"where table_schema = '{DATASET}' and table_type = 'VIEW'"
+    )
+    return {r[0] for r in rows}
+
+
 def raw(warehouse: Warehouse, table: str) -> pd.DataFrame:
     """A whole table as pandas: timestamps in UTC, dates as dates, JSON columns still text."""
     with duckdb.connect(str(warehouse.db_path), read_only=True) as con:
