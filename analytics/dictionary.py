@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import dlt
 
@@ -102,7 +102,7 @@ def _table_order(names: Sequence[str]) -> list[str]:
     return [n for n in contract if n in names] + sorted(set(names) - set(contract))
 
 
-def _table_section(name: str, table: dict[str, Any]) -> list[str]:
+def _table_section(name: str, table: Mapping[str, Any]) -> list[str]:
     columns = table["columns"]
     key = [c for c, spec in columns.items() if spec.get("primary_key")]
     contract = next((t for t in ALL_TABLES if t.name == name), None)

@@ -142,8 +142,8 @@ def test_parquet_files_read_back_with_duckdb_hold_every_table_and_each_load_appe
         assert ids == {r["id"] for r in truth["runs"]}
         started = con.execute(f"select typeof(started_at) from {lake_table(lake, 'runs')} limit 1").fetchone()
         assert started == ("TIMESTAMP WITH TIME ZONE",)
-        arguments = con.execute(f"select arguments from {lake_table(lake, 'tool_calls')} limit 1").fetchone()
-        assert isinstance(json.loads(arguments[0]), dict)
+        arguments = con.execute(f"select arguments from {lake_table(lake, 'tool_calls')} limit 1").fetchall()
+        assert isinstance(json.loads(arguments[0][0]), dict)
     with caplog.at_level(logging.INFO, logger="armature_pipeline.views"):
         assert apply_views(pipeline) == []
     assert any("views: none on filesystem" in r.message for r in caplog.records)
@@ -157,7 +157,7 @@ def test_parquet_files_read_back_with_duckdb_hold_every_table_and_each_load_appe
         qualify row_number() over (partition by id order by filename desc) = 1
     """
     with duckdb.connect() as con:
-        total = con.execute(f"select count(*) from {lake_table(lake, 'runs')}").fetchone()[0]
+        total = con.execute(f"select count(*) from {lake_table(lake, 'runs')}").fetchall()[0][0]
         current = dict(con.execute(latest).fetchall())
     assert truth["open_runs"] and total > len(current), "runs that ended between loads appear twice"
     assert statuses.keys() <= current.keys()
