@@ -101,14 +101,21 @@ def check_views_equal(warehouse: PostgresWarehouse, duckdb_sample: Warehouse) ->
 
 
 @pytest.mark.postgres
-def test_a_full_refresh_on_postgres_works_once_the_views_are_dropped(
+def test_postgres_views_replace_an_older_shape_and_a_full_refresh_works_once_they_are_dropped(
     sim: RunningSim, postgres_url: str, tmp_path: Path
 ) -> None:
     sim.control.reset(**SMALL_WORLD)
     warehouse = PostgresWarehouse(tmp_path, postgres_url)
     source = lambda: armature_source(base_url=sim.api_url, api_key=sim.api_key)  # noqa: E731
     warehouse.pipeline().run(source())
-    assert apply_views(warehouse.pipeline())
+    with warehouse.pipeline().sql_client() as client:
+        # a view left by an older release, with other columns: `create or replace` alone fails
+        client.execute_sql(f"create view {DATASET}.flaky_workflows as select 1 as workflow_count")
+    assert apply_views(warehouse.pipeline()) == [v.name for v in load_views()]
+    assert [r[0] for r in warehouse.query(
+        "select column_name from information_schema.columns "
+        f"where table_schema = '{DATASET}' and table_name = 'flaky_workflows' order by ordinal_position"
+    )] == list(next(v for v in load_views() if v.name == "flaky_workflows").columns)
     # Postgres will not drop a table a view depends on, and a full refresh drops the tables
     assert drop_views(warehouse.pipeline()) == [v.name for v in load_views()]
     warehouse.pipeline().run(source(), refresh="drop_sources")
