@@ -2,9 +2,10 @@
 
 Each file in `views/` holds one `create or replace view` written in lowercase DuckDB SQL, its
 first line a comment saying which question the view answers. Table names in the files are
-bare (`from runs`); `apply_views` qualifies them with the pipeline's dataset and transpiles
-the statement with sqlglot into the destination's dialect. A view whose tables are not in the
-destination yet (insights disabled, a load limited by `--resources`) is skipped with a log line.
+bare (`from runs`); `apply_views` puts the view in the pipeline's dataset, names its tables
+in full where the destination needs it, and transpiles the statement with sqlglot into the
+destination's dialect. A view whose tables are not in the destination yet (insights disabled,
+a load limited by `--resources`) is skipped with a log line.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def _parse(path: Path) -> View:
     first = text.lstrip().splitlines()[0]
     question = first.removeprefix("--").strip() if first.startswith("--") else ""
     body = tree.expression
-    assert isinstance(body, exp.Query)
+    if not isinstance(body, exp.Query):
+        raise ValueError(f"{path.name}: the view's body is not a query")
     columns = tuple(select.alias_or_name for select in body.selects)
     tables = frozenset(table.name for table in _source_tables(tree))
     return View(name, question, tables, columns, tree)
