@@ -409,7 +409,8 @@ def insights_overview(load: Load) -> Iterator[Any]:
     except FeatureDisabledError as exc:
         load.disable_insights(exc)
         return
-    fresh = [r for r in rows if not unchanged(state, f"overview:{r['range']}:{today}", r)]
+    # the day is part of what is compared, so a new day writes its snapshot even if unchanged
+    fresh = [r for r in rows if not unchanged(state, f"overview:{r['range']}", r)]
     log.info("insights_overview: %d ranges, %d new or changed", len(rows), len(fresh))
     if fresh:
         yield to(t.INSIGHTS_OVERVIEW, fresh)
@@ -450,7 +451,7 @@ def _ranked_lists(
             snaps = [
                 {**r, id_column: r["id"], "range": range_, "snapshot_date": today} for r in rows
             ]
-            if snaps and not unchanged(state, f"snapshots:{range_}:{today}", snaps):
+            if snaps and not unchanged(state, f"snapshots:{range_}", snaps):
                 yield to(snapshots, snaps)
             # ranges run narrow to wide: the widest range's counts win in the current record
             latest.update({r["id"]: {**r, "counts_range": range_} for r in rows})
