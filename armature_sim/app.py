@@ -1,8 +1,10 @@
-"""The simulator's HTTP surface: Armature's read API in two dialects, and the `/_sim` controls.
+"""The simulator's HTTP surface: Armature's REST API in two dialects, and the `/_sim` controls.
 
 Every request passes `SimMiddleware` first: it stamps `Date` with the simulated now, and for
 API paths adds latency, applies fault rules, checks the key and the insights switch, and logs
-the request. Route handlers only read the world and shape the answer.
+the request. Read handlers only read the world and shape the answer. Write handlers check the
+key's role (editor, admin or owner), the path's id and the body (`armature_sim.writes`), then
+ask the world to change.
 
 Dialect `armature` is CONTRACT.md section 1. Dialect `alt` is the same data the way another
 host might serve it: camelCase keys (open-ended JSON objects left as they are), list arrays
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -38,11 +40,20 @@ from armature_sim.data import (
     RUN_STATUSES,
     SESSION_LIST_LIMIT,
     TOPIC_SORTS,
+    Workflow,
     World,
     WorldOptions,
     instant,
 )
 from armature_sim.faults import App, Faults, FaultRule, FaultSpecError, Message, Receive, Scope, Send, serve_fault
+from armature_sim.writes import (
+    BodyError,
+    dispatch_draft,
+    server_draft,
+    topic_changes,
+    workflow_changes,
+    workflow_draft,
+)
 
 API_PREFIX = "/api/armature/v1"
 SIM_PREFIX = "/_sim"
@@ -55,6 +66,7 @@ API_KEYS: dict[str, tuple[str, str, str]] = {
     "amt_admin_localsimulator": ("key_admin", "local-simulator-admin", "admin"),
     "amt_owner_localsimulator": ("key_owner", "local-simulator-owner", "owner"),
 }
+WRITE_ROLES = ("editor", "admin", "owner")
 DIALECTS = ("armature", "alt")
 REQUEST_LOG_LIMIT = 500_000
 # open-ended JSON the API passes through untouched, whatever the dialect
@@ -265,9 +277,9 @@ def sim_of(request: Request) -> SimState:
     return sim
 
 
-def reply(request: Request, body: Any) -> Response:
-    """A 200 JSON answer in the server's dialect."""
-    return Response(sim_of(request).dialect.encode(body), media_type="application/json")
+def reply(request: Request, body: Any, status: int = 200) -> Response:
+    """A JSON answer in the server's dialect."""
+    return Response(sim_of(request).dialect.encode(body), status_code=status, media_type="application/json")
 
 
 def control_reply(body: Any, status: int = 200) -> Response:
@@ -345,9 +357,9 @@ async def org(request: Request) -> Response:
 
 
 async def mcp_servers(request: Request) -> Response:
-    """GET /mcp-servers."""
+    """GET /mcp-servers: production sources only."""
     world = sim_of(request).world
-    rows = [world.server_record(s) for s in world.mcp_servers]
+    rows = [world.server_record(s) for s in world.listed_servers()]
     return reply(request, sim_of(request).dialect.listing("rows", rows))
 
 
@@ -358,9 +370,9 @@ async def mcp_server(request: Request) -> Response:
 
 
 async def workflows(request: Request) -> Response:
-    """GET /workflows."""
+    """GET /workflows: archived workflows are left out (GET /workflows/{id} still serves them)."""
     world = sim_of(request).world
-    rows = [world.workflow_record(w) for w in world.workflows]
+    rows = [world.workflow_record(w) for w in world.listed_workflows()]
     return reply(request, sim_of(request).dialect.listing("rows", rows))
 
 
@@ -474,6 +486,90 @@ async def insights_session_trace(request: Request) -> Response:
     plan = found(sim.world.sessions_by_id, request.path_params["id"])
     events = sim.world.session_events(plan)
     return reply(request, {"session_id": plan.id, **sim.dialect.listing("events", events)})
+
+
+# ---- the writes ----
+
+
+def writable(request: Request) -> SimState:
+    """The state, if the key may write; a viewer key is refused with 403 forbidden_role."""
+    key = _bearer_key(request.scope)
+    role = API_KEYS[key][2] if key in API_KEYS else None
+    if role not in WRITE_ROLES:
+        raise ApiError(
+            403, "forbidden_role",
+            f"{request.method} {request.url.path} needs an editor, admin or owner key; this key is {role}.",
+            {"role": role, "allowed": list(WRITE_ROLES)},
+        )
+    return sim_of(request)
+
+
+def referenced(items: Iterable[_Item], key: str, field: str, what: str) -> _Item:
+    """The item a body member names by id, or a 400 naming that member."""
+    item = next((i for i in items if i.id == key), None)
+    if item is None:
+        raise invalid(field, f"{field} names no {what}: {key}.", value=key)
+    return item
+
+
+def not_archived(workflow: Workflow) -> Workflow:
+    """The workflow, unless it is archived (it can then only be read)."""
+    if not workflow.live:
+        raise invalid("id", f"Workflow {workflow.id} is archived; it can be read but not changed or run.")
+    return workflow
+
+
+async def create_mcp_server(request: Request) -> Response:
+    """POST /mcp-servers: 201 with the new source and its tools."""
+    world = writable(request).world
+    server = world.create_server(server_draft(await _json_body(request)))
+    return reply(request, world.server_detail(server), 201)
+
+
+async def create_workflow(request: Request) -> Response:
+    """POST /workflows: 201 with the new workflow at version 1."""
+    world = writable(request).world
+    draft = workflow_draft(await _json_body(request))
+    server = referenced(world.mcp_servers, draft.mcp_server_id, "mcpServerId", "MCP source")
+    return reply(request, world.workflow_record(world.create_workflow(draft, server)), 201)
+
+
+async def update_workflow(request: Request) -> Response:
+    """PATCH /workflows/{id}: a new version, returned in `current_version`."""
+    world = writable(request).world
+    workflow = found(world.workflows, request.path_params["id"])
+    changes = workflow_changes(await _json_body(request))
+    server = None
+    if "mcp_server_id" in changes:
+        server = referenced(world.mcp_servers, changes["mcp_server_id"], "mcpServerId", "MCP source")
+    world.update_workflow(not_archived(workflow), changes, server)
+    return reply(request, world.workflow_record(workflow))
+
+
+async def archive_workflow(request: Request) -> Response:
+    """DELETE /workflows/{id}: archives (again is fine); {"ok": true}."""
+    world = writable(request).world
+    world.archive_workflow(found(world.workflows, request.path_params["id"]))
+    return reply(request, {"ok": True})
+
+
+async def dispatch_workflow(request: Request) -> Response:
+    """POST /workflows/{id}/runs: 202 with {"run": Run}, one run with the first tester model."""
+    world = writable(request).world
+    workflow = found(world.workflows, request.path_params["id"])
+    draft = dispatch_draft(await _json_body(request))
+    if draft.baseline_run_id is not None:
+        referenced(world.runs_by_id.values(), draft.baseline_run_id, "baselineRunId", "run")
+    plan = world.dispatch(not_archived(workflow), draft)
+    return reply(request, {"run": world.run_record(plan)}, 202)
+
+
+async def update_topic(request: Request) -> Response:
+    """PATCH /insights/topics/{id}: label and flags; answers the topic as GET does (range 7d)."""
+    world = writable(request).world
+    topic = found(world.topics, request.path_params["id"])
+    world.edit_topic(topic, topic_changes(await _json_body(request)))
+    return reply(request, world.topic_detail(topic, INSIGHT_RANGES["7d"]))
 
 
 async def openapi(request: Request) -> Response:
@@ -612,30 +708,34 @@ async def _json_body(request: Request) -> dict[str, Any]:
 # ---- the app ----
 
 
+Handler = Callable[[Request], Awaitable[Response]]
+
+
 def _routes() -> list[Route]:
-    """Every route; the API is read-only in this issue."""
-    api: list[tuple[str, Callable[[Request], Any]]] = [
-        ("/org", org),
-        ("/mcp-servers", mcp_servers),
-        ("/mcp-servers/{id}", mcp_server),
-        ("/workflows", workflows),
-        ("/workflows/{id}", workflow),
-        ("/runs", runs),
-        ("/runs/{id}", run),
-        ("/runs/{id}/trace", run_trace),
-        ("/runs/{id}/tool-calls", run_tool_calls),
-        ("/runs/{id}/evaluation", run_evaluation),
-        ("/insights/overview", insights_overview),
-        ("/insights/topics", insights_topics),
-        ("/insights/topics/{id}", insights_topic),
-        ("/insights/searches", insights_searches),
-        ("/insights/searches/{id}", insights_search),
-        ("/insights/sessions", insights_sessions),
-        ("/insights/sessions/{id}/trace", insights_session_trace),
-        ("/openapi", openapi),
-    ]
+    """Every route: one per path, so that a 405 names all of the path's methods in `Allow`."""
+    api: dict[str, dict[str, Handler]] = {
+        "/org": {"GET": org},
+        "/mcp-servers": {"GET": mcp_servers, "POST": create_mcp_server},
+        "/mcp-servers/{id}": {"GET": mcp_server},
+        "/workflows": {"GET": workflows, "POST": create_workflow},
+        "/workflows/{id}": {"GET": workflow, "PATCH": update_workflow, "DELETE": archive_workflow},
+        "/workflows/{id}/runs": {"POST": dispatch_workflow},
+        "/runs": {"GET": runs},
+        "/runs/{id}": {"GET": run},
+        "/runs/{id}/trace": {"GET": run_trace},
+        "/runs/{id}/tool-calls": {"GET": run_tool_calls},
+        "/runs/{id}/evaluation": {"GET": run_evaluation},
+        "/insights/overview": {"GET": insights_overview},
+        "/insights/topics": {"GET": insights_topics},
+        "/insights/topics/{id}": {"GET": insights_topic, "PATCH": update_topic},
+        "/insights/searches": {"GET": insights_searches},
+        "/insights/searches/{id}": {"GET": insights_search},
+        "/insights/sessions": {"GET": insights_sessions},
+        "/insights/sessions/{id}/trace": {"GET": insights_session_trace},
+        "/openapi": {"GET": openapi},
+    }
     return [
-        *(Route(API_PREFIX + path, handler, methods=["GET"]) for path, handler in api),
+        *(Route(API_PREFIX + path, _by_method(handlers), methods=list(handlers)) for path, handlers in api.items()),
         Route(f"{SIM_PREFIX}/truth", sim_truth, methods=["GET"]),
         Route(f"{SIM_PREFIX}/advance", sim_advance, methods=["POST"]),
         Route(f"{SIM_PREFIX}/reset", sim_reset, methods=["POST"]),
@@ -644,6 +744,20 @@ def _routes() -> list[Route]:
         Route(f"{SIM_PREFIX}/config", sim_config, methods=["GET", "PUT"]),
         Route(f"{SIM_PREFIX}/clock", sim_clock, methods=["GET"]),
     ]
+
+
+def _by_method(handlers: dict[str, Handler]) -> Handler:
+    """One endpoint for a path's methods (HEAD is answered as GET)."""
+    async def endpoint(request: Request) -> Response:
+        # the route has already answered 405 to any method not in `handlers` (and HEAD needs GET)
+        return await (handlers.get(request.method) or handlers["GET"])(request)
+
+    return endpoint
+
+
+async def _body_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BodyError)
+    return error_response(400, "validation_failed", exc.message, {"field": exc.field})
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -669,7 +783,9 @@ def create_app(options: SimOptions) -> SimMiddleware:
     sim = SimState(options)
     starlette = Starlette(
         routes=_routes(),
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
+        exception_handlers={
+            ApiError: _api_error, BodyError: _body_error, HTTPException: _http_error, Exception: _crash,
+        },
     )
     starlette.state.sim = sim
     return SimMiddleware(starlette, sim)

@@ -5,6 +5,11 @@ options give the same world byte for byte. Runs and sessions arrive as numbered 
 arrival `j` has a fixed time and a fixed plan, so the world at a given clock time does not
 depend on how the clock got there (one advance of 60 minutes equals two of 30).
 
+Writes through the API (new MCP sources and workflows, workflow edits and archives, dispatched
+runs, topic edits) change the world too. Each write draws from a generator seeded with the
+world seed and the write's number, so the same writes at the same clock times give the same
+world; a reset drops them.
+
 Only small plans are stored. A run's children (spans, tool calls, evaluation) and a session's
 events are derived on demand from their own seed; what the API shows of them is the part whose
 time has come. Inside the world times are integer milliseconds since the epoch; records hand
@@ -17,11 +22,14 @@ import bisect
 import hashlib
 import itertools
 import random
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict, TypeVar
+
+from armature_sim.writes import DispatchDraft, ServerDraft, TopicChanges, WorkflowChanges, WorkflowDraft
 
 SECOND = 1_000
 MINUTE = 60 * SECOND
@@ -125,6 +133,7 @@ class WorkflowRecord(TypedDict):
     current_version: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    archived_at: datetime | None
 
 
 class RunRecord(TypedDict):
@@ -358,6 +367,13 @@ _CLIENTS = (
     ("armature-harness", "2.3.1"),
 )
 _FRUSTRATION = ("low", "medium", "high")
+# what a newly registered source's probe is taken to have found
+_PROBED_TOOLS = (
+    ("search", "Search records by text"),
+    ("get_record", "Fetch one record by id"),
+    ("list_records", "List records with filters"),
+    ("create_record", "Create a record"),
+)
 _MEETS = {"pass": "meets", "fail": "does not meet", "skipped": "does not show"}
 _REASONS_MANUAL = (
     "Verify fix for flaky search",
@@ -426,11 +442,12 @@ class WorkflowVersion:
     number: int
     created_ms: int
     criteria: list[Criterion]
+    tester_prompt: str | None = None
 
 
 @dataclass
 class Workflow:
-    """A workflow; edits append a version (a later issue's writes)."""
+    """A workflow; every edit appends a version, archiving sets `archived_ms` and the state."""
 
     id: str
     name: str
@@ -446,11 +463,29 @@ class Workflow:
     updated_ms: int
     weight: float
     pass_rate: float
+    archived_ms: int | None = None
 
     @property
     def current(self) -> WorkflowVersion:
         """The version new runs are dispatched with."""
         return self.versions[-1]
+
+    @property
+    def live(self) -> bool:
+        """Whether `GET /workflows` lists it (archived workflows are only served by id)."""
+        return self.state != "archived"
+
+    @property
+    def manual_only(self) -> bool:
+        """Whether only manual runs happen (paused, or no schedule)."""
+        return self.state == "paused" or self.schedule is None
+
+    @property
+    def stream_weight(self) -> float:
+        """How often the run stream picks it: never once archived, rarely when manual-only."""
+        if not self.live:
+            return 0.0
+        return min(self.weight, 0.2) if self.manual_only else self.weight
 
 
 @dataclass
@@ -484,13 +519,19 @@ class FailedSearch:
 
 @dataclass(slots=True)
 class RunPlan:
-    """Everything stored about a run: its whole life is fixed at arrival."""
+    """Everything stored about a run: its whole life is fixed at arrival.
 
-    arrival: int
+    `arrival` is the run stream's number, or `dispatch-N` for the Nth run dispatched through
+    the API; it seeds the run's children. The MCP source is the workflow's at arrival, so a
+    later edit of the workflow does not rewrite its runs.
+    """
+
+    arrival: int | str
     id: str
     workflow: Workflow
     workflow_name: str
     version: WorkflowVersion
+    server: McpServer
     started_ms: int
     running_ms: int
     ended_ms: int
@@ -652,7 +693,7 @@ class World:
         self.seed = options.seed
         self.now_ms = millis(options.now)
         self._cache: dict[tuple[Any, ...], Any] = {}
-        self._children: OrderedDict[int, RunChildren] = OrderedDict()
+        self._children: OrderedDict[int | str, RunChildren] = OrderedDict()
         self.text = _text_block(seeded(self.seed, "text"))
         catalog = seeded(self.seed, "catalog")
         self.organization = _organization(catalog)
@@ -667,6 +708,9 @@ class World:
         self._last_run_of: dict[str, str] = {}
         self.sessions: list[SessionPlan] = []
         self.sessions_by_id: dict[str, SessionPlan] = {}
+        self.writes = 0
+        self.dispatched: list[RunPlan] = []
+        self._dispatch_keys: dict[tuple[str, str], RunPlan] = {}
         self.run_arrivals = Arrivals(
             self.seed, "runs", options.runs, options.days * DAY,
             min(options.runs, max(4, options.runs // 250)), 15 * MINUTE, self.now_ms,
@@ -689,7 +733,7 @@ class World:
         growing = [(s, s.visible(before)) for s in self.sessions if s.event_ms[-1] > before]
         self.now_ms = after
         self._cache.clear()
-        new_runs = [self._add_run(j, at) for j, at in self.run_arrivals.between(before, after)]
+        new_runs = [plan for j, at in self.run_arrivals.between(before, after) if (plan := self._add_run(j, at))]
         new_sessions = [self._add_session(j, at) for j, at in self.session_arrivals.between(before, after)]
         return AdvanceReport(
             now=instant(after),
@@ -734,8 +778,16 @@ class World:
         detail["tools"] = [{"name": name, "description": text} for name, text in server.tools]
         return detail
 
+    def listed_servers(self) -> list[McpServer]:
+        """The MCP sources `/mcp-servers` lists: production ones only, as documented."""
+        return [server for server in self.mcp_servers if server.environment == "production"]
+
+    def listed_workflows(self) -> list[Workflow]:
+        """The workflows `/workflows` lists: every one that is not archived."""
+        return [workflow for workflow in self.workflows if workflow.live]
+
     def workflow_record(self, workflow: Workflow) -> WorkflowRecord:
-        """A workflow with its current version's criteria."""
+        """A workflow with its current version's criteria; `archived_at` is null while live."""
         version = workflow.current
         return {
             "id": workflow.id,
@@ -750,16 +802,28 @@ class World:
             "current_version": {"id": version.id, "number": version.number, "created_at": instant(version.created_ms)},
             "created_at": instant(workflow.created_ms),
             "updated_at": instant(workflow.updated_ms),
+            "archived_at": instant(workflow.archived_ms) if workflow.archived_ms is not None else None,
         }
 
     # -- runs --
 
-    def _add_run(self, arrival: int, started_ms: int) -> RunPlan:
-        """Plan arrival `arrival` of the run stream and append it (arrivals come in time order)."""
-        plan = _plan_run(seeded(self.seed, "run", arrival), arrival, started_ms, self.workflows, self._last_run_of)
+    def _add_run(self, arrival: int, started_ms: int) -> RunPlan | None:
+        """Plan arrival `arrival` of the run stream and append it (arrivals come in time order).
+
+        None when every workflow is archived: the stream has nothing left to run.
+        """
+        rng = seeded(self.seed, "run", arrival)
+        weights = [w.stream_weight for w in self.workflows]
+        if not any(weights):
+            return None
+        workflow = rng.choices(self.workflows, weights=weights)[0]
+        return self._append_run(_plan_run(rng, arrival, started_ms, workflow, self._last_run_of))
+
+    def _append_run(self, plan: RunPlan) -> RunPlan:
+        """Append a planned run; it starts no earlier than every run before it."""
         self._last_run_of[plan.workflow.id] = plan.id
         self.runs.append(plan)
-        self.run_starts.append(started_ms)
+        self.run_starts.append(plan.started_ms)
         self.runs_by_id[plan.id] = plan
         return plan
 
@@ -817,7 +881,7 @@ class World:
             "workflow_id": plan.workflow.id,
             "workflow_name": plan.workflow_name,
             "workflow_version_id": plan.version.id,
-            "mcp_server_id": plan.workflow.server.id,
+            "mcp_server_id": plan.server.id,
             "status": plan.status_at(now),
             "classification": plan.classification if terminal else None,
             "trigger": plan.trigger,
@@ -1079,13 +1143,133 @@ class World:
             for day, b in sorted(days.items())
         ]
 
+    # -- writes --
+
+    def _write(self) -> random.Random:
+        """Count a write and return its generator; cached answers may no longer hold."""
+        self.writes += 1
+        self._cache.clear()
+        return seeded(self.seed, "write", self.writes)
+
+    def create_server(self, draft: ServerDraft) -> McpServer:
+        """Register an MCP source; its tool catalog is a generic one, as if probed."""
+        rng = self._write()
+        server = McpServer(
+            id=seeded_uuid(rng),
+            name=draft.name,
+            transport_type=draft.transport_type,
+            target_kind=draft.target_kind,
+            base_url=draft.base_url,
+            categories=[],
+            environment=draft.environment,
+            created_ms=self.now_ms,
+            updated_ms=self.now_ms,
+            tools=list(_PROBED_TOOLS),
+            objects=(),
+        )
+        self.mcp_servers.append(server)
+        return server
+
+    def create_workflow(self, draft: WorkflowDraft, server: McpServer) -> Workflow:
+        """Create an active workflow at version 1; a scheduled one joins the run stream."""
+        rng = self._write()
+        workflow_id = seeded_uuid(rng)
+        version = WorkflowVersion(seeded_uuid(rng), 1, self.now_ms, _new_criteria(rng, draft.criteria),
+                                  draft.tester_prompt)
+        workflow = Workflow(
+            id=workflow_id,
+            name=draft.name,
+            description=draft.description,
+            server=server,
+            state="active",
+            categories=list(server.categories),
+            schedule=draft.schedule,
+            tester_model_ids=list(draft.tester_model_ids or _TESTER_MODELS[:1]),
+            judge_model=rng.choice(_JUDGE_MODELS),
+            versions=[version],
+            created_ms=self.now_ms,
+            updated_ms=self.now_ms,
+            weight=rng.uniform(0.5, 2.0),
+            pass_rate=rng.uniform(0.55, 0.92),
+        )
+        self.workflows.append(workflow)
+        return workflow
+
+    def update_workflow(self, workflow: Workflow, changes: WorkflowChanges, server: McpServer | None) -> None:
+        """Apply a PATCH: every update writes a new version, even one that changes no criteria."""
+        rng = self._write()
+        current = workflow.current
+        workflow.name = changes.get("name", workflow.name)
+        workflow.description = changes.get("description", workflow.description)
+        if server is not None:
+            workflow.server = server
+            workflow.categories = list(server.categories)
+        workflow.tester_model_ids = list(changes.get("tester_model_ids", workflow.tester_model_ids))
+        workflow.schedule = changes["schedule"] if "schedule" in changes else workflow.schedule
+        workflow.state = changes.get("state", workflow.state)
+        criteria = _new_criteria(rng, changes["criteria"]) if "criteria" in changes else list(current.criteria)
+        prompt = changes.get("tester_prompt", current.tester_prompt)
+        workflow.versions.append(WorkflowVersion(seeded_uuid(rng), current.number + 1, self.now_ms, criteria, prompt))
+        workflow.updated_ms = self.now_ms
+
+    def archive_workflow(self, workflow: Workflow) -> None:
+        """Archive: out of the list and the run stream, still served by id; its runs stay."""
+        if workflow.live:
+            self._write()
+            workflow.state = "archived"
+            workflow.archived_ms = workflow.updated_ms = self.now_ms
+
+    def dispatch(self, workflow: Workflow, draft: DispatchDraft) -> RunPlan:
+        """Queue a run now, or return the run an idempotency key already started.
+
+        With a key, the run id is the UUIDv5 of the key in the workflow id's namespace, and the
+        same key returns that run until it is terminal. A later dispatch with the key (or one
+        with `forceNewRun`) starts a new run whose id adds `#2`, `#3`, ... to the key.
+        """
+        key = draft.idempotency_key
+        known = self._dispatch_keys.get((workflow.id, key)) if key is not None else None
+        if known is not None and known.is_open(self.now_ms) and not draft.force_new_run:
+            return known
+        rng = self._write()
+        plan = _plan_run(rng, f"dispatch-{len(self.dispatched) + 1}", self.now_ms, workflow, self._last_run_of)
+        if key is not None:
+            plan.id = self._key_run_id(workflow, key)
+            self._dispatch_keys[(workflow.id, key)] = plan
+        plan.trigger = "api"
+        plan.model = workflow.tester_model_ids[0]
+        plan.baseline_run_id = draft.baseline_run_id
+        plan.reason = draft.reason or "Dispatched through the API"
+        self.dispatched.append(plan)
+        return self._append_run(plan)
+
+    def _key_run_id(self, workflow: Workflow, key: str) -> str:
+        """The first unused deterministic run id for an idempotency key."""
+        namespace = uuid.UUID(workflow.id)
+        run_id, generation = str(uuid.uuid5(namespace, key)), 1
+        while run_id in self.runs_by_id:
+            generation += 1
+            run_id = str(uuid.uuid5(namespace, f"{key}#{generation}"))
+        return run_id
+
+    def edit_topic(self, topic: Topic, changes: TopicChanges) -> None:
+        """Rename, flag or archive a topic; its counts and sessions stay as they are."""
+        self._write()
+        topic.label = changes.get("label", topic.label)
+        topic.is_unmet_demand = changes.get("is_unmet_demand", topic.is_unmet_demand)
+        topic.archived = changes.get("archived", topic.archived)
+
     # -- the ground truth --
 
     def counts(self) -> dict[str, int]:
-        """How many of each entity the world holds now."""
+        """How many of each entity the world holds now.
+
+        MCP sources are the production ones the list serves; workflows include archived ones,
+        which are still served by id.
+        """
         return {
-            "mcp_servers": len(self.mcp_servers),
+            "mcp_servers": len(self.listed_servers()),
             "workflows": len(self.workflows),
+            "archived_workflows": sum(1 for w in self.workflows if not w.live),
             "runs": len(self.runs),
             "runs_in_window": len(self.runs_since(RUNS_WINDOW)),
             "open_runs": len(self.open_runs()),
@@ -1103,8 +1287,15 @@ class World:
             "organization": {
                 "id": self.organization.id, "slug": self.organization.slug, "name": self.organization.name,
             },
-            "mcp_servers": [s.id for s in self.mcp_servers],
-            "workflows": [w.id for w in self.workflows],
+            "mcp_servers": [s.id for s in self.listed_servers()],
+            "workflows": [w.id for w in self.listed_workflows()],
+            "workflow_records": [_workflow_truth(w) for w in self.workflows],
+            "topics": [
+                {"id": t.id, "label": t.label, "is_unmet_demand": t.is_unmet_demand, "archived": t.archived}
+                for t in self.topics
+            ],
+            "dispatched_runs": [plan.id for plan in self.dispatched],
+            "writes": self.writes,
             "counts": self.counts(),
             "runs_window_days": RUNS_WINDOW // DAY,
             "runs": [_run_truth(plan, now) for plan in self.list_runs(RUNS_WINDOW)],
@@ -1140,6 +1331,25 @@ class World:
         }
 
 
+def _workflow_truth(workflow: Workflow) -> dict[str, Any]:
+    """One workflow's line in the truth, archived ones included."""
+    return {
+        "id": workflow.id,
+        "name": workflow.name,
+        "state": workflow.state,
+        "archived_at": instant(workflow.archived_ms) if workflow.archived_ms is not None else None,
+        "mcp_server_id": workflow.server.id,
+        "schedule": dict(workflow.schedule) if workflow.schedule else None,
+        "current_version": {"id": workflow.current.id, "number": workflow.current.number},
+        "versions": len(workflow.versions),
+    }
+
+
+def _new_criteria(rng: random.Random, criteria: tuple[tuple[str, bool], ...]) -> list[Criterion]:
+    """Criteria written by a user, with fresh ids."""
+    return [Criterion(seeded_uuid(rng), text, required) for text, required in criteria]
+
+
 def _run_truth(plan: RunPlan, now: int) -> dict[str, Any]:
     """One run's line in the truth: what it is now and what its children will hold."""
     terminal = not plan.is_open(now)
@@ -1154,6 +1364,7 @@ def _run_truth(plan: RunPlan, now: int) -> dict[str, Any]:
         "tool_calls": plan.tool_calls,
         "criteria": len(plan.version.criteria) if plan.evaluated else 0,
         "has_evaluation": terminal and plan.evaluated,
+        "trigger": plan.trigger,
     }
 
 
@@ -1283,13 +1494,12 @@ def _failed_searches(rng: random.Random, topics: list[Topic]) -> list[FailedSear
 
 def _plan_run(
     rng: random.Random,
-    arrival: int,
+    arrival: int | str,
     started_ms: int,
-    workflows: list[Workflow],
+    workflow: Workflow,
     last_run_of: dict[str, str],
 ) -> RunPlan:
     """Fix a run's whole life: timing, outcome, sizes, cost."""
-    workflow = rng.choices(workflows, weights=[w.weight for w in workflows])[0]
     run_id = seeded_uuid(rng)
     queued = between(rng, 1, 45) * SECOND if rng.random() < 0.97 else between(rng, 5, 40) * MINUTE
     roll = rng.random()
@@ -1299,10 +1509,10 @@ def _plan_run(
     else:
         lasts = between(rng, 30 * MINUTE, 5 * HOUR) if roll < 0.06 else between(rng, MINUTE, 15 * MINUTE)
         ended = started_ms + queued + lasts
-        outcome = _outcome(rng, workflow.pass_rate)
+        outcome = _judged(_outcome(rng, workflow.pass_rate), workflow.current)
     tool_calls = between(rng, 0, 4) if outcome == "error" else between(rng, 0, 15)
     spans = between(rng, max(5, tool_calls + 3), 40)
-    trigger = "manual" if workflow.state == "paused" else rng.choices(("scheduled", "manual", "api"), (75, 15, 10))[0]
+    trigger = "manual" if workflow.manual_only else rng.choices(("scheduled", "manual", "api"), (75, 15, 10))[0]
     baseline = last_run_of.get(workflow.id) if trigger != "scheduled" and rng.random() < 0.6 else None
     return RunPlan(
         arrival=arrival,
@@ -1310,6 +1520,7 @@ def _plan_run(
         workflow=workflow,
         workflow_name=workflow.name,
         version=workflow.current,
+        server=workflow.server,
         started_ms=started_ms,
         running_ms=started_ms + queued,
         ended_ms=ended,
@@ -1323,6 +1534,16 @@ def _plan_run(
         baseline_run_id=baseline,
         reason=_reason(rng, trigger, workflow),
     )
+
+
+def _judged(outcome: str, version: WorkflowVersion) -> str:
+    """An outcome the version's criteria allow: partial needs two required criteria, fail one."""
+    required = sum(1 for c in version.criteria if c.is_required)
+    if outcome == "partial" and required < 2:
+        outcome = "fail"
+    if outcome == "fail" and required == 0:
+        outcome = "pass"
+    return outcome
 
 
 def _outcome(rng: random.Random, pass_rate: float) -> str:
@@ -1438,12 +1659,12 @@ def _add_tool_call(
     kids: RunChildren, rng: random.Random, plan: RunPlan, text: str, parent: str, a: int, b: int
 ) -> None:
     """Append a tool span [a, b] and the tool call inside it; some results run to tens of KiB."""
-    name = rng.choice(plan.workflow.server.tools)[0]
+    name = rng.choice(plan.server.tools)[0]
     seq = len(kids.tool_calls)
     failed = (plan.outcome == "error" and seq == plan.tool_calls - 1) or rng.random() < 0.06
     span_id = seeded_uuid(rng)
     _add_span(kids, span_id, parent, f"tools/call {name}", "tool", not failed, a, b,
-              {"tool_name": name, "mcp_server_id": plan.workflow.server.id})
+              {"tool_name": name, "mcp_server_id": plan.server.id})
     began = a + min(between(rng, 1, 5), b - a)
     error = rng.choice(_TOOL_ERRORS) if failed else None
     kids.tool_calls.append(

@@ -1,9 +1,10 @@
-"""The OpenAPI 3.0.3 document of Armature's read surface, as the simulator serves it.
+"""The OpenAPI 3.0.3 document of Armature's REST API, as the simulator serves it.
 
 Records are written once, in the `armature` dialect's snake_case. The `alt` dialect is
 derived from the same definitions: property names turned camelCase, every list array
 under `data`, no `total` on /runs and a lower `pageSize` cap. Query parameter names and
-enum values are the same in both dialects.
+enum values are the same in both dialects, and so are request bodies: they are declared in
+`armature_sim.writes`, camelCase except the topic PATCH, as Armature documents them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import copy
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from armature_sim.writes import REQUEST_BODIES, request_schema
 
 Schema = dict[str, Any]
 
@@ -165,7 +168,7 @@ def _workflow() -> Schema:
             "name": _string(),
             "description": _string(),
             "mcp_server_id": _string(),
-            "state": _string(enum=["active", "paused"]),
+            "state": _string(enum=["active", "paused", "archived"]),
             "categories": _strings(),
             "schedule": _object({"cron": _string(), "timezone": _string()}, nullable=True),
             "tester_model_ids": _strings(),
@@ -175,6 +178,7 @@ def _workflow() -> Schema:
             ),
             "created_at": _timestamp(),
             "updated_at": _timestamp(),
+            "archived_at": _timestamp(nullable=True),
         }
     )
 
@@ -454,6 +458,8 @@ def _schemas(dialect: Dialect) -> dict[str, Schema]:
         "SessionList": _list_of(dialect, "Session", key="sessions"),
         "Event": _event(),
         "SessionTrace": _session_trace(dialect),
+        "DispatchResponse": _object({"run": _ref("Run")}),
+        "OkResponse": _object({"ok": {**_boolean(), "enum": [True]}}),
     }
 
 
@@ -545,6 +551,9 @@ def _error_response(status: str) -> Schema:
     return response
 
 
+_SUCCESS = {"200": "OK", "201": "Created", "202": "Accepted: the run is queued."}
+
+
 def _operation(
     operation_id: str,
     tag: str,
@@ -552,16 +561,23 @@ def _operation(
     body: str,
     *,
     parameters: list[Schema] | None = None,
+    request: str | None = None,
+    request_optional: bool = False,
+    success: str = "200",
 ) -> Schema:
-    """Return a GET operation answering 200 with a component schema, plus its errors."""
+    """Return an operation answering `success` with a component schema, plus its errors.
+
+    A write names its `request` body schema; a body can always be refused with a 400, and
+    403 also covers keys whose role may not write.
+    """
     parameters = parameters or []
     statuses = ["401", "403", "429", "500"]
-    if any(p["in"] == "query" for p in parameters):
+    if request or any(p["in"] == "query" for p in parameters):
         statuses.append("400")
     if any(p["in"] == "path" for p in parameters):
         statuses.append("404")
     responses: Schema = {
-        "200": {"description": "OK", "content": {"application/json": {"schema": _ref(body)}}},
+        success: {"description": _SUCCESS[success], "content": {"application/json": {"schema": _ref(body)}}},
     }
     responses.update({status: {"$ref": f"#/components/responses/{status}"} for status in sorted(statuses)})
     operation: Schema = {
@@ -569,11 +585,57 @@ def _operation(
     }
     if parameters:
         operation["parameters"] = parameters
+    if request:
+        operation["requestBody"] = {
+            "required": not request_optional,
+            "content": {"application/json": {"schema": _ref(request)}},
+        }
     return operation
 
 
+def _write_operations() -> dict[str, dict[str, Schema]]:
+    """Return the write operations by path and method; they need an editor, admin or owner key."""
+    workflow_id = [_id_param("Workflow id.")]
+    return {
+        "/mcp-servers": {"post": _operation(
+            "createMcpServer", "mcpServers", "Register an MCP source.", "McpServerDetail",
+            request="McpServerCreate", success="201",
+        )},
+        "/workflows": {"post": _operation(
+            "createWorkflow", "workflows", "Create an active workflow at version 1.", "Workflow",
+            request="WorkflowCreate", success="201",
+        )},
+        "/workflows/{id}": {
+            "patch": _operation(
+                "updateWorkflow", "workflows",
+                "Change a workflow; every update writes a new version, returned in `current_version`. "
+                "`schedule: null` makes it manual-only. An archived workflow is refused with a 400.",
+                "Workflow", parameters=workflow_id, request="WorkflowUpdate",
+            ),
+            "delete": _operation(
+                "archiveWorkflow", "workflows",
+                "Archive a workflow: it leaves GET /workflows, GET /workflows/{id} still serves it "
+                "with `state: archived` and `archived_at`, and its runs stay listed.",
+                "OkResponse", parameters=workflow_id,
+            ),
+        },
+        "/workflows/{id}/runs": {"post": _operation(
+            "dispatchWorkflow", "workflows",
+            "Queue one run with the workflow's first tester model. With `idempotencyKey` the run id "
+            "is the UUIDv5 of the key in the workflow id's namespace, and the same key returns the "
+            "same run until it is terminal; `forceNewRun` starts a new run anyway.",
+            "DispatchResponse", parameters=workflow_id, request="WorkflowDispatch", request_optional=True,
+            success="202",
+        )},
+        "/insights/topics/{id}": {"patch": _operation(
+            "updateTopic", "insights", "Rename, flag or archive a topic; answers the topic as GET does.",
+            "TopicDetail", parameters=[_id_param("Topic id.")], request="TopicUpdate",
+        )},
+    }
+
+
 def _paths(dialect: Dialect) -> dict[str, Schema]:
-    """Return every path of the read surface."""
+    """Return every path: the reads, then the writes added to their paths."""
     insights_range = _range_param(INSIGHT_RANGES, "7d")
     topic_sort = {**_string(enum=["volume", "frustration", "trend"]), "default": "volume"}
     paths = {
@@ -657,7 +719,10 @@ def _paths(dialect: Dialect) -> dict[str, Schema]:
             "500": {"$ref": "#/components/responses/500"},
         },
     }
-    return {path: {"get": operation} for path, operation in paths.items()}
+    items: dict[str, Schema] = {path: {"get": operation} for path, operation in paths.items()}
+    for path, operations in _write_operations().items():
+        items.setdefault(path, {}).update(operations)
+    return items
 
 
 def _build(dialect: Dialect) -> dict[str, Any]:
@@ -665,13 +730,15 @@ def _build(dialect: Dialect) -> dict[str, Any]:
     schemas = _schemas(dialect)
     if dialect.camel_case:
         schemas = {name: _camelize(schema) for name, schema in schemas.items()}
+    # request bodies are spelled as documented, whatever the dialect answers in
+    schemas.update({name: request_schema(*declared) for name, declared in REQUEST_BODIES.items()})
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "Armature REST API",
             "version": "v1",
             "description": (
-                f"Read surface of Armature's REST API, as served by the simulator (dialect `{dialect.name}`)."
+                f"Armature's REST API, as served by the simulator (dialect `{dialect.name}`)."
             ),
         },
         "servers": [{"url": API_PREFIX}],
@@ -683,7 +750,10 @@ def _build(dialect: Dialect) -> dict[str, Any]:
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "`Authorization: Bearer amt_<key-id>_<secret>`; any role can read.",
+                    "description": (
+                        "`Authorization: Bearer amt_<key-id>_<secret>`; any role can read, "
+                        "writes need an editor, admin or owner key."
+                    ),
                 }
             },
             "responses": {status: _error_response(status) for status in ERROR_CODES},
@@ -701,7 +771,7 @@ def _cached(dialect: str) -> dict[str, Any]:
 
 
 def build_openapi(dialect: str = "armature") -> dict[str, Any]:
-    """Return the OpenAPI 3.0.3 document of the read surface in this dialect.
+    """Return the OpenAPI 3.0.3 document of the API in this dialect.
 
     The document is built once per dialect; callers get their own copy to mutate.
     """
