@@ -125,7 +125,7 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
 def _response_schema(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any] | None:
     response = (operation.get("responses") or {}).get("200") or {}
     content = _resolve(document, response).get("content") or {}
-    media = content.get("application/json") or next(iter(content.values()), {})
+    media: Any = content.get("application/json") or next(iter(content.values()), {})
     schema = media.get("schema") if isinstance(media, dict) else None
     return _resolve(document, schema) if schema else None
 
@@ -138,12 +138,13 @@ def _properties(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, A
 
 
 def _compare_fields(document: dict[str, Any], need: Need, schema: dict[str, Any]) -> list[Finding]:
-    record = schema
+    record: dict[str, Any] | None = schema
     if need.is_list:
         record = _list_item(document, schema)
         if record is None:
             return [Finding(True, f"GET {need.path}: the response has no array of records "
                                   f"(looked for a bare array or one of {list(ENVELOPE_KEYS)}).")]
+    assert record is not None
     fields = {snake(name) for name in _properties(document, record)}
     if not fields:
         return []

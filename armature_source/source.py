@@ -129,6 +129,8 @@ def armature_source(
         max_attempts: most tries of one request.
         timeout_s: longest wait for one answer before it counts as a transient failure.
     """
+    # every row traces to its load, Arrow tables included (dlt adds the column only when asked)
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     unknown = [r for r in insight_ranges if r not in INSIGHT_RANGES]
     if unknown:
         raise ConfigError(
@@ -167,7 +169,8 @@ def _resource(fn: Any, load: Load, main: t.Table, *others: t.Table) -> DltResour
     Variants start from the resource's own hints, so the resource itself carries none:
     otherwise the main table's key columns would leak into every other table.
     """
-    resource = dlt.resource(fn, name=fn.__name__, write_disposition=main.disposition)(load)
+    factory: Any = dlt.resource(fn, name=fn.__name__, write_disposition=main.disposition)  # type: ignore[call-overload]
+    resource: DltResource = factory(load)
     for table in (main, *others, t.COVERAGE):
         resource.apply_hints(**table.hints(), create_table_variant=True)
     return resource
@@ -204,9 +207,9 @@ def changed_rows(state: dict[str, Any], rows: list[dict[str, Any]], key: str = "
 
 def organization(load: Load) -> Iterator[Any]:
     """GET /org: the organization and the role of the key that reads it."""
-    body = snake_keys(load.client.get("/org"))
-    org = body.get("organization") if isinstance(body, dict) and "organization" in body else body
-    actor = body.get("actor") or {}
+    body: dict[str, Any] = snake_keys(load.client.get("/org"))
+    org: dict[str, Any] = body.get("organization") or body
+    actor: dict[str, Any] = body.get("actor") or {}
     log.info("organization: %s, key role %s", org.get("slug"), actor.get("role"))
     yield to(t.ORGANIZATION, [{
         **org, "actor_role": actor.get("role"), "actor_api_key_name": actor.get("api_key_name"),
@@ -449,7 +452,9 @@ def _ranked_lists(
             if len(rows) >= load.list_limit:
                 yield record_gap(cut_record(resource, range_, now, len(rows), None))
             snaps = [
-                {**r, id_column: r["id"], "range": range_, "snapshot_date": today} for r in rows
+                {**{c: r.get(c) for c in snapshots.columns}, id_column: r["id"], "range": range_,
+                 "snapshot_date": today}
+                for r in rows
             ]
             if snaps and not unchanged(state, f"snapshots:{range_}", snaps):
                 yield to(snapshots, snaps)
