@@ -2,7 +2,7 @@
 
 Schemathesis drives both dialect documents against the session's simulator (switched to the
 dialect under test) and checks every response (status, content type, headers, body) against
-the document.
+the document. Reads go out with the viewer key, writes with the editor key.
 """
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ from armature_sim.openapi import API_PREFIX, build_openapi
 from armature_sim.server import RunningSim
 
 DIALECTS = ["armature", "alt"]
+EDITOR_KEY = "amt_editor_localsimulator"
 MAX_EXAMPLES = 10
 # Size parameters whose documented maximum the server caps silently instead of rejecting.
 CAPPED = {"pageSize", "limit"}
+# Body members that name another resource, and the path whose real id they take.
+BODY_REFERENCES = {"mcpServerId": "/mcp-servers/{id}", "baselineRunId": "/runs/{id}"}
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -41,8 +44,38 @@ def test_every_operation_but_openapi_needs_the_bearer_key(dialect: str) -> None:
     """The bearer scheme guards every path except the document itself."""
     document = build_openapi(dialect)
     assert document["security"] == [{"bearerAuth": []}]
-    unguarded = [path for path, item in document["paths"].items() if item["get"].get("security") == []]
-    assert unguarded == ["/openapi"]
+    unguarded = [
+        (path, method)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if operation.get("security") == []
+    ]
+    assert unguarded == [("/openapi", "get")]
+
+
+def _operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every operation of a document by (path, method)."""
+    return {(path, method): op for path, item in document["paths"].items() for method, op in item.items()}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_write_bodies_are_camel_case_except_the_topic_patch_in_both_dialects(dialect: str) -> None:
+    """Request bodies are spelled as Armature documents them, whatever the dialect answers in."""
+    document = build_openapi(dialect)
+    assert {"name", "mcpServerId", "testerPrompt"} <= _properties(document, "WorkflowCreate")
+    assert {"reason", "baselineRunId", "idempotencyKey", "forceNewRun"} == _properties(document, "WorkflowDispatch")
+    assert {"name", "transportType", "baseUrl"} <= _properties(document, "McpServerCreate")
+    assert _properties(document, "TopicUpdate") == {"label", "is_unmet_demand", "archived"}
+    writes = {key: op for key, op in _operations(document).items() if key[1] != "get"}
+    assert {key: next(iter(op["responses"])) for key, op in writes.items()} == {
+        ("/mcp-servers", "post"): "201",
+        ("/workflows", "post"): "201",
+        ("/workflows/{id}", "patch"): "200",
+        ("/workflows/{id}", "delete"): "200",
+        ("/workflows/{id}/runs", "post"): "202",
+        ("/insights/topics/{id}", "patch"): "200",
+    }
+    assert all({"400", "403"} <= set(op["responses"]) for key, op in writes.items() if key[1] != "delete")
 
 
 def _properties(document: dict[str, Any], name: str) -> set[str]:
@@ -90,8 +123,8 @@ def _fuzzable(dialect: str) -> dict[str, Any]:
     so the maximum is dropped for request generation; responses are still held to it.
     """
     document = build_openapi(dialect)
-    for item in document["paths"].values():
-        for parameter in item["get"].get("parameters", []):
+    for operation in _operations(document).values():
+        for parameter in operation.get("parameters", []):
             if parameter["name"] in CAPPED:
                 parameter["schema"].pop("maximum")
     return document
@@ -113,9 +146,9 @@ def _speaking(sim: RunningSim, dialect: str) -> RunningSim:
     return sim
 
 
-def _auth(sim: RunningSim) -> dict[str, str]:
-    """The bearer header for the simulator's key."""
-    return {"Authorization": f"Bearer {sim.api_key}"}
+def _auth(sim: RunningSim, method: str = "GET") -> dict[str, str]:
+    """The bearer header: the simulator's viewer key to read, the editor key to write."""
+    return {"Authorization": f"Bearer {sim.api_key if method.upper() == 'GET' else EDITOR_KEY}"}
 
 
 def _array(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -138,9 +171,11 @@ def real_ids(sim_server: RunningSim) -> dict[str, str]:
             return str(rows[0]["id"])
 
         run_id = first("/runs", range="30d")
+        workflow_id = first("/workflows")
         return {
             "/mcp-servers/{id}": first("/mcp-servers"),
-            "/workflows/{id}": first("/workflows"),
+            "/workflows/{id}": workflow_id,
+            "/workflows/{id}/runs": workflow_id,
             "/runs/{id}": run_id,
             "/runs/{id}/trace": run_id,
             "/runs/{id}/tool-calls": run_id,
@@ -153,8 +188,8 @@ def real_ids(sim_server: RunningSim) -> dict[str, str]:
 
 ARMATURE_DOCUMENT = _schema("armature")
 ALT_DOCUMENT = _schema("alt")
-# `sim` is reset once per operation, not per generated input; every request is a read, so
-# inputs cannot disturb each other.
+# `sim` is reset once per operation, not per generated input. Reads cannot disturb each other;
+# the writes of one operation only ever create, edit or archive, so a real id stays valid.
 SIM_PER_OPERATION = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -165,12 +200,20 @@ def alt_sim(sim: RunningSim) -> RunningSim:
 
 
 def _call_and_validate(case: Any, served: RunningSim, real_ids: dict[str, str]) -> None:
-    """Send a generated request with the key and check the answer; `{id}` paths also with a real id."""
-    options = {"base_url": served.api_url, "headers": _auth(served)}
+    """Send a generated request with the key and check the answer; `{id}` paths also with a real id.
+
+    A valid body naming another resource gets a real id first: a made-up one is rightly a 400.
+    """
+    options = {"base_url": served.api_url, "headers": _auth(served, case.method)}
+    positive = case.meta is not None and case.meta.generation.mode == GenerationMode.POSITIVE
+    if positive and isinstance(case.body, dict):
+        for name, path in BODY_REFERENCES.items():
+            if name in case.body:
+                case.body[name] = real_ids[path]
     case.call_and_validate(**options)
     real_id = real_ids.get(case.operation.path)
     # a made-up id only ever reaches the 404 branch; a real one exercises the record schema
-    if real_id is not None and case.meta is not None and case.meta.generation.mode == GenerationMode.POSITIVE:
+    if real_id is not None and positive:
         case.path_parameters = {"id": real_id}
         case.call_and_validate(**options)
 
@@ -201,29 +244,32 @@ def test_served_document_is_the_built_one_and_needs_no_key(sim: RunningSim, dial
     assert response.json() == build_openapi(dialect)
 
 
-def test_documented_paths_are_exactly_the_served_routes() -> None:
-    """The app's API routes and the document's paths are the same set."""
+def test_documented_operations_are_exactly_the_served_routes() -> None:
+    """The app's API routes and methods and the document's operations are the same set."""
     app = create_app(SimOptions(runs=10, sessions=10)).app
     assert isinstance(app, Starlette)
     routes = {
-        route.path.removeprefix(API_PREFIX)
+        (route.path.removeprefix(API_PREFIX), method.lower())
         for route in app.routes
         if isinstance(route, Route) and route.path.startswith(API_PREFIX)
+        for method in route.methods or ()
+        if method != "HEAD"
     }
     for dialect in DIALECTS:
-        assert set(build_openapi(dialect)["paths"]) == routes
+        assert set(_operations(build_openapi(dialect))) == routes
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_every_documented_path_answers_for_a_real_id(
     sim: RunningSim, real_ids: dict[str, str], dialect: str
 ) -> None:
-    """Each documented path, with ids taken from list responses, answers 200."""
+    """Each documented read, with ids taken from list responses, answers 200."""
     served = _speaking(sim, dialect)
     answers = {}
     with httpx.Client(base_url=served.api_url, headers=_auth(served), timeout=30) as client:
-        for path in build_openapi(dialect)["paths"]:
-            answers[path] = client.get(path.replace("{id}", real_ids.get(path, ""))).status_code
+        for path, item in build_openapi(dialect)["paths"].items():
+            if "get" in item:
+                answers[path] = client.get(path.replace("{id}", real_ids.get(path, ""))).status_code
     assert answers == dict.fromkeys(answers, 200)
 
 
@@ -238,7 +284,7 @@ def test_undocumented_paths_answer_404_not_found(
         "/openapi.json",
         f"/insights/sessions/{real_ids['/insights/sessions/{id}/trace']}",
         f"/runs/{real_ids['/runs/{id}']}/spans",
-        f"/workflows/{real_ids['/workflows/{id}']}/runs",
+        f"/workflows/{real_ids['/workflows/{id}']}/versions",
     ]
     with httpx.Client(base_url=served.api_url, headers=_auth(served), timeout=30) as client:
         answers = {path: client.get(path) for path in undocumented}
@@ -265,3 +311,17 @@ def test_unknown_method_answer_names_the_allowed_one(sim: RunningSim) -> None:
     response = httpx.request("TRACE", f"{sim.api_url}/runs", headers=_auth(sim), timeout=30)
     assert response.status_code == 405
     assert "GET" in response.headers.get("allow", "")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_405_names_every_documented_method_of_the_path(sim: RunningSim, real_ids: dict[str, str], dialect: str) -> None:
+    """`Allow` on a 405 lists exactly the path's documented methods (and HEAD beside GET)."""
+    served = _speaking(sim, dialect)
+    allowed = {}
+    expected = {}
+    for path, item in build_openapi(dialect)["paths"].items():
+        url = f"{served.api_url}{path.replace('{id}', real_ids.get(path, ''))}"
+        response = httpx.request("PUT", url, headers=_auth(served, "PUT"), timeout=30)
+        allowed[path] = {m.strip() for m in response.headers.get("allow", "").split(",")}
+        expected[path] = {m.upper() for m in item} | ({"HEAD"} if "get" in item else set())
+    assert allowed == expected
