@@ -314,7 +314,9 @@ def test_unknown_method_answer_names_the_allowed_one(sim: RunningSim) -> None:
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_a_405_names_every_documented_method_of_the_path(sim: RunningSim, real_ids: dict[str, str], dialect: str) -> None:
+def test_a_405_names_every_documented_method_of_the_path(
+    sim: RunningSim, real_ids: dict[str, str], dialect: str
+) -> None:
     """`Allow` on a 405 lists exactly the path's documented methods (and HEAD beside GET)."""
     served = _speaking(sim, dialect)
     allowed = {}
