@@ -1,0 +1,117 @@
+"""One benchmark case, run in a fresh process so that its peak RSS is its own.
+
+    ARMATURE_API_KEY=... python bench/load_child.py ours|baseline|floor --api-url URL \
+        --workdir DIR --out result.json [--pipeline-name NAME] [--max-in-flight 8]
+
+Writes a JSON object to --out: `wall_s` (the load alone, after imports), dlt's step times
+(extract, normalize, load) for the two pipelines, and the records parsed for the floor.
+The key comes from ARMATURE_API_KEY (the local simulator's), so it stays off the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+DATASET = "armature"
+
+
+def main() -> int:
+    args = parse_args()
+    args.api_key = os.environ["ARMATURE_API_KEY"]
+    out = Path(args.out)
+    result: dict[str, Any] = {"kind": args.kind}
+    try:
+        result.update(RUNNERS[args.kind](args))
+        result["ok"] = True
+    except Exception as exc:  # the parent prints the failure; the benchmark goes on
+        result.update(ok=False, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+    out.write_text(json.dumps(result, default=str))
+    return 0 if result["ok"] else 1
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=["ours", "baseline", "floor"])
+    parser.add_argument("--api-url", required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--pipeline-name", default="bench")
+    parser.add_argument("--max-in-flight", type=int, default=8)
+    return parser.parse_args()
+
+
+def run_ours(args: argparse.Namespace) -> dict[str, Any]:
+    from armature_source import armature_source
+
+    def make() -> Any:
+        return armature_source(
+            base_url=args.api_url, api_key=args.api_key, max_in_flight=args.max_in_flight
+        )
+
+    result = run_pipeline(args, make)
+    result["source_file"] = sys.modules["armature_source"].__file__
+    return result
+
+
+def run_baseline(args: argparse.Namespace) -> dict[str, Any]:
+    import rest_api_baseline
+
+    return run_pipeline(args, lambda: rest_api_baseline.source(args.api_url, args.api_key))
+
+
+def run_pipeline(args: argparse.Namespace, make_source: Any) -> dict[str, Any]:
+    """Time one `pipeline.run` into DuckDB under the work folder."""
+    import dlt
+
+    workdir = Path(args.workdir)
+    started = time.perf_counter()
+    pipeline = dlt.pipeline(
+        pipeline_name=args.pipeline_name,
+        destination=dlt.destinations.duckdb(str(workdir / "warehouse.duckdb")),
+        dataset_name=DATASET,
+        pipelines_dir=str(workdir / "pipelines"),
+    )
+    info = pipeline.run(make_source())
+    wall = time.perf_counter() - started
+    normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+    return {
+        "wall_s": wall,
+        "steps": step_times(pipeline),
+        "load_ids": list(info.loads_ids),
+        "normalized_rows": dict(normalized.row_counts) if normalized else {},
+    }
+
+
+def step_times(pipeline: Any) -> dict[str, float]:
+    """Seconds spent in each of dlt's steps of the last run (extract, normalize, load)."""
+    times: dict[str, float] = {}
+    trace = pipeline.last_trace
+    for step in trace.steps if trace else []:
+        if step.started_at and step.finished_at:
+            seconds = (step.finished_at - step.started_at).total_seconds()
+            times[step.step] = times.get(step.step, 0.0) + seconds
+    return times
+
+
+def run_floor(args: argparse.Namespace) -> dict[str, Any]:
+    from http_floor import Floor
+
+    started = time.perf_counter()
+    floor = Floor(args.api_url, args.api_key, args.max_in_flight)
+    rows = floor.run()
+    wall = time.perf_counter() - started
+    return {"wall_s": wall, "rows_parsed": dict(rows), "requests_sent": floor.requests}
+
+
+RUNNERS = {"ours": run_ours, "baseline": run_baseline, "floor": run_floor}
+
+if __name__ == "__main__":
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    sys.exit(main())
