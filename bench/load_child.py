@@ -70,11 +70,14 @@ def run_pipeline(args: argparse.Namespace, make_source: Any) -> dict[str, Any]:
     """Time one `pipeline.run` into DuckDB under the work folder."""
     import dlt
 
+    from pipelines.commands import duckdb_destination
+
     workdir = Path(args.workdir)
     started = time.perf_counter()
     pipeline = dlt.pipeline(
         pipeline_name=args.pipeline_name,
-        destination=dlt.destinations.duckdb(str(workdir / "warehouse.duckdb")),
+        # the command line's DuckDB settings (memory cap included), for ours and the baseline
+        destination=duckdb_destination(str(workdir / "warehouse.duckdb")),
         dataset_name=DATASET,
         pipelines_dir=str(workdir / "pipelines"),
     )
