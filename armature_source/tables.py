@@ -109,8 +109,11 @@ def _table(name: str, key: tuple[str, ...], disposition: str, /, **columns: str)
     return Table(name, key, disposition, columns)
 
 
+# Merged, not dlt's `replace`: a replace job retried after a crash mid-load inserts its row a
+# second time (the truncate ran only when the package started); a merge on the key cannot.
+# The result is the same "replaced" row each load.
 ORGANIZATION = _table(
-    "organization", ("id",), "replace",
+    "organization", ("id",), "merge",
     id="text", slug="text", name="text", actor_role="text", actor_api_key_name="text",
 )
 MCP_SERVERS = _table(
