@@ -110,7 +110,9 @@ def duckdb_destination(path: str) -> Any:
     4,000 runs, 2.8 GB at 20,000); at 512 MB the peak stays near flat (0.53 GB at 4,000 runs,
     0.61 GB at 8,000). ARMATURE_DUCKDB_MEMORY_LIMIT overrides it (DuckDB syntax, e.g. 2GB).
     """
-    credentials = DuckDbCredentials(path)
+    # absolute: dlt otherwise reuses the path a pipeline of the same name used before, even
+    # from another folder, instead of the current folder's file
+    credentials = DuckDbCredentials(os.path.abspath(path))
     credentials.global_config = {
         **(credentials.global_config or {}),
         "memory_limit": os.environ.get("ARMATURE_DUCKDB_MEMORY_LIMIT", "512MB"),
