@@ -9,8 +9,7 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 
 from armature_source.tables import ALL_TABLES
-
-EXIT_OK = 0
+from pipelines.settings import EXIT_OK
 
 
 def after_load(pipeline: dlt.Pipeline, info: LoadInfo) -> None:
