@@ -2,102 +2,50 @@
 
 One pooled `httpx.Client` with keep-alive serves every request. Requests for independent
 things (the children of many runs, the traces of many sessions) go through `get_many`, which
-overlaps them on a thread pool, bounded by an adaptive limit that halves on a 429 and creeps
-back up while answers are good.
+overlaps them on a thread pool, bounded by the throttle (`throttle.py`). Bodies leave here
+parsed and snake_cased (`casing.py`), so no resource handles the wire's casing.
 """
 
 from __future__ import annotations
 
 import email.utils
-import ipaddress
+import importlib.metadata
 import json
 import logging
 import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator, Mapping
-from urllib.parse import urlsplit
 
 import httpx
 
-from armature_source import __version__
+from armature_source.casing import snake_keys
 from armature_source.errors import (
     ApiError,
     AuthError,
     ConfigError,
-    ContractError,
     FeatureDisabledError,
     ForbiddenError,
     NotFoundError,
     TransientError,
 )
+from armature_source.credentials import URL_HELP, KEY_HELP, check_api_key, normalize_base_url
+from armature_source.throttle import Throttle
 
 log = logging.getLogger("armature_source")
 
-API_PREFIX = "/api/armature/v1"
-KEY_HELP = "Set ARMATURE_API_KEY, pass --api-key, or set [sources.armature] api_key in .dlt/secrets.toml."
-URL_HELP = "Set ARMATURE_BASE_URL, pass --base-url, or set [sources.armature] base_url in .dlt/config.toml."
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 Params = Mapping[str, Any] | None
 
 
-def normalize_base_url(base_url: str, allow_http: bool = False) -> str:
-    """Turn a dashboard URL or a REST base into the REST base ending in /api/armature/v1.
-
-    Raises:
-        ConfigError: the URL is empty, not http(s), or plain http to a non-local host.
-    """
-    url = (base_url or "").strip().rstrip("/")
-    if not url:
-        raise ConfigError(f"No Armature base URL is configured. {URL_HELP}")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"The base URL {url!r} is not an http(s) URL; expected e.g. "
-            f"https://your-org.armature.app. {URL_HELP}"
-        )
-    if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
-        raise ConfigError(
-            f"The base URL {url!r} uses plain http to a non-local host; the API key would "
-            "travel unencrypted. Use https, or set allow_insecure_http (--allow-insecure-http) "
-            "if you really mean it."
-        )
-    if parts.query or parts.fragment:
-        raise ConfigError(f"The base URL {url!r} must not carry a query or fragment. {URL_HELP}")
-    path = parts.path.rstrip("/")
-    if path.endswith(API_PREFIX):
-        path = path[: -len(API_PREFIX)]
-    return f"{parts.scheme}://{parts.netloc}{path}{API_PREFIX}"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _version() -> str:
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_api_key(api_key: str | None) -> str:
-    """Return the key if it has Armature's shape `amt_<key-id>_<secret>`.
-
-    Raises:
-        ConfigError: the key is missing or malformed (its value is never echoed).
-    """
-    key = (api_key or "").strip()
-    if not key:
-        raise ConfigError(f"No Armature API key is configured. {KEY_HELP}")
-    if not key.startswith("amt_") or key.count("_") < 2 or any(c.isspace() for c in key):
-        raise ConfigError(
-            "The Armature API key is malformed: it should look like amt_<key-id>_<secret> "
-            f"(Settings -> API keys in the dashboard). {KEY_HELP}"
-        )
-    return key
+        return importlib.metadata.version("armature-dlt")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "dev"
 
 
 @dataclass(frozen=True)
@@ -129,49 +77,6 @@ class RequestStats:
             self.requests += 1
             self.retries += int(retry)
             self.rate_limited += int(limited)
-
-
-class Throttle:
-    """Bounds requests in flight; halves the bound on a 429 and pauses everyone until
-    Retry-After, then raises the bound by one after a run of good answers."""
-
-    def __init__(self, limit: int) -> None:
-        self.max_limit = max(1, limit)
-        self.limit = self.max_limit
-        self._active = 0
-        self._good = 0
-        self._paused_until = 0.0
-        self._cv = threading.Condition()
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        with self._cv:
-            while self._active >= self.limit:
-                self._cv.wait()
-            self._active += 1
-        try:
-            wait = self._paused_until - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            yield
-        finally:
-            with self._cv:
-                self._active -= 1
-                self._cv.notify()
-
-    def rate_limited(self, retry_after_s: float) -> None:
-        with self._cv:
-            self.limit = max(1, self.limit // 2)
-            self._good = 0
-            self._paused_until = max(self._paused_until, time.monotonic() + retry_after_s)
-
-    def succeeded(self) -> None:
-        with self._cv:
-            self._good += 1
-            if self.limit < self.max_limit and self._good >= 4 * self.limit:
-                self.limit += 1
-                self._good = 0
-                self._cv.notify_all()
 
 
 @dataclass(frozen=True)
@@ -217,7 +122,7 @@ class ArmatureClient:
                 "Authorization": f"Bearer {key}",
                 "Accept": "application/json",
                 # Armature sits behind Cloudflare, which blocks default library user agents.
-                "User-Agent": f"armature-dlt/{__version__} (+https://dlthub.com)",
+                "User-Agent": f"armature-dlt/{_version()} (+https://dlthub.com)",
             },
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
             limits=httpx.Limits(
@@ -249,7 +154,7 @@ class ArmatureClient:
         return stamp + timedelta(seconds=time.monotonic() - mono)
 
     def get(self, path: str, params: Params = None, *, missing_ok: bool = False) -> Any:
-        """GET a JSON body, retrying transient failures.
+        """GET a JSON body (its keys snake_cased), retrying transient failures.
 
         Args:
             path: path under the REST base, e.g. `/runs/abc/trace`.
@@ -332,7 +237,7 @@ class ArmatureClient:
     def _decode(self, path: str, response: httpx.Response, missing_ok: bool) -> Any:
         status = response.status_code
         if 200 <= status < 300:
-            return response.parsed  # type: ignore[attr-defined]
+            return snake_keys(response.parsed)  # type: ignore[attr-defined]
         code, message = _error_of(response)
         where = f"{status} from GET {path}"
         if status == 401:
@@ -415,13 +320,3 @@ def _summary(response: httpx.Response) -> str:
     if "html" in kind:
         return "an HTML error page (from a proxy?)"
     return f"{kind} body of {len(response.content)} bytes"
-
-
-__all__ = [
-    "ArmatureClient",
-    "ContractError",
-    "Missing",
-    "RetryPolicy",
-    "check_api_key",
-    "normalize_base_url",
-]

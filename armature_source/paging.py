@@ -1,42 +1,24 @@
-"""Finding the array in a body, normalizing keys, and ending pages by what was served.
+"""Finding the array in a body, and ending pages by what was served.
 
 Armature documents only some list envelopes (`rows`, `sessions`, `events`); a real host may
-use `data`, `items`, `results`, the resource's plural name, or a bare array, and camelCase
-keys. Everything here reads bodies tolerantly and fails loudly only when no reading works.
+use `data`, `items`, `results`, the resource's plural name, or a bare array. Bodies arrive
+here snake_cased by the client. Everything here reads bodies tolerantly and fails loudly only
+when no reading works.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Protocol
 
 from armature_source.errors import ContractError
-
-log = logging.getLogger("armature_source")
+from armature_source.vocabulary import RUNS_PAGE_SIZE
 
 ENVELOPE_KEYS = ("rows", "data", "items", "results", "sessions", "events", "spans")
-# Values under these keys are the user's own JSON: their keys are kept exactly as sent.
-OPEN_ENDED = frozenset({"arguments", "result", "attributes", "metadata", "details"})
 MAX_PAGES = 5_000
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
-
-def snake(key: str) -> str:
-    """`workflowId` -> `workflow_id`; snake_case stays as it is."""
-    return _CAMEL.sub(r"_\1", key).lower()
-
-
-def snake_keys(value: Any) -> Any:
-    """Recursively snake_case the keys of a record, leaving open-ended objects untouched."""
-    if isinstance(value, dict):
-        return {
-            snake(k): (v if snake(k) in OPEN_ENDED else snake_keys(v)) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [snake_keys(v) for v in value]
-    return value
+class Getter(Protocol):
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any: ...
 
 
 def pick_rows(body: Any, *names: str) -> list[dict[str, Any]]:
@@ -44,8 +26,8 @@ def pick_rows(body: Any, *names: str) -> list[dict[str, Any]]:
 
     Accepts, for example::
 
-        {"rows": [{...}], "page": 1, "pageSize": 100, "total": 512}
-        {"data": [{...}], "hasMore": true}
+        {"rows": [{...}], "page": 1, "page_size": 100, "total": 512}
+        {"data": [{...}], "has_more": true}
         {"sessions": [{...}]}
         [{...}, {...}]
 
@@ -88,31 +70,33 @@ def is_last_page(body: Any, rows: list[Any], page: int, served_before: int) -> b
     """
     if not rows:
         return True
-    has_more = _meta(body, "hasMore", "has_more")
+    has_more = _meta(body, "has_more")
     if isinstance(has_more, bool):
         return not has_more
-    if isinstance(body, dict) and ("next" in body or "nextPage" in body):
-        return not _meta(body, "next", "nextPage")
-    total = _meta(body, "total", "totalCount", "total_count")
+    if isinstance(body, dict) and ("next" in body or "next_page" in body):
+        return not _meta(body, "next", "next_page")
+    total = _meta(body, "total", "total_count")
     if isinstance(total, int):
         return served_before + len(rows) >= total
-    served_size = _meta(body, "pageSize", "page_size")
+    served_size = _meta(body, "page_size")
     if isinstance(served_size, int) and served_size > 0:
         return len(rows) < served_size
     return False
 
 
 def iter_pages(
-    fetch: Callable[[Mapping[str, Any]], Any],
+    client: Getter,
+    path: str,
     params: Mapping[str, Any],
     *names: str,
-    page_size: int = 100,
+    page_size: int = RUNS_PAGE_SIZE,
     max_pages: int = MAX_PAGES,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield the rows of each page of a `page`/`pageSize` listing until it ends.
 
     Args:
-        fetch: sends the GET for the given query parameters and returns the body.
+        client: sends the GET and returns the (snake_cased) body.
+        path: the listing's path, e.g. `/runs`.
         names: envelope keys to try first.
 
     Raises:
@@ -120,7 +104,7 @@ def iter_pages(
     """
     served = 0
     for page in range(1, max_pages + 1):
-        body = fetch({**params, "page": page, "pageSize": page_size})
+        body = client.get(path, {**params, "page": page, "pageSize": page_size})
         rows = pick_rows(body, *names)
         if rows:
             yield rows

@@ -21,12 +21,12 @@ from filelock import FileLock, Timeout
 
 from analytics.views import apply_views, drop_views
 from armature_source import RESOURCE_ALIASES, RESOURCES, armature_source
-from armature_source.client import ArmatureClient, check_api_key, normalize_base_url
+from armature_source.client import ArmatureClient
+from armature_source.credentials import check_api_key, normalize_base_url
 from armature_source.errors import ArmatureError, ConfigError
 from pipelines.settings import (
     DEFAULT_NAME,
     DEMO_PIPELINE,
-    EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
     LockedError,
@@ -67,7 +67,7 @@ def resolve(args: argparse.Namespace, *, need_source: bool = True) -> Settings:
 
 def _dlt_setting(key: str, secret: bool = False) -> str | None:
     try:
-        value = (dlt.secrets if secret else dlt.config).get(key)
+        value: Any = (dlt.secrets if secret else dlt.config).get(key)
     except Exception:  # a malformed toml file is reported by dlt itself on load
         return None
     return str(value) if value else None
@@ -97,7 +97,7 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
             pipeline_name=settings.pipeline_name,
             destination=destination,
             dataset_name=settings.dataset,
-            pipelines_dir=settings.pipelines_dir,
+            pipelines_dir=settings.pipelines_dir,  # type: ignore[arg-type]  # None: dlt's default
         )
     except Exception as exc:  # an unknown destination name, a bad credentials string
         raise UsageError(f"cannot set up destination {settings.destination!r}: {exc}") from None
@@ -172,7 +172,7 @@ def load(pipeline: dlt.Pipeline, settings: Settings) -> int:
     if settings.full_refresh:
         drop_views(pipeline)  # Postgres refuses to drop tables that views still read
     try:
-        info = pipeline.run(source, refresh="drop_sources" if settings.full_refresh else None)
+        info = pipeline.run(source, refresh="drop_sources" if settings.full_refresh else None)  # type: ignore[arg-type]
     except PipelineStepFailed as exc:
         return _failed(exc)
     except ConfigFieldMissingException as exc:
@@ -234,7 +234,7 @@ def wait_for_duckdb(pipeline: dlt.Pipeline, wait_s: float) -> None:
 
 def _duckdb_path(pipeline: dlt.Pipeline) -> str | None:
     try:
-        config = pipeline.destination_client().config  # type: ignore[attr-defined]
+        config: Any = pipeline.destination_client().config
         return str(config.credentials.database)
     except Exception:
         return None
@@ -279,7 +279,7 @@ def status(args: argparse.Namespace) -> int:
 
 
 def check(args: argparse.Namespace) -> int:
-    from armature_source.needs import check_host
+    from armature_source.contract_check import check_host
 
     settings = resolve(args)
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import dlt
 from dlt.common.pipeline import LoadInfo
@@ -119,7 +118,8 @@ def demo_summary(pipeline: dlt.Pipeline) -> None:
         names = {t.name: client.make_qualified_table_name(t.name) for t in ALL_TABLES}
         for label, sql in HEADLINES.items():
             try:
-                value = client.execute_sql(sql.format(**names))[0][0]
+                rows = client.execute_sql(sql.format(**names))
+                value = rows[0][0] if rows else None
             except Exception:
                 value = None
             print(f"{label}: {value if value is not None else '-'}")

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from filelock import FileLock
 
-from armature_source.needs import compare
+from armature_source.contract_check import compare
 from tests.warehouse import Warehouse
 
 

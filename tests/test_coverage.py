@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from armature_source.windows import parse_ts
+from armature_source.timestamps import parse_ts
 from tests.warehouse import Warehouse
 
 LOOKBACK = timedelta(minutes=60)

@@ -226,7 +226,7 @@ def test_incremental_load_with_nothing_new_makes_a_bounded_number_of_requests(
 
 
 def _age_minutes(stamp: str, now: Any) -> float:
-    from armature_source.windows import parse_ts
+    from armature_source.timestamps import parse_ts
 
     return (now - parse_ts(stamp)).total_seconds() / 60
 

@@ -16,8 +16,10 @@ from typing import Any
 import httpx
 
 from armature_source.client import ArmatureClient
-from armature_source.paging import ENVELOPE_KEYS, snake, snake_keys
+from armature_source.casing import snake
+from armature_source.paging import ENVELOPE_KEYS
 from armature_source import tables as t
+from armature_source.vocabulary import API_PREFIX
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Finding:
 def check_host(base_url: str, api_key: str, allow_http: bool = False) -> int:
     """Print the key's organization and role and every contract difference; 0 if loadable."""
     with ArmatureClient(base_url, api_key, allow_http=allow_http) as client:
-        org = snake_keys(client.get("/org"))
+        org = client.get("/org")
         organization, actor = org.get("organization") or {}, org.get("actor") or {}
         print(f"key accepted: organization {organization.get('name')!r} "
               f"({organization.get('slug')}), role {actor.get('role')}")
@@ -100,7 +102,7 @@ def compare(document: dict[str, Any]) -> list[Finding]:
 
 
 def _shape(path: str) -> str:
-    path = re.sub(r"^.*/api/armature/v1", "", path)
+    path = path.split(API_PREFIX, 1)[-1]
     return re.sub(r"\{[^}]+\}", "{}", path)
 
 

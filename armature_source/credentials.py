@@ -1,0 +1,67 @@
+"""The base URL and the API key, checked before anything is sent."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from armature_source.errors import ConfigError
+from armature_source.vocabulary import API_PREFIX
+
+KEY_HELP = "Set ARMATURE_API_KEY, pass --api-key, or set [sources.armature] api_key in .dlt/secrets.toml."
+URL_HELP = "Set ARMATURE_BASE_URL, pass --base-url, or set [sources.armature] base_url in .dlt/config.toml."
+
+
+def normalize_base_url(base_url: str, allow_http: bool = False) -> str:
+    """Turn a dashboard URL or a REST base into the REST base ending in /api/armature/v1.
+
+    Raises:
+        ConfigError: the URL is empty, not http(s), or plain http to a non-local host.
+    """
+    url = (base_url or "").strip().rstrip("/")
+    if not url:
+        raise ConfigError(f"No Armature base URL is configured. {URL_HELP}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"The base URL {url!r} is not an http(s) URL; expected e.g. "
+            f"https://your-org.armature.app. {URL_HELP}"
+        )
+    if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"The base URL {url!r} uses plain http to a non-local host; the API key would "
+            "travel unencrypted. Use https, or set allow_insecure_http (--allow-insecure-http) "
+            "if you really mean it."
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"The base URL {url!r} must not carry a query or fragment. {URL_HELP}")
+    path = parts.path.rstrip("/")
+    if path.endswith(API_PREFIX):
+        path = path[: -len(API_PREFIX)]
+    return f"{parts.scheme}://{parts.netloc}{path}{API_PREFIX}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_api_key(api_key: str | None) -> str:
+    """Return the key if it has Armature's shape `amt_<key-id>_<secret>`.
+
+    Raises:
+        ConfigError: the key is missing or malformed (its value is never echoed).
+    """
+    key = (api_key or "").strip()
+    if not key:
+        raise ConfigError(f"No Armature API key is configured. {KEY_HELP}")
+    if not key.startswith("amt_") or key.count("_") < 2 or any(c.isspace() for c in key):
+        raise ConfigError(
+            "The Armature API key is malformed: it should look like amt_<key-id>_<secret> "
+            f"(Settings -> API keys in the dashboard). {KEY_HELP}"
+        )
+    return key

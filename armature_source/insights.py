@@ -1,0 +1,177 @@
+"""The MCP usage insights resources: overview, topics, failed searches, sessions.
+
+    insights_overview  insights_overview
+    topics             topics, topic_snapshots
+    failed_searches    failed_searches, failed_search_snapshots
+    sessions           sessions, session_events
+
+Insights lists have no paging: each range is read once up to its `limit`, and what lies
+beyond is recorded as a coverage gap. An organization without MCP Analytics (403
+`feature_disabled`) skips all four with one warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+import dlt
+
+from armature_source import tables as t
+from armature_source.client import Missing
+from armature_source.columns import routed
+from armature_source.context import Load
+from armature_source.coverage import limit_cut, record_gap, window_gap
+from armature_source.digests import changed_rows, unchanged
+from armature_source.errors import FeatureDisabledError
+from armature_source.paging import pick_rows
+from armature_source.timestamps import iso, oldest, parse_ts
+from armature_source.vocabulary import INSIGHT_RANGES
+from armature_source.windows import Window, pick_window
+
+log = logging.getLogger("armature_source")
+# A session still growing may gain events up to this long after its last one.
+SESSION_IDLE = timedelta(minutes=30)
+
+
+def insights_overview(load: Load) -> Iterator[Any]:
+    """GET /insights/overview for each range: one row per day and range."""
+    if not load.insights_on("insights_overview"):
+        return
+    state = dlt.current.resource_state()
+    today = load.now().date().isoformat()
+    rows = []
+    try:
+        for range_ in load.insight_ranges:
+            body = load.client.get("/insights/overview", {"range": range_})
+            kpis = body.pop("kpis", None) or {}
+            rows.append({**body, **kpis, "range": range_, "snapshot_date": today})
+    except FeatureDisabledError as exc:
+        load.disable_insights(exc)
+        return
+    # the day is part of what is compared, so a new day writes its snapshot even if unchanged
+    fresh = [r for r in rows if not unchanged(state, f"overview:{r['range']}", r)]
+    log.info("insights_overview: %d ranges, %d new or changed", len(rows), len(fresh))
+    if fresh:
+        yield routed(t.INSIGHTS_OVERVIEW, fresh)
+
+
+def topics(load: Load) -> Iterator[Any]:
+    """Topics: the current record (counts over the widest range) and a snapshot per range."""
+    yield from _ranked_lists(
+        load, "topics", "/insights/topics", t.TOPICS, t.TOPIC_SNAPSHOTS, "topic_id",
+        {"sort": "volume"},
+    )
+
+
+def failed_searches(load: Load) -> Iterator[Any]:
+    """Failed-search clusters: the current record and a snapshot per range."""
+    yield from _ranked_lists(
+        load, "failed_searches", "/insights/searches", t.FAILED_SEARCHES,
+        t.FAILED_SEARCH_SNAPSHOTS, "failed_search_id", {},
+    )
+
+
+def _ranked_lists(
+    load: Load, resource: str, path: str, current: t.Table, snapshots: t.Table,
+    id_column: str, params: dict[str, Any],
+) -> Iterator[Any]:
+    if not load.insights_on(resource):
+        return
+    state = dlt.current.resource_state()
+    now = load.now()
+    today = now.date().isoformat()
+    latest: dict[str, dict[str, Any]] = {}
+    try:
+        for range_ in load.insight_ranges:
+            query = {**params, "range": range_, "limit": load.list_limit}
+            rows = pick_rows(load.client.get(path, query), resource, "clusters")
+            if len(rows) >= load.list_limit:
+                yield record_gap(limit_cut(resource, range_, now, len(rows), None))
+            snaps = [
+                {**{c: r.get(c) for c in snapshots.columns}, id_column: r["id"], "range": range_,
+                 "snapshot_date": today}
+                for r in rows
+            ]
+            if snaps and not unchanged(state, f"snapshots:{range_}", snaps):
+                yield routed(snapshots, snaps)
+            # ranges run narrow to wide: the widest range's counts win in the current record
+            latest.update({r["id"]: {**r, "counts_range": range_} for r in rows})
+    except FeatureDisabledError as exc:
+        load.disable_insights(exc)
+        return
+    fresh = changed_rows(state, list(latest.values()))
+    log.info("%s: %d current, %d new or changed", resource, len(latest), len(fresh))
+    if fresh:
+        yield routed(current, fresh)
+
+
+def sessions(load: Load) -> Iterator[Any]:
+    """Sessions that are new or grew since the last load, and their traces (re-read whole)."""
+    if not load.insights_on("sessions"):
+        return
+    state = dlt.current.resource_state()
+    known: dict[str, list[Any]] = state.setdefault("known", {})
+    now = load.now()
+    window = pick_window(INSIGHT_RANGES, now, parse_ts(state.get("mark")), load.lookback)
+    log.info("sessions: %s, limit %d", window.describe(), load.session_limit)
+    if window.gap:
+        yield record_gap(window_gap("sessions", window, now))
+    try:
+        body = load.client.get("/insights/sessions", {"range": window.range, "limit": load.session_limit})
+    except FeatureDisabledError as exc:
+        load.disable_insights(exc)
+        return
+    rows = pick_rows(body, "sessions")
+    cut = _session_cut(load, window, rows, now)
+    if cut:
+        yield record_gap(cut)
+    wanted = [
+        r for r in rows
+        if (window.since is None or _after(r.get("last_event_at"), window.since))
+        and known.get(str(r["id"])) != [r.get("last_event_at"), r.get("event_count")]
+    ]
+    traces = load.client.get_many((f"/insights/sessions/{r['id']}/trace", None) for r in wanted)
+    loaded, events, vanished = [], [], 0
+    for row, trace in zip(wanted, traces):
+        if isinstance(trace, Missing):
+            vanished += 1
+            continue
+        session_id = str(row["id"])
+        events += [{**e, "session_id": session_id} for e in pick_rows(trace, "events")]
+        known[session_id] = [row.get("last_event_at"), row.get("event_count")]
+        loaded.append(row)
+    if loaded:
+        yield routed(t.SESSIONS, loaded)
+    if events:
+        yield routed(t.SESSION_EVENTS, events)
+    horizon = now - load.lookback - SESSION_IDLE
+    for session_id in [k for k, v in known.items() if not _after(v[0], horizon)]:
+        del known[session_id]
+    state["mark"] = iso(now)
+    log.info("sessions: done, %d listed, %d new or grown loaded with %d events, %d vanished",
+             len(rows), len(loaded), len(events), vanished)
+
+
+def _after(value: Any, instant: datetime) -> bool:
+    stamp = parse_ts(value)
+    return stamp is not None and stamp >= instant
+
+
+def _session_cut(load: Load, window: Window, rows: list[dict[str, Any]], now: datetime) -> dict[str, Any] | None:
+    """A coverage entry if the sessions list was cut inside the span this load needs."""
+    if len(rows) < load.session_limit:
+        return None
+    earliest = oldest(r.get("last_event_at") for r in rows)
+    if window.since is not None and earliest is not None and earliest < window.since:
+        return None  # the cut fell before the span this load needs
+    total = None
+    if window.since is None:
+        overview = load.client.get("/insights/overview", {"range": window.range})
+        total = (overview.get("kpis") or {}).get("sessions")
+    entry = limit_cut("sessions", window.range, now, len(rows), total)
+    if window.since is not None and earliest is not None:
+        entry["missing_from"], entry["missing_to"] = iso(window.since), iso(earliest)
+        entry["message"] += f" Sessions last active {iso(window.since)} .. {iso(earliest)} were not read."
+    return entry

@@ -1,0 +1,39 @@
+"""Timestamps as the host sends them, and as state keeps them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+
+def parse_ts(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp (`Z`, any offset, milli- or microseconds) as aware UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        stamp = value
+    else:
+        text = str(value).strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        stamp = datetime.fromisoformat(text)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return stamp.astimezone(timezone.utc)
+
+
+def iso(value: datetime | None) -> str | None:
+    """UTC ISO text for state (JSON-safe)."""
+    return value.astimezone(timezone.utc).isoformat() if value else None
+
+
+def oldest(values: Any) -> datetime | None:
+    """The earliest of some timestamp values, ignoring the missing ones."""
+    stamps = [s for s in map(parse_ts, values) if s is not None]
+    return min(stamps, default=None)
+
+
+def at_or_after(value: Any, instant: datetime) -> bool:
+    """Whether a timestamp value is present and not before `instant`."""
+    stamp = parse_ts(value) if value not in (None, "None") else None
+    return stamp is not None and stamp >= instant
