@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator, Mapping
+from urllib.parse import quote
 
 import httpx
 
@@ -27,6 +28,7 @@ from armature_source.errors import (
     ApiError,
     AuthError,
     ConfigError,
+    ContractError,
     FeatureDisabledError,
     ForbiddenError,
     NotFoundError,
@@ -38,6 +40,7 @@ from armature_source.throttle import Throttle
 log = logging.getLogger("armature_source")
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+BAD_BODY = "a body that is not valid JSON"
 Params = Mapping[str, Any] | None
 
 
@@ -87,6 +90,14 @@ class Missing:
     code: str | None
 
 
+@dataclass(frozen=True)
+class Failed:
+    """Stands in for a body that could not be had: retries ran out, or it could not be read."""
+
+    path: str
+    reason: str
+
+
 class ArmatureClient:
     """Reads JSON from one Armature host.
 
@@ -130,6 +141,15 @@ class ArmatureClient:
             ),
             follow_redirects=False,
         )
+
+    @staticmethod
+    def path(*segments: Any) -> str:
+        """A path under the REST base from its segments, each one percent-encoded.
+
+        Ids are opaque and may hold any character: `a/b`, `x?y=1`, `..` or `%2e` must stay
+        one segment of the path they name, never a separator, a query or a step upwards.
+        """
+        return "/" + "/".join(_segment(str(part)) for part in segments)
 
     def __repr__(self) -> str:
         return f"ArmatureClient({self.api_url!r})"
@@ -175,6 +195,11 @@ class ArmatureClient:
             reason, wait = outcome
             elapsed = time.monotonic() - started
             if attempt >= self.retry.max_attempts or elapsed + wait > self.retry.budget_s:
+                if reason.endswith(BAD_BODY):
+                    raise ContractError(
+                        f"GET {path} answered {reason} on each of {attempt} attempts; the "
+                        "host serves something the source cannot read there."
+                    )
                 raise TransientError(
                     f"GET {path} kept failing ({reason}) after {attempt} attempts over "
                     f"{elapsed:.0f} s. The host may be overloaded or down; run the load again "
@@ -184,15 +209,30 @@ class ArmatureClient:
             time.sleep(wait)
 
     def get_many(
-        self, requests: Iterable[tuple[str, Params]], *, missing_ok: bool = True
+        self, requests: Iterable[tuple[str, Params]], *, failed_ok: bool = False
     ) -> Iterator[Any]:
-        """GET many paths concurrently; yields bodies (or `Missing`) in request order."""
+        """GET many paths concurrently; yields bodies in request order.
+
+        A 404 yields `Missing`; with `failed_ok`, a request whose body cannot be read (not
+        JSON after every retry, or no shape the source knows) yields `Failed` instead of
+        raising. Transient failures that outlive their retries always raise: the host is
+        down, and the load stops so that the next one completes it.
+        """
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._pool_size, thread_name_prefix="armature-http")
-        futures = [self._pool.submit(self.get, p, q, missing_ok=missing_ok) for p, q in requests]
+        paths = []
+        futures = []
+        for path, params in requests:
+            paths.append(path)
+            futures.append(self._pool.submit(self.get, path, params, missing_ok=True))
         try:
-            for future in futures:
-                yield future.result()
+            for path, future in zip(paths, futures):
+                try:
+                    yield future.result()
+                except ContractError as exc:
+                    if not failed_ok:
+                        raise
+                    yield Failed(path, str(exc))
         finally:
             for future in futures:
                 future.cancel()
@@ -229,7 +269,7 @@ class ArmatureClient:
         if 200 <= status < 300 and not _parses(response):
             # a 200 whose JSON is cut short comes from a proxy or a dropped stream: retry it
             self.stats.count(retry=True)
-            return f"{status} with a body that is not valid JSON", self.retry.backoff(attempt)
+            return f"{status} with {BAD_BODY}", self.retry.backoff(attempt)
         self.stats.count()
         self.throttle.succeeded()
         return response
@@ -291,6 +331,12 @@ class ArmatureClient:
                 return None
             seconds = (when - datetime.now(timezone.utc)).total_seconds()
         return min(max(seconds, 0.0), self.retry.max_retry_after_s)
+
+
+def _segment(text: str) -> str:
+    if text in (".", ".."):  # dot segments would be resolved away; %2E is the same name
+        return text.replace(".", "%2E")
+    return quote(text, safe="")
 
 
 def _parses(response: httpx.Response) -> bool:

@@ -9,7 +9,6 @@ as JSON).
 from __future__ import annotations
 
 import json
-import logging
 from datetime import date
 from typing import Any, Iterable, Mapping
 
@@ -19,16 +18,6 @@ import pyarrow as pa
 from armature_source.tables import Table
 from armature_source.timestamps import parse_ts
 
-
-class _JsonAsTextNotice(logging.Filter):
-    """Drop dlt's notice that an Arrow string column is hinted `json`: that is by design,
-    Arrow has no JSON type dlt accepts, and the destination casts the text to JSON."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "when merging arrow schema with dlt schema" not in record.getMessage()
-
-
-logging.getLogger("dlt").addFilter(_JsonAsTextNotice())
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "text": pa.string(),
@@ -41,9 +30,22 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
+LOAD_ID = "_dlt_load_id"
+
+
 def routed(table: Table, rows: Iterable[Mapping[str, Any]]) -> Any:
-    """Rows as an Arrow item that dlt routes to `table`."""
-    return dlt.mark.with_table_name(to_arrow(table, rows), table.name)
+    """Rows as an Arrow item that dlt routes to `table`, each row stamped with its load id.
+
+    dlt stamps Arrow items only when told so in process-wide config; stamping here keeps that
+    config untouched for every other source in the process.
+    """
+    item = to_arrow(table, rows)
+    load_id = dlt.current.load_package_state()["load_id"]
+    item = item.append_column(
+        pa.field(LOAD_ID, pa.string(), nullable=False),
+        pa.repeat(pa.scalar(load_id, pa.string()), item.num_rows),
+    )
+    return dlt.mark.with_table_name(item, table.name)
 
 
 def to_arrow(table: Table, rows: Iterable[Mapping[str, Any]]) -> pa.Table:

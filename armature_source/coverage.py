@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Iterator
 
 import dlt
 
@@ -15,15 +15,17 @@ from armature_source.windows import Window
 
 log = logging.getLogger("armature_source")
 KEPT_IN_STATE = 100
+NO_RANGE = "-"  # the `range` of a gap that is not about a window (part of the table's key)
 
 
-def record_gap(entry: dict[str, Any]) -> Any:
-    """Warn about a coverage gap, keep it in the source state, and route it to its table."""
+def record_gap(entry: dict[str, Any]) -> Iterator[Any]:
+    """Warn about a coverage gap, route it to its table, and (once delivered) keep it in the
+    source state for `status`."""
     log.warning("coverage gap: %s", entry["message"])
+    yield routed(t.COVERAGE, [entry])
     kept = dlt.current.source_state().setdefault("coverage", [])
     kept.append(entry)
     del kept[:-KEPT_IN_STATE]
-    return routed(t.COVERAGE, [entry])
 
 
 def window_gap(resource: str, window: Window, now: datetime) -> dict[str, Any]:
@@ -60,5 +62,24 @@ def limit_cut(resource: str, range_: str, now: datetime, listed: int, total: int
         "message": (
             f"{resource}: the {range_} list came back cut at its limit of {listed}; {beyond} "
             "and cannot be read for that window (the API has no paging for it)."
+        ),
+    }
+
+
+def children_unavailable(lacking: dict[str, list[str]], waited: timedelta, now: datetime) -> dict[str, Any]:
+    """A coverage entry for terminal runs whose children the host never served."""
+    shown = "; ".join(f"{run_id} ({', '.join(kinds)})" for run_id, kinds in list(lacking.items())[:5])
+    more = f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""
+    return {
+        "resource": "runs",
+        "kind": "children_unavailable",
+        "range": NO_RANGE,
+        "detected_at": iso(now),
+        "missing_from": None,
+        "missing_to": None,
+        "missing_count": len(lacking),
+        "message": (
+            f"runs: {len(lacking)} terminal runs still lack children after asking for "
+            f"{waited} ({shown}{more}); their rows are loaded, those children are not."
         ),
     }

@@ -23,12 +23,12 @@ from armature_source.client import Missing
 from armature_source.columns import routed
 from armature_source.context import Load
 from armature_source.coverage import limit_cut, record_gap, window_gap
-from armature_source.digests import changed_rows, unchanged
+from armature_source.digests import Digests
 from armature_source.errors import FeatureDisabledError
 from armature_source.paging import pick_rows
-from armature_source.timestamps import iso, oldest, parse_ts
+from armature_source.timestamps import iso, oldest, try_ts
 from armature_source.vocabulary import INSIGHT_RANGES
-from armature_source.windows import Window, pick_window
+from armature_source.windows import FUTURE_TOLERANCE, Window, pick_window
 
 log = logging.getLogger("armature_source")
 # A session still growing may gain events up to this long after its last one.
@@ -39,7 +39,7 @@ def insights_overview(load: Load) -> Iterator[Any]:
     """GET /insights/overview for each range: one row per day and range."""
     if not load.insights_on("insights_overview"):
         return
-    state = dlt.current.resource_state()
+    digests = Digests(dlt.current.resource_state())
     today = load.now().date().isoformat()
     rows = []
     try:
@@ -51,10 +51,11 @@ def insights_overview(load: Load) -> Iterator[Any]:
         load.disable_insights(exc)
         return
     # the day is part of what is compared, so a new day writes its snapshot even if unchanged
-    fresh = [r for r in rows if not unchanged(state, f"overview:{r['range']}", r)]
+    fresh = [r for r in rows if digests.changed(f"overview:{r['range']}", r)]
     log.info("insights_overview: %d ranges, %d new or changed", len(rows), len(fresh))
     if fresh:
         yield routed(t.INSIGHTS_OVERVIEW, fresh)
+    digests.commit()
 
 
 def topics(load: Load) -> Iterator[Any]:
@@ -79,7 +80,7 @@ def _ranked_lists(
 ) -> Iterator[Any]:
     if not load.insights_on(resource):
         return
-    state = dlt.current.resource_state()
+    digests = Digests(dlt.current.resource_state())
     now = load.now()
     today = now.date().isoformat()
     latest: dict[str, dict[str, Any]] = {}
@@ -88,36 +89,43 @@ def _ranked_lists(
             query = {**params, "range": range_, "limit": load.list_limit}
             rows = pick_rows(load.client.get(path, query), resource, "clusters")
             if len(rows) >= load.list_limit:
-                yield record_gap(limit_cut(resource, range_, now, len(rows), None))
+                yield from record_gap(limit_cut(resource, range_, now, len(rows), None))
             snaps = [
                 {**{c: r.get(c) for c in snapshots.columns}, id_column: r["id"], "range": range_,
                  "snapshot_date": today}
                 for r in rows
             ]
-            if snaps and not unchanged(state, f"snapshots:{range_}", snaps):
+            if snaps and digests.changed(f"snapshots:{range_}", snaps):
                 yield routed(snapshots, snaps)
+                digests.commit()
             # ranges run narrow to wide: the widest range's counts win in the current record
             latest.update({r["id"]: {**r, "counts_range": range_} for r in rows})
     except FeatureDisabledError as exc:
         load.disable_insights(exc)
         return
-    fresh = changed_rows(state, list(latest.values()))
+    fresh = digests.fresh(list(latest.values()))
     log.info("%s: %d current, %d new or changed", resource, len(latest), len(fresh))
     if fresh:
         yield routed(current, fresh)
+    digests.commit()
 
 
 def sessions(load: Load) -> Iterator[Any]:
-    """Sessions that are new or grew since the last load, and their traces (re-read whole)."""
+    """Sessions that are new or grew since the last load, and their traces (re-read whole).
+
+    The cursor is the newest `last_event_at` delivered (never one beyond the host's now plus
+    the future tolerance), not the host's `Date`: a host clock that jumps ahead for one load
+    must not make the next load skip sessions that grew meanwhile.
+    """
     if not load.insights_on("sessions"):
         return
     state = dlt.current.resource_state()
     known: dict[str, list[Any]] = state.setdefault("known", {})
     now = load.now()
-    window = pick_window(INSIGHT_RANGES, now, parse_ts(state.get("mark")), load.lookback)
+    window = pick_window(INSIGHT_RANGES, now, try_ts(state.get("mark")), load.lookback)
     log.info("sessions: %s, limit %d", window.describe(), load.session_limit)
     if window.gap:
-        yield record_gap(window_gap("sessions", window, now))
+        yield from record_gap(window_gap("sessions", window, now))
     try:
         body = load.client.get("/insights/sessions", {"range": window.range, "limit": load.session_limit})
     except FeatureDisabledError as exc:
@@ -126,13 +134,15 @@ def sessions(load: Load) -> Iterator[Any]:
     rows = pick_rows(body, "sessions")
     cut = _session_cut(load, window, rows, now)
     if cut:
-        yield record_gap(cut)
+        yield from record_gap(cut)
     wanted = [
         r for r in rows
         if (window.since is None or _after(r.get("last_event_at"), window.since))
         and known.get(str(r["id"])) != [r.get("last_event_at"), r.get("event_count")]
     ]
-    traces = load.client.get_many((f"/insights/sessions/{r['id']}/trace", None) for r in wanted)
+    traces = load.client.get_many(
+        (load.client.path("insights", "sessions", r["id"], "trace"), None) for r in wanted
+    )
     loaded, events, vanished = [], [], 0
     for row, trace in zip(wanted, traces):
         if isinstance(trace, Missing):
@@ -140,22 +150,37 @@ def sessions(load: Load) -> Iterator[Any]:
             continue
         session_id = str(row["id"])
         events += [{**e, "session_id": session_id} for e in pick_rows(trace, "events")]
-        known[session_id] = [row.get("last_event_at"), row.get("event_count")]
         loaded.append(row)
     if loaded:
         yield routed(t.SESSIONS, loaded)
     if events:
         yield routed(t.SESSION_EVENTS, events)
-    horizon = now - load.lookback - SESSION_IDLE
+    for row in loaded:
+        known[str(row["id"])] = [row.get("last_event_at"), row.get("event_count")]
+    newest = _newest_plausible(rows, now)
+    mark = try_ts(state.get("mark"))
+    if newest is not None and (mark is None or newest > mark):
+        state["mark"] = iso(newest)
+    horizon = (try_ts(state.get("mark")) or now) - load.lookback - SESSION_IDLE
     for session_id in [k for k, v in known.items() if not _after(v[0], horizon)]:
         del known[session_id]
-    state["mark"] = iso(now)
     log.info("sessions: done, %d listed, %d new or grown loaded with %d events, %d vanished",
              len(rows), len(loaded), len(events), vanished)
 
 
+def _newest_plausible(rows: list[dict[str, Any]], now: datetime) -> datetime | None:
+    """The newest `last_event_at` listed that is not beyond the host's now plus tolerance."""
+    stamps = [s for s in (try_ts(r.get("last_event_at")) for r in rows) if s is not None]
+    plausible = [s for s in stamps if s <= now + FUTURE_TOLERANCE]
+    if len(plausible) < len(stamps):
+        log.warning("sessions: %d sessions have last_event_at beyond the host's now (%s) plus "
+                    "%s; they load, but the sessions cursor does not move by them",
+                    len(stamps) - len(plausible), iso(now), FUTURE_TOLERANCE)
+    return max(plausible, default=None)
+
+
 def _after(value: Any, instant: datetime) -> bool:
-    stamp = parse_ts(value)
+    stamp = try_ts(value)
     return stamp is not None and stamp >= instant
 
 

@@ -1,8 +1,9 @@
-"""The runs resource: the listing, the runs cursor, and the children of finished runs.
+"""The runs resource: the listing, then open runs re-read, then children asked again.
 
-Fills `runs`, `trace_spans`, `tool_calls`, `evaluations` and `evaluation_criteria`. A run's
-trace, tool calls and evaluation are fetched once, when the run is first seen terminal, so
-they travel with the run.
+Fills `runs` and, through `run_children`, `trace_spans`, `tool_calls`, `evaluations` and
+`evaluation_criteria`. A run's children are fetched once, when the run is first seen
+terminal, so they travel with the run. The cursor (`run_book`) changes only after the rows
+it speaks of were yielded.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from armature_source import tables as t
 from armature_source.client import Missing
 from armature_source.columns import routed
 from armature_source.context import Load
-from armature_source.coverage import record_gap, window_gap
-from armature_source.paging import iter_pages, pick_rows
-from armature_source.timestamps import at_or_after, iso, oldest, parse_ts
-from armature_source.vocabulary import OPEN_STATUSES, RUN_RANGES, VERDICT_STATUSES
-from armature_source.windows import EDGE_MARGIN, pick_window
+from armature_source.coverage import children_unavailable, record_gap, window_gap
+from armature_source.paging import iter_pages
+from armature_source.run_book import Batch, RunBook
+from armature_source.run_children import ChildRows, Fetched, children_of, fetch
+from armature_source.timestamps import iso, oldest, try_ts
+from armature_source.vocabulary import OPEN_STATUSES, RUN_RANGES
+from armature_source.windows import pick_window
 
 log = logging.getLogger("armature_source")
 
@@ -30,24 +33,22 @@ PROGRESS_EVERY_PAGES = 10
 
 
 def runs(load: Load) -> Iterator[Any]:
-    """Runs, newest first, back to the high-water mark; then open runs re-read by id.
-
-    Runs still pending or running are remembered and re-read until they end.
-    """
-    book = RunBook(dlt.current.resource_state())
+    """Runs, newest first, back to the high-water mark; then open runs re-read by id; then
+    the children that earlier loads could not get, asked again."""
     now = load.now()
+    book = RunBook(dlt.current.resource_state(), now)
     window = pick_window(RUN_RANGES, now, book.mark, load.lookback)
-    log.info("runs: %s, %d open runs to re-check", window.describe(), len(book.open))
+    log.info("runs: %s, %d open runs to re-check, %d runs awaiting children",
+             window.describe(), len(book.open), len(book.awaiting))
     if window.gap:
-        yield record_gap(window_gap("runs", window, now))
+        yield from record_gap(window_gap("runs", window, now))
     listed: set[str] = set()
     pages = 0
-    params = {"range": window.range, "sort": "-started_at"}
-    for page in iter_pages(load.client, "/runs", params, "runs"):
+    for page in iter_pages(load.client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs"):
         pages += 1
         rows = [_run_row(r) for r in page if str(r.get("id")) not in listed]
         listed.update(r["id"] for r in rows)
-        yield from _emit(load, book, [r for r in rows if book.wants(r, window.since)])
+        yield from _deliver(load, book, [r for r in rows if book.wants(r, window.since)])
         if pages % PROGRESS_EVERY_PAGES == 0:
             log.info("runs: %d pages, %d runs listed, %d finished runs loaded",
                      pages, len(listed), book.finished_now)
@@ -55,24 +56,15 @@ def runs(load: Load) -> Iterator[Any]:
         if window.since and earliest and earliest < window.since:
             break
     stale = [run_id for run_id in book.open if run_id not in listed]
-    yield from _emit(load, book, _recheck(load, book, stale))
+    yield from _deliver(load, book, _recheck(load, book, stale))
+    yield from _ask_again(load, book, load.children_retry)
     book.save(load.lookback)
     log.info(
         "runs: done, %d pages, %d listed, %d open re-checked, %d finished runs loaded with "
-        "children, %d still open, %d vanished (404) and skipped",
-        pages, len(listed), len(stale), book.finished_now, len(book.open), book.vanished_now,
+        "children, %d still open, %d awaiting children, %d vanished (404) and skipped",
+        pages, len(listed), len(stale), book.finished_now, len(book.open), len(book.awaiting),
+        book.vanished_now,
     )
-
-
-def _recheck(load: Load, book: "RunBook", run_ids: list[str]) -> list[dict[str, Any]]:
-    """Open runs that left the listing, read again by id; the ones gone are vanished."""
-    rows = []
-    for run_id, detail in zip(run_ids, load.client.get_many((f"/runs/{i}", None) for i in run_ids)):
-        if isinstance(detail, Missing):
-            book.vanish(run_id)
-        else:
-            rows.append(_run_row(detail))
-    return rows
 
 
 def _run_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -87,125 +79,109 @@ def is_terminal(status: Any) -> bool:
     return status is not None and str(status) not in OPEN_STATUSES
 
 
-def _emit(load: Load, book: "RunBook", rows: list[dict[str, Any]]) -> Iterator[Any]:
-    """Yield the rows that are new or changed, and the children of runs that just ended."""
-    out: list[dict[str, Any]] = []
-    finished: list[dict[str, Any]] = []
+def _recheck(load: Load, book: RunBook, run_ids: list[str]) -> list[dict[str, Any]]:
+    """Open runs that left the listing, read again by id; the ones gone are forgotten."""
+    rows = []
+    batch = Batch()
+    details = load.client.get_many((load.client.path("runs", i), None) for i in run_ids)
+    for run_id, detail in zip(run_ids, details):
+        if isinstance(detail, Missing):
+            batch.drop(run_id)
+            book.vanished_now += 1
+        else:
+            rows.append(_run_row(detail))
+    book.commit(batch)  # forgetting a vanished run delivers nothing, so nothing can be lost
+    return rows
+
+
+def _deliver(load: Load, book: RunBook, rows: list[dict[str, Any]]) -> Iterator[Any]:
+    """Yield the new or changed runs and the children of runs that ended, then commit.
+
+    A terminal run whose children the host does not serve yet is loaded as listed and waits
+    for them; only a run that is gone by id as well counts as vanished and is skipped.
+    """
+    batch = Batch()
+    out = []
+    finished = []
     for row in rows:
         if is_terminal(row.get("status")):
             finished.append(row)
-        elif book.note_open(row):
+        elif book.open_changed(row):
             out.append(row)
-    children = RunChildren()
-    for row, parts in zip(finished, _fetch_children(load, finished)):
-        if parts is None:
-            book.vanish(row["id"])
+            batch.open(row)
+    fetched = fetch(load.client, [(r["id"], children_of(r)) for r in finished])
+    gone = _gone_by_id(load, [r["id"] for r, f in zip(finished, fetched) if f.gone])
+    children = ChildRows()
+    lacking: dict[str, Fetched] = {}
+    for row, got in zip(finished, fetched):
+        if row["id"] in gone:
+            batch.drop(row["id"])
+            book.vanished_now += 1
             continue
-        children.add(row["id"], *parts)
-        book.finish(row)
+        children.add(row["id"], got.bodies)
         out.append(row)
+        if got.lacking:
+            lacking[row["id"]] = got
+            batch.wait_for(row, sorted(got.lacking), iso(book.now) or "")
+        else:
+            batch.finish(row, book.now)
+    _log_lacking(lacking)
+    yield from children.items()
     if out:
         yield routed(t.RUNS, out)
+    book.commit(batch)
+
+
+def _ask_again(load: Load, book: RunBook, retry: timedelta) -> Iterator[Any]:
+    """Ask again for the children earlier loads could not get; give up after `retry`."""
+    waiting = {k: v for k, v in book.awaiting.items() if k in book.awaited_before}
+    if not waiting:
+        return
+    fetched = fetch(load.client, [(run_id, entry["missing"]) for run_id, entry in waiting.items()])
+    gone = _gone_by_id(load, [run_id for run_id, f in zip(waiting, fetched) if f.gone])
+    batch = Batch()
+    children = ChildRows()
+    given_up: dict[str, list[str]] = {}
+    for (run_id, entry), got in zip(waiting.items(), fetched):
+        children.add(run_id, got.bodies)
+        if run_id in gone:
+            batch.drop(run_id)
+            book.vanished_now += 1
+        elif not got.lacking:
+            batch.finish({"id": run_id, "started_at": entry.get("started_at")}, book.now)
+        elif _waited(entry, book.now) >= retry:
+            given_up[run_id] = sorted(got.lacking)
+            batch.drop(run_id)
+        else:
+            batch.wait_for({"id": run_id, **entry}, sorted(got.lacking), entry["since"])
     yield from children.items()
+    if given_up:
+        yield from record_gap(children_unavailable(given_up, retry, book.now))
+    book.commit(batch)
+    log.info("runs: asked again for the children of %d runs: %d complete, %d still waiting, "
+             "%d given up", len(waiting), len(batch.finished), len(batch.awaiting), len(given_up))
 
 
-def _fetch_children(load: Load, finished: list[dict[str, Any]]) -> Iterator[tuple[Any, Any, Any] | None]:
-    """For each finished run: (trace, tool calls, evaluation) bodies, or None if it vanished."""
-    requests: list[tuple[str, None]] = []
-    for row in finished:
-        base = f"/runs/{row['id']}"
-        requests += [(f"{base}/trace", None), (f"{base}/tool-calls", None)]
-        if row.get("status") in VERDICT_STATUSES:
-            requests.append((f"{base}/evaluation", None))
-    bodies = load.client.get_many(requests)
-    for row in finished:
-        trace, calls = next(bodies), next(bodies)
-        evaluation = next(bodies) if row.get("status") in VERDICT_STATUSES else None
-        if isinstance(trace, Missing) or isinstance(calls, Missing):
-            yield None
-            continue
-        if isinstance(evaluation, Missing):
-            evaluation = None
-        yield trace, calls, evaluation
+def _gone_by_id(load: Load, run_ids: list[str]) -> set[str]:
+    """The runs among `run_ids` that the host no longer serves by id either."""
+    details = load.client.get_many((load.client.path("runs", i), None) for i in run_ids)
+    return {run_id for run_id, d in zip(run_ids, details) if isinstance(d, Missing)}
 
 
-class RunChildren:
-    """Collects the child rows of a batch of finished runs into one Arrow table per table."""
-
-    def __init__(self) -> None:
-        self.spans: list[dict[str, Any]] = []
-        self.calls: list[dict[str, Any]] = []
-        self.evaluations: list[dict[str, Any]] = []
-        self.criteria: list[dict[str, Any]] = []
-
-    def add(self, run_id: str, trace: Any, calls: Any, evaluation: Any) -> None:
-        self.spans += [{**s, "run_id": run_id} for s in pick_rows(trace, "spans")]
-        self.calls += [{**c, "run_id": run_id} for c in pick_rows(calls, "tool_calls")]
-        if evaluation is not None:
-            criteria = evaluation.pop("criteria", None) or []
-            self.evaluations.append({**evaluation, "run_id": run_id})
-            self.criteria += [{**c, "run_id": run_id} for c in criteria]
-
-    def items(self) -> Iterator[Any]:
-        for table, rows in (
-            (t.TRACE_SPANS, self.spans), (t.TOOL_CALLS, self.calls),
-            (t.EVALUATIONS, self.evaluations), (t.EVALUATION_CRITERIA, self.criteria),
-        ):
-            if rows:
-                yield routed(table, rows)
+def _waited(entry: dict[str, Any], now: datetime) -> timedelta:
+    since = try_ts(entry.get("since"))
+    return now - since if since else timedelta(0)
 
 
-class RunBook:
-    """The runs cursor, kept in dlt's resource state.
-
-    - `mark`: the newest `started_at` seen; the next load reads back to `mark - lookback`.
-    - `open`: runs seen pending/running, `{id: [started_at, status]}`, re-read until terminal
-      even after they leave the window.
-    - `done`: terminal runs inside the overlap the next load re-lists, `{id: started_at}`,
-      so their children are never fetched twice.
-    """
-
-    def __init__(self, state: dict[str, Any]) -> None:
-        self.state = state
-        self.mark = parse_ts(state.get("mark"))
-        self.open: dict[str, list[Any]] = state.setdefault("open", {})
-        self.done: dict[str, str] = state.setdefault("done", {})
-        self.finished_now = 0
-        self.vanished_now = 0
-        self._newest = self.mark
-
-    def wants(self, row: dict[str, Any], since: datetime | None) -> bool:
-        """Whether a listed run needs handling: inside the span read, or one still open."""
-        run_id = row["id"]
-        started = parse_ts(row.get("started_at"))
-        if started and (self._newest is None or started > self._newest):
-            self._newest = started
-        if run_id in self.done:
-            return False
-        return run_id in self.open or since is None or (started is not None and started >= since)
-
-    def note_open(self, row: dict[str, Any]) -> bool:
-        """Remember an open run; True if it is new or its status changed."""
-        entry = [row.get("started_at"), row.get("status")]
-        if self.open.get(row["id"]) == entry:
-            return False
-        self.open[row["id"]] = entry
-        return True
-
-    def finish(self, row: dict[str, Any]) -> None:
-        self.open.pop(row["id"], None)
-        self.done[row["id"]] = str(row.get("started_at"))
-        self.finished_now += 1
-
-    def vanish(self, run_id: str) -> None:
-        """A run answered 404 between list and detail: forget it, count it."""
-        self.open.pop(run_id, None)
-        self.vanished_now += 1
-
-    def save(self, lookback: timedelta) -> None:
-        """Advance the mark and drop `done` entries the next load will not list again."""
-        if self._newest is not None:
-            self.state["mark"] = iso(self._newest)
-            horizon = self._newest - lookback - EDGE_MARGIN
-            for run_id in [k for k, v in self.done.items() if not at_or_after(v, horizon)]:
-                del self.done[run_id]
+def _log_lacking(lacking: dict[str, Fetched], shown: int = 3) -> None:
+    """One warning for the runs of a batch whose children the host did not serve."""
+    if not lacking:
+        return
+    examples = "; ".join(
+        f"{run_id}: " + ", ".join(f"{kind} ({why})" for kind, why in sorted(got.lacking.items()))
+        for run_id, got in list(lacking.items())[:shown]
+    )
+    more = f" and {len(lacking) - shown} more" if len(lacking) > shown else ""
+    log.warning("runs: %d terminal runs are loaded as listed without all their children "
+                "(%s%s); the missing children are asked for again on later loads",
+                len(lacking), examples, more)

@@ -19,8 +19,9 @@ also append to `coverage_gaps` when the API cannot serve part of what it should 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import dlt
 from dlt.common.typing import TSecretStrValue
@@ -30,7 +31,8 @@ from armature_source import tables as t
 from armature_source.client import ArmatureClient, Missing, RetryPolicy
 from armature_source.columns import routed
 from armature_source.context import Load
-from armature_source.digests import changed_rows
+from armature_source.credentials import check_api_key, normalize_base_url
+from armature_source.digests import Digests
 from armature_source.errors import ConfigError
 from armature_source.insights import failed_searches, insights_overview, sessions, topics
 from armature_source.paging import pick_rows
@@ -55,8 +57,8 @@ RESOURCE_ALIASES: dict[str, str] = {
 
 @dlt.source(name="armature", section="armature", max_table_nesting=0)
 def armature_source(
-    base_url: str = dlt.config.value,
-    api_key: TSecretStrValue = dlt.secrets.value,
+    base_url: Optional[str] = dlt.config.value,
+    api_key: Optional[TSecretStrValue] = dlt.secrets.value,
     lookback_minutes: int = 60,
     max_in_flight: int = 8,
     insight_ranges: Sequence[str] = tuple(INSIGHT_RANGES),
@@ -66,8 +68,13 @@ def armature_source(
     retry_budget_s: float = 300.0,
     max_attempts: int = 8,
     timeout_s: float = 60.0,
+    children_retry_hours: float = 24.0,
 ) -> Iterator[DltResource]:
     """Armature's workflow runs and MCP usage insights, loaded incrementally.
+
+    Every argument is resolved the dlt way (section `sources.armature`: the argument itself,
+    then `SOURCES__ARMATURE__<NAME>` and `.dlt/secrets.toml` / `.dlt/config.toml`); the base
+    URL and key fall back to `ARMATURE_BASE_URL` / `ARMATURE_API_KEY` last.
 
     Args:
         base_url: dashboard URL (`https://your-org.armature.app`) or the REST base.
@@ -81,29 +88,34 @@ def armature_source(
         retry_budget_s: longest time one request keeps retrying transient failures.
         max_attempts: most tries of one request.
         timeout_s: longest wait for one answer before it counts as a transient failure.
+        children_retry_hours: how long a terminal run's missing trace, tool calls or
+            evaluation are asked for again before they are recorded as a coverage gap.
+
+    Raises:
+        ConfigError: a setting is missing or wrong (the message names it and where to set it).
     """
-    # every row traces to its load, Arrow tables included (dlt adds the column only when asked)
-    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    url = normalize_base_url(base_url or os.environ.get("ARMATURE_BASE_URL") or "", allow_insecure_http)
+    key = check_api_key(api_key or os.environ.get("ARMATURE_API_KEY"))
     unknown = [r for r in insight_ranges if r not in INSIGHT_RANGES]
     if unknown:
         raise ConfigError(
             f"insight_ranges has {unknown}; allowed are {list(INSIGHT_RANGES)} "
             "([sources.armature] insight_ranges)."
         )
-    client = ArmatureClient(
-        base_url,
-        api_key,
-        max_in_flight=max_in_flight,
-        allow_http=allow_insecure_http,
-        timeout_s=timeout_s,
-        retry=RetryPolicy(max_attempts=max_attempts, budget_s=retry_budget_s),
-    )
+    retry = RetryPolicy(max_attempts=max_attempts, budget_s=retry_budget_s)
+
+    def open_client() -> ArmatureClient:
+        return ArmatureClient(url, key, max_in_flight=max_in_flight, allow_http=allow_insecure_http,
+                              timeout_s=timeout_s, retry=retry)
+
     load = Load(
-        client,
+        open_client,
         timedelta(minutes=lookback_minutes),
         session_limit,
         list_limit,
         tuple(sorted(insight_ranges, key=lambda r: INSIGHT_RANGES[r])),
+        timedelta(hours=children_retry_hours),
+        frozenset(RESOURCES),
     )
     yield _resource(organization, load, t.ORGANIZATION)
     yield _resource(mcp_servers, load, t.MCP_SERVERS)
@@ -116,13 +128,19 @@ def armature_source(
     yield _resource(sessions, load, t.SESSIONS, t.SESSION_EVENTS)
 
 
-def _resource(fn: Any, load: Load, main: t.Table, *others: t.Table) -> DltResource:
+def _resource(fn: Callable[[Load], Iterator[Any]], load: Load, main: t.Table, *others: t.Table) -> DltResource:
     """Wrap a generator as a dlt resource; each table it fills is declared as a variant.
 
     Variants start from the resource's own hints, so the resource itself carries none:
     otherwise the main table's key columns would leak into every other table.
     """
-    factory: Any = dlt.resource(fn, name=fn.__name__, write_disposition=main.disposition)  # type: ignore[call-overload]
+    name = fn.__name__
+
+    def bracketed(load: Load) -> Iterator[Any]:
+        with load.running(name):
+            yield from fn(load)
+
+    factory: Any = dlt.resource(bracketed, name=name, write_disposition=main.disposition)  # type: ignore[call-overload]
     resource: DltResource = factory(load)
     for table in (main, *others, t.COVERAGE):
         resource.apply_hints(**table.hints(), create_table_variant=True)
@@ -143,14 +161,16 @@ def organization(load: Load) -> Iterator[Any]:
 def mcp_servers(load: Load) -> Iterator[Any]:
     """GET /mcp-servers and each server's detail (for its tools)."""
     rows = pick_rows(load.client.get("/mcp-servers"), "mcp_servers")
-    details = load.client.get_many((f"/mcp-servers/{r['id']}", None) for r in rows)
+    details = load.client.get_many((load.client.path("mcp-servers", r["id"]), None) for r in rows)
     for row, detail in zip(rows, details):
         if not isinstance(detail, Missing):
             row["tools"] = detail.get("tools")
-    fresh = changed_rows(dlt.current.resource_state(), rows)
+    digests = Digests(dlt.current.resource_state())
+    fresh = digests.fresh(rows)
     log.info("mcp_servers: %d listed, %d new or changed", len(rows), len(fresh))
     if fresh:
         yield routed(t.MCP_SERVERS, fresh)
+    digests.commit()
 
 
 def workflows(load: Load) -> Iterator[Any]:
@@ -164,18 +184,20 @@ def workflows(load: Load) -> Iterator[Any]:
     rows = [_flat_workflow(r) for r in listed]
     now_listed = {str(r["id"]) for r in rows}
     dropped = sorted(set(state.get("listed", [])) - now_listed)
-    details = load.client.get_many((f"/workflows/{wf_id}", None) for wf_id in dropped)
+    details = load.client.get_many((load.client.path("workflows", wf_id), None) for wf_id in dropped)
     for wf_id, detail in zip(dropped, details):
         if isinstance(detail, Missing):
             log.warning("workflows: %s is no longer served (404); kept as last seen", wf_id)
         else:
             rows.append(_flat_workflow(detail))
-    state["listed"] = sorted(now_listed)
-    fresh = changed_rows(state, rows)
+    digests = Digests(state)
+    fresh = digests.fresh(rows)
     log.info("workflows: %d listed, %d dropped out of the list, %d new or changed",
              len(listed), len(dropped), len(fresh))
     if fresh:
         yield routed(t.WORKFLOWS, fresh)
+    digests.commit()
+    state["listed"] = sorted(now_listed)
 
 
 def _flat_workflow(row: dict[str, Any]) -> dict[str, Any]:

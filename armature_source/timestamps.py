@@ -22,6 +22,14 @@ def parse_ts(value: Any) -> datetime | None:
     return stamp.astimezone(timezone.utc)
 
 
+def try_ts(value: Any) -> datetime | None:
+    """Like `parse_ts`, but None for a value that is not a timestamp (cursors must not fail)."""
+    try:
+        return parse_ts(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def iso(value: datetime | None) -> str | None:
     """UTC ISO text for state (JSON-safe)."""
     return value.astimezone(timezone.utc).isoformat() if value else None
@@ -29,11 +37,11 @@ def iso(value: datetime | None) -> str | None:
 
 def oldest(values: Any) -> datetime | None:
     """The earliest of some timestamp values, ignoring the missing ones."""
-    stamps = [s for s in map(parse_ts, values) if s is not None]
+    stamps = [s for s in map(try_ts, values) if s is not None]
     return min(stamps, default=None)
 
 
 def at_or_after(value: Any, instant: datetime) -> bool:
     """Whether a timestamp value is present and not before `instant`."""
-    stamp = parse_ts(value) if value not in (None, "None") else None
+    stamp = try_ts(value)
     return stamp is not None and stamp >= instant

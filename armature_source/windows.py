@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 
 # Ask a little inside the window: the host's now moves on while we page.
 EDGE_MARGIN = timedelta(minutes=5)
+# How far past the host's now a record's time may lie and still move a cursor.
+FUTURE_TOLERANCE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)

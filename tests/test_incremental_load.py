@@ -186,7 +186,8 @@ def test_run_that_vanishes_between_list_and_detail_is_skipped_and_counted(
 ) -> None:
     truth = small_sim.control.truth()
     gone = next(r for r in truth["runs"] if r["terminal"])
-    small_sim.control.set_faults([{"kind": "not_found", "path": f"/runs/{gone['id']}/trace$"}])
+    # gone by id as well as its trace: only such a run counts as vanished (CONTRACT §2)
+    small_sim.control.set_faults([{"kind": "not_found", "path": f"/runs/{gone['id']}(/trace)?$"}])
     wh = Warehouse(tmp_path)
     with caplog.at_level("INFO", logger="armature_source"):
         wh.load(small_sim)
