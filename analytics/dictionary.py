@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pipeline = dlt.pipeline(
             pipeline_name="armature_dictionary",
             destination=dlt.destinations.duckdb(str(Path(tmp) / "sample.duckdb")),
-            dataset_name="armature",
+            dataset_name="armature_data",
             pipelines_dir=str(Path(tmp) / "pipelines"),
         )
         load_sample(pipeline, sim)

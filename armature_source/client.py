@@ -34,7 +34,7 @@ from armature_source.errors import (
     NotFoundError,
     TransientError,
 )
-from armature_source.credentials import URL_HELP, KEY_HELP, check_api_key, normalize_base_url
+from armature_source.credentials import KEY_HELP, URL_HELP, Connection
 from armature_source.throttle import Throttle
 
 log = logging.getLogger("armature_source")
@@ -102,24 +102,20 @@ class ArmatureClient:
     """Reads JSON from one Armature host.
 
     Args:
-        base_url: dashboard URL or REST base (`.../api/armature/v1`).
-        api_key: `amt_<key-id>_<secret>`; held privately, never logged or echoed.
+        connection: the checked REST base and key; the key is sent, never logged or echoed.
         max_in_flight: upper bound of concurrent requests (also the pool size).
-        allow_http: permit plain http to a non-loopback host.
     """
 
     def __init__(
         self,
-        base_url: str,
-        api_key: str,
+        connection: Connection,
         *,
         max_in_flight: int = 8,
         timeout_s: float = 60.0,
         retry: RetryPolicy | None = None,
-        allow_http: bool = False,
     ) -> None:
-        self.api_url = normalize_base_url(base_url, allow_http)
-        key = check_api_key(api_key)
+        self.api_url = connection.api_url
+        key = connection.api_key
         self.retry = retry or RetryPolicy()
         self.stats = RequestStats()
         self.throttle = Throttle(max_in_flight)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from armature_source.client import ArmatureClient
+from armature_source.credentials import Connection
 from armature_source.casing import snake
 from armature_source.paging import ENVELOPE_KEYS
 from armature_source import tables as t
@@ -61,9 +62,9 @@ class Finding:
     text: str
 
 
-def check_host(base_url: str, api_key: str, allow_http: bool = False) -> int:
+def check_host(connection: Connection) -> int:
     """Print the key's organization and role and every contract difference; 0 if loadable."""
-    with ArmatureClient(base_url, api_key, allow_http=allow_http) as client:
+    with ArmatureClient(connection) as client:
         org = client.get("/org")
         organization, actor = org.get("organization") or {}, org.get("actor") or {}
         print(f"key accepted: organization {organization.get('name')!r} "

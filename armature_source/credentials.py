@@ -1,9 +1,16 @@
-"""The base URL and the API key, checked before anything is sent."""
+"""The base URL and the API key: resolved, and checked before anything is sent."""
 
 from __future__ import annotations
 
 import ipaddress
+import os
+from dataclasses import dataclass, field
+from typing import Optional
 from urllib.parse import urlsplit
+
+import dlt
+from dlt.common.configuration import with_config
+from dlt.common.typing import TSecretStrValue
 
 from armature_source.errors import ConfigError
 from armature_source.vocabulary import API_PREFIX
@@ -65,3 +72,34 @@ def check_api_key(api_key: str | None) -> str:
             f"(Settings -> API keys in the dashboard). {KEY_HELP}"
         )
     return key
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where to read and with which key, checked; the key never shows in a repr."""
+
+    api_url: str
+    api_key: str = field(repr=False)
+    allow_http: bool = False
+
+    @classmethod
+    def checked(cls, base_url: str | None, api_key: str | None, allow_http: bool = False) -> "Connection":
+        """The connection from resolved settings, ARMATURE_* filling what is still missing.
+
+        Raises:
+            ConfigError: the URL or the key is missing or malformed (the key is never echoed).
+        """
+        url = normalize_base_url(base_url or os.environ.get("ARMATURE_BASE_URL") or "", allow_http)
+        key = check_api_key(api_key or os.environ.get("ARMATURE_API_KEY"))
+        return cls(url, key, allow_http)
+
+
+@with_config(sections=("sources", "armature"))
+def resolve_connection(
+    base_url: Optional[str] = dlt.config.value,
+    api_key: Optional[TSecretStrValue] = dlt.secrets.value,
+    allow_insecure_http: bool = False,
+) -> Connection:
+    """The connection as the source resolves it (dlt's config for `sources.armature`, then
+    ARMATURE_*), for a caller that talks to the host before the source runs."""
+    return Connection.checked(base_url, api_key, allow_insecure_http)

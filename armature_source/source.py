@@ -19,7 +19,6 @@ also append to `coverage_gaps` when the API cannot serve part of what it should 
 from __future__ import annotations
 
 import logging
-import os
 from datetime import timedelta
 from typing import Any, Callable, Iterator, Optional, Sequence
 
@@ -31,7 +30,7 @@ from armature_source import tables as t
 from armature_source.client import ArmatureClient, Missing, RetryPolicy
 from armature_source.columns import routed
 from armature_source.context import Load
-from armature_source.credentials import check_api_key, normalize_base_url
+from armature_source.credentials import Connection
 from armature_source.digests import Digests
 from armature_source.errors import ConfigError
 from armature_source.insights import failed_searches, insights_overview, sessions, topics
@@ -94,8 +93,7 @@ def armature_source(
     Raises:
         ConfigError: a setting is missing or wrong (the message names it and where to set it).
     """
-    url = normalize_base_url(base_url or os.environ.get("ARMATURE_BASE_URL") or "", allow_insecure_http)
-    key = check_api_key(api_key or os.environ.get("ARMATURE_API_KEY"))
+    connection = Connection.checked(base_url, api_key, allow_insecure_http)
     unknown = [r for r in insight_ranges if r not in INSIGHT_RANGES]
     if unknown:
         raise ConfigError(
@@ -105,8 +103,7 @@ def armature_source(
     retry = RetryPolicy(max_attempts=max_attempts, budget_s=retry_budget_s)
 
     def open_client() -> ArmatureClient:
-        return ArmatureClient(url, key, max_in_flight=max_in_flight, allow_http=allow_insecure_http,
-                              timeout_s=timeout_s, retry=retry)
+        return ArmatureClient(connection, max_in_flight=max_in_flight, timeout_s=timeout_s, retry=retry)
 
     load = Load(
         open_client,

@@ -48,7 +48,7 @@ RESULTS = HERE / "results" / "latest.json"
 ALL_CASES = ("ours", "baseline", "floor", "ours-large", "floor-large", "incremental")
 QUICK_CASES = ("ours", "baseline", "floor", "incremental")
 QUICK_RUNS = 300
-DATASET = "armature"
+from pipelines.settings import DEFAULT_DATASET as DATASET  # noqa: E402
 _ID = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

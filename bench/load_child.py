@@ -19,7 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-DATASET = "armature"
+from pipelines.settings import DEFAULT_DATASET as DATASET  # noqa: E402
 
 
 def main() -> int:
@@ -70,14 +70,14 @@ def run_pipeline(args: argparse.Namespace, make_source: Any) -> dict[str, Any]:
     """Time one `pipeline.run` into DuckDB under the work folder."""
     import dlt
 
-    from pipelines.commands import duckdb_destination
+    from pipelines.destination import duckdb_at
 
     workdir = Path(args.workdir)
     started = time.perf_counter()
     pipeline = dlt.pipeline(
         pipeline_name=args.pipeline_name,
         # the command line's DuckDB settings (memory cap included), for ours and the baseline
-        destination=duckdb_destination(str(workdir / "warehouse.duckdb")),
+        destination=duckdb_at(str(workdir / "warehouse.duckdb"), DATASET),
         dataset_name=DATASET,
         pipelines_dir=str(workdir / "pipelines"),
     )

@@ -126,7 +126,7 @@ def demo_summary(pipeline: dlt.Pipeline) -> None:
     print()
     dataset = pipeline.dataset_name
     print(f"The data is in {_where(pipeline)}, dataset '{dataset}'. Next:")
-    print(f"  duckdb armature.duckdb -c \"use armature.{dataset}; "
+    print(f"  duckdb {pipeline.pipeline_name}.duckdb -c \"use {dataset}; "
           "select status, count(*) from runs group by 1\"")
     print(f"  .venv/bin/armature-pipeline status --pipeline-name {pipeline.pipeline_name}")
     print("  docs/analysts.md: how to open the data, the tables and the reporting views;")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
-DEFAULT_NAME = "armature"
+DEFAULT_PIPELINE = "armature"
+DEFAULT_DATASET = "armature_data"
+# Before this dataset name, the default was the pipeline's name: `armature` in `armature.duckdb`.
+OLD_DEFAULT_DATASET = "armature"
 DEMO_PIPELINE = "armature_demo"
 
 
@@ -19,16 +23,15 @@ class LockedError(Exception):
 
 @dataclass
 class Settings:
-    """Where to read from and where to load, resolved from flags, environment and .dlt/."""
+    """Where to load, resolved from flags; what to read is dlt's config plus `source_args`."""
 
-    base_url: str
-    api_key: str
-    destination: str
+    destination: str | None
     dataset: str
     pipeline_name: str
-    resources: list[str] | None
-    full_refresh: bool
-    allow_http: bool
-    pipelines_dir: str | None
-
-
+    resources: list[str] | None = None
+    full_refresh: bool = False
+    pipelines_dir: str | None = None
+    dataset_named: bool = False  # given by the user (flag), not the default
+    # only what a flag actually set (base_url, api_key, allow_insecure_http); the rest is
+    # resolved by dlt from `sources.armature`. Never in a repr: it may hold the key.
+    source_args: dict[str, Any] = field(default_factory=dict, repr=False)

@@ -32,11 +32,12 @@ def test_demo_load_holds_every_table_and_view_the_readme_promises(tmp_path: Path
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"duckdb file {tmp_path / 'armature.duckdb'}" in done.stdout
-    with duckdb.connect(str(tmp_path / "armature.duckdb"), read_only=True) as con:
+    assert f"duckdb file {tmp_path / 'armature_demo.duckdb'}" in done.stdout
+    assert not (tmp_path / "armature.duckdb").exists(), "the demo never writes the real warehouse"
+    with duckdb.connect(str(tmp_path / "armature_demo.duckdb"), read_only=True) as con:
         found = con.execute(
             "select table_name, table_type from information_schema.tables "
-            "where table_schema = 'armature'"
+            "where table_schema = 'armature_data'"
         ).fetchall()
     base = {name for name, kind in found if kind == "BASE TABLE"}
     made = {name for name, kind in found if kind == "VIEW"}

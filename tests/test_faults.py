@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from armature_source.client import ArmatureClient, RetryPolicy
+from armature_source.credentials import Connection
 from tests.test_incremental_load import assert_first_load
 from tests.warehouse import Warehouse
 
@@ -73,7 +74,7 @@ def test_retry_after_in_seconds_and_as_a_date_is_honoured(sim: Any) -> None:
     control = sim.control
     for retry_after, at_least in (("2", 2.0), ("date", 1.0)):
         control.set_faults([{"kind": "429", "path": "/org$", "nth": 1, "retry_after": retry_after}])
-        with ArmatureClient(sim.api_url, sim.api_key) as client:
+        with ArmatureClient(Connection.checked(sim.api_url, sim.api_key)) as client:
             started = time.monotonic()
             client.get("/org")
             waited = time.monotonic() - started
@@ -86,7 +87,7 @@ def test_repeated_429s_slow_the_client_down_and_it_recovers(sim: Any) -> None:
     runs = control.truth()["runs"]
     control.set_faults([{"kind": "429", "path": CHILDREN, "times": 12, "retry_after": "0"}])
     lowest = []
-    with ArmatureClient(sim.api_url, sim.api_key, max_in_flight=8) as client:
+    with ArmatureClient(Connection.checked(sim.api_url, sim.api_key), max_in_flight=8) as client:
         halve = client.throttle.rate_limited
 
         def watch(wait: float) -> None:

@@ -28,7 +28,8 @@ from analytics_warehouse import (
     view_rows,
 )
 from armature_sim.server import RunningSim
-from warehouse import Warehouse
+from pipelines.destination import duckdb_at
+from warehouse import DATASET, Warehouse
 
 __all__ = ["sample_warehouse"]
 
@@ -319,16 +320,17 @@ def test_views_keep_working_when_the_duckdb_file_is_copied_or_named_like_the_dat
 ) -> None:
     expected = {v.name: sorted(sample_warehouse.query(f"select * from {v.name}"), key=repr) for v in load_views()}
     shutil.copytree(sample_warehouse.pipelines_dir, tmp_path / "pipelines")
-    for name in ("copy.duckdb", "armature.duckdb"):
+    for name in ("copy.duckdb", f"{DATASET}.duckdb"):
         shutil.copy(sample_warehouse.db_path, tmp_path / name)
         with duckdb.connect(str(tmp_path / name), read_only=True) as con:
-            con.execute("set schema 'armature'")
+            con.execute(f"set schema '{DATASET}'")
             for view, rows in expected.items():
                 assert sorted(con.execute(f"select * from {view}").fetchall(), key=repr) == rows, (name, view)
-    # in armature.duckdb, `armature.runs` is ambiguous (catalog or schema): views name the catalog
+    # in a file named like its dataset, `<dataset>.runs` is ambiguous (catalog or schema):
+    # the command's destination for such a file and the views both name the catalog
     pipeline = dlt.pipeline(
-        pipeline_name=sample_warehouse.name, dataset_name="armature",
-        destination=dlt.destinations.duckdb(str(tmp_path / "armature.duckdb")),
+        pipeline_name=sample_warehouse.name, dataset_name=DATASET,
+        destination=duckdb_at(str(tmp_path / f"{DATASET}.duckdb"), DATASET),
         pipelines_dir=str(tmp_path / "pipelines"),
     )
     assert apply_views(pipeline) == [v.name for v in load_views()]

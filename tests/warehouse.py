@@ -16,7 +16,7 @@ import duckdb
 from armature_source import armature_source
 from armature_source.tables import ALL_TABLES
 
-DATASET = "armature"
+DATASET = "armature_data"
 REPO = Path(__file__).resolve().parent.parent
 KEYS = {table.name: table.key for table in ALL_TABLES}
 

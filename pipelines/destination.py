@@ -1,0 +1,113 @@
+"""The pipeline and its destination: names, the DuckDB file, and what dlt's config says.
+
+DuckDB is the default: a file named after the pipeline in the current folder
+(`armature.duckdb`, the demo's `armature_demo.duckdb`), as dlt names it, unless dlt's own
+`[destination.duckdb] credentials` / `DESTINATION__DUCKDB__CREDENTIALS` say otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.common.pipeline import get_dlt_pipelines_dir
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+from pipelines.legacy_duckdb import duckdb_named_like_its_file, named_like_its_file
+from pipelines.settings import Settings, UsageError
+
+DUCKDB_MEMORY_ENV = "ARMATURE_DUCKDB_MEMORY_LIMIT"
+DUCKDB_MEMORY_DEFAULT = "512MB"
+
+
+def make_pipeline(settings: Settings, destination: Any = None) -> dlt.Pipeline:
+    """The dlt pipeline for these settings (its working folder is created on first use).
+
+    Args:
+        destination: a destination to use instead of the one the settings name.
+    """
+    refuse_other_dataset(settings)
+    destination = destination or settings.destination or "duckdb"
+    if destination == "duckdb":
+        destination = duckdb_destination(settings.pipeline_name, settings.dataset)
+    try:
+        return dlt.pipeline(
+            pipeline_name=settings.pipeline_name,
+            destination=destination,
+            dataset_name=settings.dataset,
+            pipelines_dir=settings.pipelines_dir,  # type: ignore[arg-type]  # None: dlt's default
+        )
+    except Exception as exc:  # an unknown destination name, a bad credentials string
+        raise UsageError(
+            f"cannot set up destination {settings.destination or 'duckdb'!r}: {exc}. Pass a dlt "
+            "destination name with --destination and its credentials in .dlt/secrets.toml."
+        ) from None
+
+
+def duckdb_destination(pipeline_name: str, dataset: str) -> Any:
+    """DuckDB at dlt's configured credentials, else `<pipeline_name>.duckdb` in this folder,
+    its memory capped so a large merge spills to disk instead of RAM.
+
+    Without a cap DuckDB's buffer pool grows with the data a load merges (about 0.85 GB at
+    4,000 runs, 2.8 GB at 20,000); at 512 MB the peak stays near flat (0.53 GB at 4,000 runs,
+    0.61 GB at 8,000). ARMATURE_DUCKDB_MEMORY_LIMIT overrides it (DuckDB syntax, e.g. 2GB).
+    """
+    configured = _configured_duckdb()
+    if configured is not None and not isinstance(configured, str):
+        return dlt.destinations.duckdb()  # a whole credentials section: dlt's config decides
+    return duckdb_at(configured or f"{pipeline_name}.duckdb", dataset)
+
+
+def duckdb_at(path: str, dataset: str) -> Any:
+    """DuckDB at exactly `path` (relative to the current folder), memory capped."""
+    # absolute: dlt otherwise resolves a relative path against the folder the pipeline was
+    # first created in, not the current one
+    path = os.path.abspath(path)
+    credentials = DuckDbCredentials(path)
+    credentials.global_config = {
+        **(credentials.global_config or {}),
+        "memory_limit": os.environ.get(DUCKDB_MEMORY_ENV, DUCKDB_MEMORY_DEFAULT),
+    }
+    if named_like_its_file(path, dataset):
+        return duckdb_named_like_its_file(credentials)
+    return dlt.destinations.duckdb(credentials)
+
+
+def _configured_duckdb() -> Any:
+    try:
+        return dlt.secrets.get("destination.duckdb.credentials")
+    except Exception:
+        return None
+
+
+def last_dataset(settings: Settings) -> str | None:
+    """The dataset this pipeline loaded last, read from its working folder without creating it."""
+    root = Path(settings.pipelines_dir or get_dlt_pipelines_dir())
+    state = root / settings.pipeline_name / "state.json"
+    try:
+        value = json.loads(state.read_text()).get("dataset_name")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(value) if value else None
+
+
+def refuse_other_dataset(settings: Settings) -> None:
+    """Refuse to load a pipeline into another dataset than its cursors belong to.
+
+    dlt keeps a pipeline's state (the cursors) whatever dataset it is pointed at; loading the
+    same pipeline into a new dataset would fill it with only what is new since the last load.
+    """
+    previous = last_dataset(settings)
+    if previous is None or previous == settings.dataset or settings.full_refresh:
+        return
+    how = "--dataset" if settings.dataset_named else "the default dataset"
+    raise UsageError(
+        f"pipeline {settings.pipeline_name!r} loaded dataset {previous!r} so far, and its "
+        f"cursors belong to that data; {how} is {settings.dataset!r}. Pass --dataset {previous} "
+        f"to keep loading it, or --full-refresh to load everything again into "
+        f"{settings.dataset!r}. `armature-pipeline status --dataset {previous}` says how to move "
+        "the old dataset."
+    )

@@ -1,0 +1,53 @@
+"""A DuckDB destination for a warehouse made by the old defaults: `armature.duckdb` holding
+dataset `armature`.
+
+DuckDB names a file's catalog after the file, so there both the catalog and the schema are
+called `armature`, and every `armature.<table>` that dlt writes is ambiguous. This destination
+names the catalog too (`armature.armature.<table>`). It is used only when the dataset is named
+like its DuckDB file, so such a warehouse keeps loading when named explicitly
+(`--dataset armature`); `armature-pipeline status` says how to move it to `armature_data`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Type
+
+from dlt.destinations import duckdb
+from dlt.destinations.impl.duckdb.duck import DuckDbClient
+from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
+
+
+class _CatalogQualifiedSqlClient(DuckDbSqlClient):
+    def catalog_name(self, quote: bool = True, casefold: bool = True) -> str | None:
+        stem = Path(str(self.credentials.database)).stem
+        return self.capabilities.escape_identifier(stem) if quote else stem
+
+    def warn_if_catalog_equals_dataset_name(self) -> None:
+        """Silent: this client exists for exactly that case, and resolves it."""
+
+
+class _CatalogQualifiedClient(DuckDbClient):
+    def __init__(self, schema: Any, config: Any, capabilities: Any) -> None:
+        super().__init__(schema, config, capabilities)
+        client = self.sql_client
+        self.sql_client = _CatalogQualifiedSqlClient(
+            client.dataset_name, client.staging_dataset_name, config.credentials, capabilities
+        )
+
+
+class duckdb_named_like_its_file(duckdb):
+    """dlt's DuckDB destination, names qualified with the catalog (see the module)."""
+
+    @property
+    def destination_type(self) -> str:
+        return "dlt.destinations.duckdb"  # state and `dlt.attach` see plain DuckDB
+
+    @property
+    def client_class(self) -> Type[DuckDbClient]:
+        return _CatalogQualifiedClient
+
+
+def named_like_its_file(path: str, dataset: str) -> bool:
+    """Whether a DuckDB file's catalog and the dataset share a name."""
+    return Path(path).stem == dataset
