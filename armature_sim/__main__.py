@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from armature_sim.app import DIALECTS, SimOptions
-from armature_sim.data import DEFAULT_NOW
+from armature_sim.app import DIALECTS
 from armature_sim.server import serve
+from armature_sim.vocabulary import DEFAULT_NOW, SimOptions
 
 
 def _moment(text: str) -> datetime:

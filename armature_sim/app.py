@@ -18,7 +18,7 @@ import asyncio
 import json
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from functools import lru_cache
@@ -31,21 +31,31 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from armature_sim.data import (
-    CLASSIFICATIONS,
-    DEFAULT_NOW,
-    INSIGHT_LIST_LIMIT,
-    INSIGHT_RANGES,
-    RUN_RANGES,
-    RUN_STATUSES,
-    SESSION_LIST_LIMIT,
-    TOPIC_SORTS,
-    Workflow,
-    World,
-    WorldOptions,
-    instant,
-)
+from armature_sim.data import Workflow, World, instant
 from armature_sim.faults import App, Faults, FaultRule, FaultSpecError, Message, Receive, Scope, Send, serve_fault
+from armature_sim.vocabulary import (
+    ALT_PAGE_SIZE_CAP,
+    API_KEYS,
+    API_PREFIX,
+    CLASSIFICATIONS,
+    DEFAULT_INSIGHT_RANGE,
+    DEFAULT_KEY,
+    DEFAULT_RUN_RANGE,
+    INSIGHT_RANGES,
+    OPAQUE_KEYS,
+    OPENAPI_PATH,
+    PAGE_SIZE,
+    RUN_RANGES,
+    RUN_SORTS,
+    RUN_STATUSES,
+    SEARCH_LIMIT,
+    SESSION_LIMIT,
+    SIM_PREFIX,
+    TOPIC_LIMIT,
+    TOPIC_SORTS,
+    WRITE_ROLES,
+    SimOptions,
+)
 from armature_sim.writes import (
     BodyError,
     dispatch_draft,
@@ -55,41 +65,9 @@ from armature_sim.writes import (
     workflow_draft,
 )
 
-API_PREFIX = "/api/armature/v1"
-SIM_PREFIX = "/_sim"
-OPENAPI_PATH = f"{API_PREFIX}/openapi"
-DEFAULT_KEY = "amt_demo_localsimulator"
-# key -> (key id, key name, role); the token format is amt_<key-id>_<secret>
-API_KEYS: dict[str, tuple[str, str, str]] = {
-    "amt_demo_localsimulator": ("key_demo", "local-simulator-viewer", "viewer"),
-    "amt_editor_localsimulator": ("key_editor", "local-simulator-editor", "editor"),
-    "amt_admin_localsimulator": ("key_admin", "local-simulator-admin", "admin"),
-    "amt_owner_localsimulator": ("key_owner", "local-simulator-owner", "owner"),
-}
-WRITE_ROLES = ("editor", "admin", "owner")
 DIALECTS = ("armature", "alt")
 REQUEST_LOG_LIMIT = 500_000
-# open-ended JSON the API passes through untouched, whatever the dialect
-_OPAQUE_KEYS = frozenset({"arguments", "result", "attributes", "metadata"})
 _ALT_ZONE = timezone(timedelta(hours=1))
-
-
-@dataclass(frozen=True)
-class SimOptions:
-    """Everything `armature-sim` and `/_sim/reset` accept."""
-
-    seed: int = 7
-    runs: int = 3000
-    days: int = 30
-    sessions: int = 2000
-    dialect: str = "armature"
-    insights: bool = True
-    latency_ms: int = 0
-    now: datetime = DEFAULT_NOW
-
-    def world(self) -> WorldOptions:
-        """The part of the options the world is built from."""
-        return WorldOptions(seed=self.seed, runs=self.runs, days=self.days, sessions=self.sessions, now=self.now)
 
 
 class ApiError(Exception):
@@ -122,7 +100,7 @@ def camel(key: str) -> str:
 def camelize(value: Any) -> Any:
     """Rename keys to camelCase all the way down, except inside open-ended objects."""
     if isinstance(value, dict):
-        return {camel(k): v if k in _OPAQUE_KEYS else camelize(v) for k, v in value.items()}
+        return {camel(k): v if k in OPAQUE_KEYS else camelize(v) for k, v in value.items()}
     if isinstance(value, list):
         return [camelize(item) for item in value]
     return value
@@ -134,7 +112,7 @@ class Dialect:
     def __init__(self, name: str) -> None:
         self.name = name
         self.alt = name == "alt"
-        self.page_cap = 50 if self.alt else 100
+        self.page_cap = ALT_PAGE_SIZE_CAP if self.alt else PAGE_SIZE.cap
 
     def stamp(self, moment: datetime) -> str:
         """Render a timestamp: `...09:15:02.481Z`, or in alt `...10:15:02.481000+01:00`."""
@@ -181,7 +159,7 @@ class SimState:
     def load(self, options: SimOptions) -> None:
         """Rebuild the world from the seed, clear faults and the request log, set the switches."""
         self.options = options
-        self.world = World(options.world())
+        self.world = World(options)
         self.dialect = Dialect(options.dialect)
         self.insights = options.insights
         self.latency_ms = options.latency_ms
@@ -337,7 +315,7 @@ def found(items: Mapping[str, _Item] | Iterable[_Item], key: str) -> _Item:
 
 def insight_range(request: Request) -> tuple[str, int]:
     """The insights `range` (default 7d) and its length."""
-    name = one_of(request.query_params, "range", INSIGHT_RANGES, "7d") or "7d"
+    name = one_of(request.query_params, "range", INSIGHT_RANGES, DEFAULT_INSIGHT_RANGE) or DEFAULT_INSIGHT_RANGE
     return name, INSIGHT_RANGES[name]
 
 
@@ -386,17 +364,17 @@ async def runs(request: Request) -> Response:
     """GET /runs: filtered, sorted, paged by number."""
     sim = sim_of(request)
     query = request.query_params
-    range_name = one_of(query, "range", RUN_RANGES, "24h") or "24h"
-    sort = one_of(query, "sort", ("-started_at", "started_at"), "-started_at")
+    range_name = one_of(query, "range", RUN_RANGES, DEFAULT_RUN_RANGE) or DEFAULT_RUN_RANGE
+    sort = one_of(query, "sort", RUN_SORTS, RUN_SORTS[0])
     page = whole(query, "page", 1)
-    size = whole(query, "pageSize", 25, cap=sim.dialect.page_cap)
+    size = whole(query, "pageSize", PAGE_SIZE.default, cap=sim.dialect.page_cap)
     plans = sim.world.list_runs(
         RUN_RANGES[range_name],
         workflow_id=query.get("workflowId") or None,
         status=one_of(query, "status", RUN_STATUSES, None),
         classification=one_of(query, "classification", CLASSIFICATIONS, None),
         search=query.get("search") or None,
-        newest_first=sort == "-started_at",
+        newest_first=sort == RUN_SORTS[0],
     )
     rows = [sim.world.run_record(plan) for plan in plans[(page - 1) * size : page * size]]
     return reply(request, sim.dialect.listing("rows", rows, page=page, pageSize=size, total=len(plans)))
@@ -443,8 +421,8 @@ async def insights_topics(request: Request) -> Response:
     """GET /insights/topics: topics active in the range, no paging beyond `limit`."""
     sim = sim_of(request)
     _, range_ms = insight_range(request)
-    sort = one_of(request.query_params, "sort", TOPIC_SORTS, "volume") or "volume"
-    limit = whole(request.query_params, "limit", 50, cap=INSIGHT_LIST_LIMIT)
+    sort = one_of(request.query_params, "sort", TOPIC_SORTS, TOPIC_SORTS[0]) or TOPIC_SORTS[0]
+    limit = whole(request.query_params, "limit", TOPIC_LIMIT.default, cap=TOPIC_LIMIT.cap)
     return reply(request, sim.dialect.listing("rows", sim.world.list_topics(range_ms, sort)[:limit]))
 
 
@@ -459,7 +437,7 @@ async def insights_searches(request: Request) -> Response:
     """GET /insights/searches: failed-search clusters seen in the range."""
     sim = sim_of(request)
     _, range_ms = insight_range(request)
-    limit = whole(request.query_params, "limit", 50, cap=INSIGHT_LIST_LIMIT)
+    limit = whole(request.query_params, "limit", SEARCH_LIMIT.default, cap=SEARCH_LIMIT.cap)
     return reply(request, sim.dialect.listing("rows", sim.world.list_failed_searches(range_ms)[:limit]))
 
 
@@ -474,7 +452,7 @@ async def insights_sessions(request: Request) -> Response:
     """GET /insights/sessions: newest last event first, capped at `limit`."""
     sim = sim_of(request)
     _, range_ms = insight_range(request)
-    limit = whole(request.query_params, "limit", 50, cap=SESSION_LIST_LIMIT)
+    limit = whole(request.query_params, "limit", SESSION_LIMIT.default, cap=SESSION_LIMIT.cap)
     chosen = sim.world.list_sessions(range_ms, request.query_params.get("intent") or None, limit)
     rows = [sim.world.session_record(plan, seen) for plan, seen in chosen]
     return reply(request, sim.dialect.listing("sessions", rows))
@@ -569,7 +547,7 @@ async def update_topic(request: Request) -> Response:
     world = writable(request).world
     topic = found(world.topics, request.path_params["id"])
     world.edit_topic(topic, topic_changes(await _json_body(request)))
-    return reply(request, world.topic_detail(topic, INSIGHT_RANGES["7d"]))
+    return reply(request, world.topic_detail(topic, INSIGHT_RANGES[DEFAULT_INSIGHT_RANGE]))
 
 
 async def openapi(request: Request) -> Response:

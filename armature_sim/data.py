@@ -29,25 +29,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict, TypeVar
 
+from armature_sim.vocabulary import (
+    DAY,
+    HOUR,
+    INSIGHT_RANGES,
+    LISTED_ENVIRONMENT,
+    MINUTE,
+    RUNS_WINDOW,
+    SEARCH_LIMIT,
+    SECOND,
+    SESSION_HISTORY,
+    SESSION_IDLE,
+    SESSION_LIMIT,
+    TOPIC_LIMIT,
+    UNJUDGED_ENDS,
+    VERDICTS,
+    WorldOptions,
+)
 from armature_sim.writes import DispatchDraft, ServerDraft, TopicChanges, WorkflowChanges, WorkflowDraft
 
-SECOND = 1_000
-MINUTE = 60 * SECOND
-HOUR = 60 * MINUTE
-DAY = 24 * HOUR
 KIB = 1024
-
-RUN_RANGES: dict[str, int] = {"24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
-INSIGHT_RANGES: dict[str, int] = {**RUN_RANGES, "90d": 90 * DAY}
-RUN_STATUSES = ("pending", "running", "pass", "partial", "fail", "error", "timed_out")
-CLASSIFICATIONS = ("expected", "regression", "flaky", "infrastructure")
-TOPIC_SORTS = ("volume", "frustration", "trend")
-RUNS_WINDOW = RUN_RANGES["30d"]
-SESSION_HISTORY = INSIGHT_RANGES["90d"]
-SESSION_IDLE = 30 * MINUTE
-SESSION_LIST_LIMIT = 100
-INSIGHT_LIST_LIMIT = 200
-DEFAULT_NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # version nibble 4 and RFC 4122 variant bits, as uuid.UUID(int=..., version=4) sets them
@@ -86,17 +87,6 @@ def between(rng: random.Random, low: int, high: int) -> int:
 def sha256_hex(text: str) -> str:
     """Hash the way Armature's SDK derives actor and event ids."""
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class WorldOptions:
-    """What a world is built from; the same options give the same world."""
-
-    seed: int = 7
-    runs: int = 3000
-    days: int = 30
-    sessions: int = 2000
-    now: datetime = DEFAULT_NOW
 
 
 # ---- records as the API serves them (snake_case; datetimes rendered by the dialect) ----
@@ -560,7 +550,7 @@ class RunPlan:
     @property
     def evaluated(self) -> bool:
         """Whether the judge ran (error and timed_out runs have no evaluation)."""
-        return self.outcome in ("pass", "partial", "fail")
+        return self.outcome in VERDICTS
 
 
 @dataclass(slots=True)
@@ -780,7 +770,7 @@ class World:
 
     def listed_servers(self) -> list[McpServer]:
         """The MCP sources `/mcp-servers` lists: production ones only, as documented."""
-        return [server for server in self.mcp_servers if server.environment == "production"]
+        return [server for server in self.mcp_servers if server.environment == LISTED_ENVIRONMENT]
 
     def listed_workflows(self) -> list[Workflow]:
         """The workflows `/workflows` lists: every one that is not archived."""
@@ -1310,19 +1300,19 @@ class World:
                 }
                 for plan, n in in_history
             ],
-            "session_list_limit": SESSION_LIST_LIMIT,
+            "session_list_limit": SESSION_LIMIT.cap,
             "sessions_listed": {
-                name: [p.id for p, _ in self.list_sessions(ms, limit=SESSION_LIST_LIMIT)]
+                name: [p.id for p, _ in self.list_sessions(ms, limit=SESSION_LIMIT.cap)]
                 for name, ms in INSIGHT_RANGES.items()
             },
             "sessions_total": {name: len(self.list_sessions(ms)) for name, ms in INSIGHT_RANGES.items()},
             "topics_listed": {
-                name: [r["id"] for r in self.list_topics(ms)[:INSIGHT_LIST_LIMIT]]
+                name: [r["id"] for r in self.list_topics(ms)[:TOPIC_LIMIT.cap]]
                 for name, ms in INSIGHT_RANGES.items()
             },
             "topics_total": {name: len(self.list_topics(ms)) for name, ms in INSIGHT_RANGES.items()},
             "failed_searches_listed": {
-                name: [r["id"] for r in self.list_failed_searches(ms)[:INSIGHT_LIST_LIMIT]]
+                name: [r["id"] for r in self.list_failed_searches(ms)[:SEARCH_LIMIT.cap]]
                 for name, ms in INSIGHT_RANGES.items()
             },
             "failed_searches_total": {
@@ -1396,7 +1386,7 @@ def _servers(rng: random.Random, now_ms: int) -> list[McpServer]:
                 target_kind=spec["target_kind"],
                 base_url=spec["base_url"],
                 categories=list(spec["categories"]),
-                environment="production",
+                environment=LISTED_ENVIRONMENT,
                 created_ms=created,
                 updated_ms=created + between(rng, 1, 100) * DAY,
                 tools=list(spec["tools"]),
@@ -1558,7 +1548,7 @@ def _outcome(rng: random.Random, pass_rate: float) -> str:
 
 def _classification(rng: random.Random, outcome: str) -> str:
     """How the judge classifies an outcome."""
-    if outcome in ("error", "timed_out"):
+    if outcome in UNJUDGED_ENDS:
         return "infrastructure"
     if outcome == "pass":
         return "expected"
@@ -1598,7 +1588,7 @@ def _run_children(rng: random.Random, plan: RunPlan, text: str) -> RunChildren:
     cuts = sorted(rng.sample(range(1, len(kinds)), groups - 1)) if groups > 1 else []
     root_id = seeded_uuid(rng)
     kids = RunChildren([], [], [], [])
-    ok = plan.outcome not in ("error", "timed_out")
+    ok = plan.outcome not in UNJUDGED_ENDS
     _add_span(kids, root_id, None, plan.workflow_name, "agent", ok, start, plan.ended_ms,
               {"workflow_id": plan.workflow.id, "model": plan.model})
     for step, (lo, hi) in enumerate(itertools.pairwise([0, *cuts, len(kinds)])):

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from armature_sim import vocabulary as vocab
+from armature_sim.vocabulary import API_PREFIX, Limit  # API_PREFIX is also imported from here
 from armature_sim.writes import REQUEST_BODIES, request_schema
 
 Schema = dict[str, Any]
-
-API_PREFIX = "/api/armature/v1"
 
 
 @dataclass(frozen=True)
@@ -33,23 +33,13 @@ class Dialect:
 
 
 DIALECTS: dict[str, Dialect] = {
-    "armature": Dialect("armature", camel_case=False, list_key=None, runs_total=True, max_page_size=100),
-    "alt": Dialect("alt", camel_case=True, list_key="data", runs_total=False, max_page_size=50),
+    "armature": Dialect(
+        "armature", camel_case=False, list_key=None, runs_total=True, max_page_size=vocab.PAGE_SIZE.cap
+    ),
+    "alt": Dialect("alt", camel_case=True, list_key="data", runs_total=False, max_page_size=vocab.ALT_PAGE_SIZE_CAP),
 }
-
-RUN_STATUSES = ["pending", "running", "pass", "partial", "fail", "error", "timed_out"]
-CLASSIFICATIONS = ["expected", "regression", "flaky", "infrastructure"]
-RUN_RANGES = ["24h", "7d", "30d"]
-INSIGHT_RANGES = ["24h", "7d", "30d", "90d"]
-
-ERROR_CODES: dict[str, list[str]] = {
-    "400": ["validation_failed"],
-    "401": ["unauthenticated"],
-    "403": ["forbidden_role", "feature_disabled"],
-    "404": ["not_found", "evaluation_not_available"],
-    "429": ["rate_limited"],
-    "500": ["internal"],
-}
+# the error answers operations document; a 405 is the router's, for any undocumented method
+_ERROR_RESPONSES = ("400", "401", "403", "404", "429", "500")
 
 
 # --- schema primitives -------------------------------------------------------------
@@ -63,9 +53,9 @@ def _typed(type_: str, nullable: bool, **keywords: Any) -> Schema:
     return schema
 
 
-def _string(*, enum: list[str] | None = None, nullable: bool = False, fmt: str | None = None) -> Schema:
+def _string(*, enum: tuple[str, ...] | None = None, nullable: bool = False, fmt: str | None = None) -> Schema:
     """Return a string schema."""
-    return _typed("string", nullable, enum=enum, format=fmt)
+    return _typed("string", nullable, enum=list(enum) if enum else None, format=fmt)
 
 
 def _timestamp(*, nullable: bool = False) -> Schema:
@@ -131,7 +121,7 @@ def _org_response() -> Schema:
                     "apiKeyId": _string(),
                     "apiKeyName": _string(),
                     "userProfileId": _string(nullable=True),
-                    "role": _string(enum=["viewer", "editor", "admin", "owner"]),
+                    "role": _string(enum=vocab.ROLES),
                     "email": _string(nullable=True),
                 }
             ),
@@ -144,8 +134,8 @@ def _mcp_server_fields() -> dict[str, Schema]:
     return {
         "id": _string(),
         "name": _string(),
-        "transport_type": _string(enum=["streamable_http", "sse", "stdio_hosted"]),
-        "target_kind": _string(enum=["mcp", "cli"]),
+        "transport_type": _string(enum=vocab.TRANSPORTS),
+        "target_kind": _string(enum=vocab.TARGET_KINDS),
         "base_url": _string(nullable=True),
         "categories": _strings(),
         "environment": _string(),
@@ -168,7 +158,7 @@ def _workflow() -> Schema:
             "name": _string(),
             "description": _string(),
             "mcp_server_id": _string(),
-            "state": _string(enum=["active", "paused", "archived"]),
+            "state": _string(enum=vocab.WORKFLOW_STATES),
             "categories": _strings(),
             "schedule": _object({"cron": _string(), "timezone": _string()}, nullable=True),
             "tester_model_ids": _strings(),
@@ -191,9 +181,9 @@ def _run_fields() -> dict[str, Schema]:
         "workflow_name": _string(),
         "workflow_version_id": _string(),
         "mcp_server_id": _string(),
-        "status": _string(enum=RUN_STATUSES),
-        "classification": _string(enum=CLASSIFICATIONS, nullable=True),
-        "trigger": _string(enum=["scheduled", "manual", "api"]),
+        "status": _string(enum=vocab.RUN_STATUSES),
+        "classification": _string(enum=vocab.CLASSIFICATIONS, nullable=True),
+        "trigger": _string(enum=vocab.TRIGGERS),
         "model": _string(),
         "started_at": _timestamp(),
         "ended_at": _timestamp(nullable=True),
@@ -208,7 +198,7 @@ def _run_fields() -> dict[str, Schema]:
 def _run_detail() -> Schema:
     """GET /runs/{id}: the run plus the judge and its output once terminal."""
     output = _object(
-        {"verdict": _string(enum=["pass", "partial", "fail"]), "summary": _string()}, nullable=True
+        {"verdict": _string(enum=vocab.VERDICTS), "summary": _string()}, nullable=True
     )
     return _object({**_run_fields(), "judge_model": _string(nullable=True), "evaluator_output": output})
 
@@ -220,8 +210,8 @@ def _span() -> Schema:
             "id": _string(),
             "parent_id": _string(nullable=True),
             "name": _string(),
-            "kind": _string(enum=["agent", "llm", "tool", "judge"]),
-            "status": _string(enum=["ok", "error"]),
+            "kind": _string(enum=vocab.SPAN_KINDS),
+            "status": _string(enum=vocab.SPAN_STATUSES),
             "started_at": _timestamp(),
             "ended_at": _timestamp(),
             "duration_ms": _integer(),
@@ -237,7 +227,7 @@ def _evaluation() -> Schema:
             "criterion_id": _string(),
             "text": _string(),
             "is_required": _boolean(),
-            "verdict": _string(enum=["pass", "fail", "skipped"]),
+            "verdict": _string(enum=vocab.CRITERION_VERDICTS),
             "score": _number(minimum=0, maximum=1),
             "rationale": _string(),
             "excerpts": _strings(),
@@ -246,8 +236,8 @@ def _evaluation() -> Schema:
     return _object(
         {
             "run_id": _string(),
-            "verdict": _string(enum=["pass", "partial", "fail"]),
-            "classification": _string(enum=CLASSIFICATIONS),
+            "verdict": _string(enum=vocab.VERDICTS),
+            "classification": _string(enum=vocab.CLASSIFICATIONS),
             "judge_model": _string(),
             "summary": _string(),
             "criteria": _array(criterion),
@@ -292,7 +282,7 @@ def _overview() -> Schema:
     top_search = _object({"id": _string(), "query": _string(), "occurrences": _integer()})
     return _object(
         {
-            "range": _string(enum=INSIGHT_RANGES),
+            "range": _string(enum=tuple(vocab.INSIGHT_RANGES)),
             "generated_at": _timestamp(),
             "kpis": kpis,
             "trend": _array(day),
@@ -382,7 +372,7 @@ def _event() -> Schema:
     return _object(
         {
             "event_id": _string(),
-            "kind": _string(enum=["tool_call", "session_init", "actor_identity"]),
+            "kind": _string(enum=vocab.EVENT_KINDS),
             "started_at": _timestamp(),
             "finished_at": _timestamp(nullable=True),
             "duration_ms": _integer(nullable=True),
@@ -499,44 +489,44 @@ def _id_param(description: str) -> Schema:
     return {"name": "id", "in": "path", "required": True, "description": description, "schema": _string()}
 
 
-def _range_param(values: list[str], default: str) -> Schema:
+def _range_param(ranges: dict[str, int], default: str) -> Schema:
     """Return the rolling-window `range` parameter."""
-    schema = {**_string(enum=values), "default": default}
+    schema = {**_string(enum=tuple(ranges)), "default": default}
     return _query("range", schema, "Rolling window back from the server's now; any other value is a 400.")
 
 
-def _limit_param(maximum: int) -> Schema:
+def _limit_param(limit: Limit) -> Schema:
     """Return an insights `limit` parameter; larger values are silently capped."""
-    schema = {**_integer(minimum=1, maximum=maximum), "default": 50}
-    return _query("limit", schema, f"Most rows returned; values above {maximum} are served {maximum}.")
+    schema = {**_integer(minimum=1, maximum=limit.cap), "default": limit.default}
+    return _query("limit", schema, f"Most rows returned; values above {limit.cap} are served {limit.cap}.")
 
 
 def _runs_params(dialect: Dialect) -> list[Schema]:
     """Return the query parameters of GET /runs."""
     cap = dialect.max_page_size
     return [
-        _range_param(RUN_RANGES, "24h"),
+        _range_param(vocab.RUN_RANGES, vocab.DEFAULT_RUN_RANGE),
         _query("workflowId", _string(), "Only runs of this workflow."),
-        _query("status", _string(enum=RUN_STATUSES), "Only runs in this status."),
-        _query("classification", _string(enum=CLASSIFICATIONS), "Only runs with this classification."),
+        _query("status", _string(enum=vocab.RUN_STATUSES), "Only runs in this status."),
+        _query("classification", _string(enum=vocab.CLASSIFICATIONS), "Only runs with this classification."),
         _query("search", _string(), "Free text over run metadata."),
         _query("page", {**_integer(minimum=1), "default": 1}, "Page number, from 1."),
         _query(
             "pageSize",
-            {**_integer(minimum=1, maximum=cap), "default": 25},
+            {**_integer(minimum=1, maximum=cap), "default": vocab.PAGE_SIZE.default},
             f"Rows per page; values above {cap} are served {cap} rows.",
         ),
         _query(
             "sort",
-            {**_string(enum=["-started_at", "started_at"]), "default": "-started_at"},
-            "Order by start time; `-started_at` is newest first.",
+            {**_string(enum=vocab.RUN_SORTS), "default": vocab.RUN_SORTS[0]},
+            f"Order by start time; `{vocab.RUN_SORTS[0]}` is newest first.",
         ),
     ]
 
 
 def _error_response(status: str) -> Schema:
     """Return an error response carrying the error envelope with this status's codes."""
-    codes = ", ".join(f"`{code}`" for code in ERROR_CODES[status])
+    codes = ", ".join(f"`{code}`" for code, served in vocab.ERROR_STATUS.items() if str(served) == status)
     response: Schema = {
         "description": f"Error: {codes}.",
         "content": {"application/json": {"schema": _ref("Error")}},
@@ -636,8 +626,8 @@ def _write_operations() -> dict[str, dict[str, Schema]]:
 
 def _paths(dialect: Dialect) -> dict[str, Schema]:
     """Return every path: the reads, then the writes added to their paths."""
-    insights_range = _range_param(INSIGHT_RANGES, "7d")
-    topic_sort = {**_string(enum=["volume", "frustration", "trend"]), "default": "volume"}
+    insights_range = _range_param(vocab.INSIGHT_RANGES, vocab.DEFAULT_INSIGHT_RANGE)
+    topic_sort = {**_string(enum=vocab.TOPIC_SORTS), "default": vocab.TOPIC_SORTS[0]}
     paths = {
         "/org": _operation("getOrg", "org", "The key's organization and actor.", "OrgResponse"),
         "/mcp-servers": _operation(
@@ -677,7 +667,9 @@ def _paths(dialect: Dialect) -> dict[str, Schema]:
         ),
         "/insights/topics": _operation(
             "listTopics", "insights", "Usage topics and unmet-demand groups.", "TopicList",
-            parameters=[insights_range, _query("sort", topic_sort, "Ranking of topics."), _limit_param(200)],
+            parameters=[
+                insights_range, _query("sort", topic_sort, "Ranking of topics."), _limit_param(vocab.TOPIC_LIMIT),
+            ],
         ),
         "/insights/topics/{id}": _operation(
             "getTopic", "insights", "One topic with sample sessions and related searches.", "TopicDetail",
@@ -686,7 +678,7 @@ def _paths(dialect: Dialect) -> dict[str, Schema]:
         "/insights/searches": _operation(
             "listFailedSearches", "insights", "Failed-search clusters and suggested API gaps.",
             "FailedSearchList",
-            parameters=[insights_range, _limit_param(200)],
+            parameters=[insights_range, _limit_param(vocab.SEARCH_LIMIT)],
         ),
         "/insights/searches/{id}": _operation(
             "getFailedSearch", "insights", "One failed-search cluster with sample sessions.",
@@ -697,7 +689,7 @@ def _paths(dialect: Dialect) -> dict[str, Schema]:
             parameters=[
                 insights_range,
                 _query("intent", _string(), "Only sessions whose intent matches this text."),
-                _limit_param(100),
+                _limit_param(vocab.SESSION_LIMIT),
             ],
         ),
         "/insights/sessions/{id}/trace": _operation(
@@ -756,7 +748,7 @@ def _build(dialect: Dialect) -> dict[str, Any]:
                     ),
                 }
             },
-            "responses": {status: _error_response(status) for status in ERROR_CODES},
+            "responses": {status: _error_response(status) for status in _ERROR_RESPONSES},
             "schemas": schemas,
         },
     }

@@ -15,9 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-TRANSPORTS = ("streamable_http", "sse", "stdio_hosted")
-TARGET_KINDS = ("mcp", "cli")
-WORKFLOW_STATES = ("active", "paused")
+from armature_sim.vocabulary import LISTED_ENVIRONMENT, SETTABLE_WORKFLOW_STATES, TARGET_KINDS, TRANSPORTS
+
 # JSON Schema patterns are searched, not matched, in the OpenAPI document and here alike
 NOT_BLANK = r"\S"
 HTTPS_URL = r"^https://[^\s/?#]+"
@@ -95,14 +94,15 @@ _WORKFLOW_SETTINGS = (
 
 MCP_SERVER_CREATE = (
     Field("name", "text", "Display name.", required=True),
-    Field("transportType", "choice", "Transport (default streamable_http).", choices=TRANSPORTS),
-    Field("targetKind", "choice", "Target kind (default mcp).", choices=TARGET_KINDS),
+    Field("transportType", "choice", f"Transport (default {TRANSPORTS[0]}).", choices=TRANSPORTS),
+    Field("targetKind", "choice", f"Target kind (default {TARGET_KINDS[0]}).", choices=TARGET_KINDS),
     Field("baseUrl", "text", "Endpoint URL for HTTP and SSE transports; https only.",
           pattern=HTTPS_URL, max_length=2000),
     Field("connectionConfig", "object", "Transport-specific settings; kept as given."),
     Field("networkPolicy", "object", "Network policy for hosted or CLI targets; kept as given."),
     Field("authProfile", "object", "Default auth profile created with the source; never echoed."),
-    Field("environment", "text", "Environment (default production); only production is listed.", max_length=64),
+    Field("environment", "text", f"Environment (default {LISTED_ENVIRONMENT}); only {LISTED_ENVIRONMENT} is listed.",
+          max_length=64),
 )
 WORKFLOW_CREATE = (
     Field("name", "text", "Display name.", required=True),
@@ -114,7 +114,8 @@ WORKFLOW_UPDATE = (
     Field("name", "text", "Display name."),
     Field("mcpServerId", "text", "The MCP source the workflow tests."),
     Field("testerPrompt", "text", "The tester agent's task.", max_length=20_000),
-    Field("state", "choice", "Pause or resume the workflow (archive it with DELETE).", choices=WORKFLOW_STATES),
+    Field("state", "choice", "Pause or resume the workflow (archive it with DELETE).",
+          choices=SETTABLE_WORKFLOW_STATES),
     *_WORKFLOW_SETTINGS,
 )
 WORKFLOW_DISPATCH = (
@@ -202,10 +203,10 @@ def server_draft(body: dict[str, Any]) -> ServerDraft:
     given = checked(body, MCP_SERVER_CREATE)
     return ServerDraft(
         name=given["name"].strip(),
-        transport_type=given.get("transportType", "streamable_http"),
-        target_kind=given.get("targetKind", "mcp"),
+        transport_type=given.get("transportType", TRANSPORTS[0]),
+        target_kind=given.get("targetKind", TARGET_KINDS[0]),
         base_url=given.get("baseUrl"),
-        environment=given.get("environment", "production").strip(),
+        environment=given.get("environment", LISTED_ENVIRONMENT).strip(),
     )
 
 

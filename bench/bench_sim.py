@@ -17,7 +17,8 @@ import sys
 PROBE = """
 import json, time
 t = time.perf_counter()
-from armature_sim.data import World, WorldOptions
+from armature_sim.data import World
+from armature_sim.vocabulary import WorldOptions
 w = World(WorldOptions(runs={runs}))
 took = time.perf_counter() - t
 hwm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))

@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 
-from armature_sim.data import World, WorldOptions
+from armature_sim.data import World
 from armature_sim.server import RunningSim, spawn
+from armature_sim.vocabulary import WorldOptions
 
 WORLD = {"seed": 21, "runs": 200, "days": 30, "sessions": 300}
 
