@@ -6,10 +6,7 @@ the request. Read handlers only read the world and shape the answer. Write handl
 key's role (editor, admin or owner), the path's id and the body (`armature_sim.writes`), then
 ask the world to change.
 
-Dialect `armature` is CONTRACT.md section 1. Dialect `alt` is the same data the way another
-host might serve it: camelCase keys (open-ended JSON objects left as they are), list arrays
-under `data`, no `total` on `/runs`, `pageSize` capped at 50, and timestamps with a `+01:00`
-offset and microseconds.
+The two dialects (`armature`, CONTRACT.md section 1, and `alt`) are `armature_sim.http.dialect`.
 """
 
 from __future__ import annotations
@@ -19,9 +16,8 @@ import json
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from email.utils import format_datetime
-from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from starlette.applications import Starlette
@@ -33,8 +29,9 @@ from starlette.routing import Route
 
 from armature_sim.data import Workflow, World, instant
 from armature_sim.faults import App, Faults, FaultRule, FaultSpecError, Message, Receive, Scope, Send, serve_fault
+from armature_sim.http.dialect import ARMATURE, DIALECTS
+from armature_sim.openapi import build_openapi
 from armature_sim.vocabulary import (
-    ALT_PAGE_SIZE_CAP,
     API_KEYS,
     API_PREFIX,
     CLASSIFICATIONS,
@@ -42,7 +39,6 @@ from armature_sim.vocabulary import (
     DEFAULT_KEY,
     DEFAULT_RUN_RANGE,
     INSIGHT_RANGES,
-    OPAQUE_KEYS,
     OPENAPI_PATH,
     PAGE_SIZE,
     RUN_RANGES,
@@ -65,9 +61,7 @@ from armature_sim.writes import (
     workflow_draft,
 )
 
-DIALECTS = ("armature", "alt")
 REQUEST_LOG_LIMIT = 500_000
-_ALT_ZONE = timezone(timedelta(hours=1))
 
 
 class ApiError(Exception):
@@ -87,62 +81,6 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
     return Response(body, status_code=status, media_type="application/json")
 
 
-# ---- dialects ----
-
-
-@lru_cache(maxsize=1024)
-def camel(key: str) -> str:
-    """snake_case to camelCase."""
-    head, *rest = key.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def camelize(value: Any) -> Any:
-    """Rename keys to camelCase all the way down, except inside open-ended objects."""
-    if isinstance(value, dict):
-        return {camel(k): v if k in OPAQUE_KEYS else camelize(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [camelize(item) for item in value]
-    return value
-
-
-class Dialect:
-    """How one host puts records on the wire."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.alt = name == "alt"
-        self.page_cap = ALT_PAGE_SIZE_CAP if self.alt else PAGE_SIZE.cap
-
-    def stamp(self, moment: datetime) -> str:
-        """Render a timestamp: `...09:15:02.481Z`, or in alt `...10:15:02.481000+01:00`."""
-        if self.alt:
-            return moment.astimezone(_ALT_ZONE).isoformat(timespec="microseconds")
-        # world times are UTC: swap the "+00:00" isoformat ends with for "Z"
-        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
-
-    def listing(self, key: str, rows: list[Any], **extra: Any) -> dict[str, Any]:
-        """A list envelope: the array under `key` (alt: `data`) and any paging members."""
-        if self.alt:
-            extra.pop("total", None)
-            return {"data": rows, **extra}
-        return {key: rows, **extra}
-
-    def encode(self, body: Any) -> bytes:
-        """Serialize a body; datetimes are the only values json cannot take as they are."""
-        if self.alt:
-            body = camelize(body)
-        return json.dumps(body, default=self._default, separators=(",", ":"), ensure_ascii=False).encode()
-
-    def _default(self, value: Any) -> str:
-        if isinstance(value, datetime):
-            return self.stamp(value)
-        raise TypeError(f"cannot serialize {type(value).__name__}")
-
-
-ARMATURE = Dialect("armature")
-
-
 # ---- simulator state ----
 
 
@@ -160,7 +98,7 @@ class SimState:
         """Rebuild the world from the seed, clear faults and the request log, set the switches."""
         self.options = options
         self.world = World(options)
-        self.dialect = Dialect(options.dialect)
+        self.dialect = DIALECTS[options.dialect]
         self.insights = options.insights
         self.latency_ms = options.latency_ms
         self.faults = Faults(options.seed)
@@ -555,18 +493,8 @@ async def openapi(request: Request) -> Response:
     sim = sim_of(request)
     name = sim.dialect.name
     if name not in sim.openapi:
-        sim.openapi[name] = ARMATURE.encode(_openapi_document(name))
+        sim.openapi[name] = ARMATURE.encode(build_openapi(name))
     return Response(sim.openapi[name], media_type="application/json")
-
-
-def _openapi_document(dialect: str) -> dict[str, Any]:
-    """The OpenAPI document, or a stub while `armature_sim.openapi` does not exist yet."""
-    try:
-        from armature_sim.openapi import build_openapi  # imported late: written separately
-    except ImportError:
-        return {"openapi": "3.0.3", "info": {"title": "Armature API (simulator stub)", "version": "v1"}, "paths": {}}
-    document: dict[str, Any] = build_openapi(dialect)
-    return document
 
 
 # ---- /_sim controls ----

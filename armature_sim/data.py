@@ -27,8 +27,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypedDict, TypeVar
+from typing import Any, TypeVar
 
+from armature_sim import records
 from armature_sim.vocabulary import (
     DAY,
     HOUR,
@@ -87,160 +88,6 @@ def between(rng: random.Random, low: int, high: int) -> int:
 def sha256_hex(text: str) -> str:
     """Hash the way Armature's SDK derives actor and event ids."""
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-# ---- records as the API serves them (snake_case; datetimes rendered by the dialect) ----
-
-
-class McpServerRecord(TypedDict):
-    id: str
-    name: str
-    transport_type: str
-    target_kind: str
-    base_url: str | None
-    categories: list[str]
-    environment: str
-    created_at: datetime
-    updated_at: datetime
-
-
-class CriterionRecord(TypedDict):
-    id: str
-    text: str
-    is_required: bool
-
-
-class WorkflowRecord(TypedDict):
-    id: str
-    name: str
-    description: str
-    mcp_server_id: str
-    state: str
-    categories: list[str]
-    schedule: dict[str, str] | None
-    tester_model_ids: list[str]
-    criteria: list[CriterionRecord]
-    current_version: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
-
-
-class RunRecord(TypedDict):
-    id: str
-    workflow_id: str
-    workflow_name: str
-    workflow_version_id: str
-    mcp_server_id: str
-    status: str
-    classification: str | None
-    trigger: str
-    model: str
-    started_at: datetime
-    ended_at: datetime | None
-    duration_ms: int | None
-    cost_usd: float | None
-    tool_call_count: int
-    baseline_run_id: str | None
-    reason: str
-
-
-class SpanRecord(TypedDict):
-    id: str
-    parent_id: str | None
-    name: str
-    kind: str
-    status: str
-    started_at: datetime
-    ended_at: datetime
-    duration_ms: int
-    attributes: dict[str, Any]
-
-
-class ToolCallRecord(TypedDict):
-    id: str
-    seq: int
-    span_id: str
-    tool_name: str
-    arguments: dict[str, Any]
-    result: Any
-    is_error: bool
-    error_message: str | None
-    started_at: datetime
-    duration_ms: int
-
-
-class CriterionResult(TypedDict):
-    criterion_id: str
-    text: str
-    is_required: bool
-    verdict: str
-    score: float
-    rationale: str
-    excerpts: list[str]
-
-
-class EvaluationRecord(TypedDict):
-    run_id: str
-    verdict: str
-    classification: str
-    judge_model: str
-    summary: str
-    criteria: list[CriterionResult]
-
-
-class TopicRecord(TypedDict):
-    id: str
-    label: str
-    is_unmet_demand: bool
-    archived: bool
-    session_count: int
-    tool_call_count: int
-    error_rate: float
-    frustration_score: float
-    trend: float
-    first_seen_at: datetime | None
-    last_seen_at: datetime | None
-    sample_intents: list[str]
-
-
-class FailedSearchRecord(TypedDict):
-    id: str
-    query: str
-    suggested_gap: str
-    occurrences: int
-    session_count: int
-    first_seen_at: datetime | None
-    last_seen_at: datetime | None
-    example_queries: list[str]
-
-
-class SessionRecord(TypedDict):
-    id: str
-    mcp_server_id: str
-    session_key: str
-    actor_id: str
-    raw_intent: str
-    client_name: str
-    client_version: str
-    topic_id: str
-    event_count: int
-    ok_count: int
-    error_count: int
-    started_at: datetime
-    last_event_at: datetime
-
-
-class EventRecord(TypedDict):
-    event_id: str
-    kind: str
-    started_at: datetime
-    finished_at: datetime
-    duration_ms: int
-    ok: bool
-    error: str | None
-    metadata: dict[str, Any]
-    result_preview: str | None
 
 
 # ---- the catalog: what the organization has set up ----
@@ -445,7 +292,7 @@ class Workflow:
     server: McpServer
     state: str
     categories: list[str]
-    schedule: dict[str, str] | None
+    schedule: records.Schedule | None
     tester_model_ids: list[str]
     judge_model: str
     versions: list[WorkflowVersion]
@@ -584,9 +431,9 @@ class SessionPlan:
 class RunChildren:
     """A run's spans and tool calls as they are once it is terminal, with start times for prefixes."""
 
-    spans: list[SpanRecord]
+    spans: list[records.Span]
     span_starts: list[int]
-    tool_calls: list[ToolCallRecord]
+    tool_calls: list[records.ToolCall]
     call_starts: list[int]
 
 
@@ -748,7 +595,7 @@ class World:
 
     # -- the catalog --
 
-    def server_record(self, server: McpServer) -> McpServerRecord:
+    def server_record(self, server: McpServer) -> records.McpServer:
         """An MCP source as `/mcp-servers` lists it."""
         return {
             "id": server.id,
@@ -776,7 +623,7 @@ class World:
         """The workflows `/workflows` lists: every one that is not archived."""
         return [workflow for workflow in self.workflows if workflow.live]
 
-    def workflow_record(self, workflow: Workflow) -> WorkflowRecord:
+    def workflow_record(self, workflow: Workflow) -> records.Workflow:
         """A workflow with its current version's criteria; `archived_at` is null while live."""
         version = workflow.current
         return {
@@ -786,7 +633,7 @@ class World:
             "mcp_server_id": workflow.server.id,
             "state": workflow.state,
             "categories": list(workflow.categories),
-            "schedule": dict(workflow.schedule) if workflow.schedule else None,
+            "schedule": workflow.schedule.copy() if workflow.schedule else None,
             "tester_model_ids": list(workflow.tester_model_ids),
             "criteria": [{"id": c.id, "text": c.text, "is_required": c.is_required} for c in version.criteria],
             "current_version": {"id": version.id, "number": version.number, "created_at": instant(version.created_ms)},
@@ -862,7 +709,7 @@ class World:
         ]
         return chosen[::-1] if newest_first else chosen
 
-    def run_record(self, plan: RunPlan) -> RunRecord:
+    def run_record(self, plan: RunPlan) -> records.Run:
         """A run as `/runs` shows it now."""
         now = self.now_ms
         terminal = not plan.is_open(now)
@@ -906,19 +753,19 @@ class World:
                 self._children.popitem(last=False)
         return found
 
-    def trace(self, plan: RunPlan) -> list[SpanRecord]:
+    def trace(self, plan: RunPlan) -> list[records.Span]:
         """The spans shown now: all of them once terminal, the started prefix before."""
         kids = self.children(plan)
         return kids.spans[: bisect.bisect_right(kids.span_starts, self.now_ms)]
 
-    def tool_calls(self, plan: RunPlan) -> list[ToolCallRecord]:
+    def tool_calls(self, plan: RunPlan) -> list[records.ToolCall]:
         """The tool calls shown now: all of them once terminal, the started prefix before."""
         if self.now_ms < plan.running_ms:
             return []
         kids = self.children(plan)
         return kids.tool_calls[: bisect.bisect_right(kids.call_starts, self.now_ms)]
 
-    def evaluation(self, plan: RunPlan) -> EvaluationRecord | None:
+    def evaluation(self, plan: RunPlan) -> records.Evaluation | None:
         """The evaluation, or None while open and for error/timed_out runs.
 
         It has a seed of its own, so run detail can show the verdict without deriving spans.
@@ -949,7 +796,7 @@ class World:
 
         return self._cached(("session-view",), compute)
 
-    def session_record(self, plan: SessionPlan, seen: int | None = None) -> SessionRecord:
+    def session_record(self, plan: SessionPlan, seen: int | None = None) -> records.Session:
         """A session as the sessions list shows it now."""
         n = plan.visible(self.now_ms) if seen is None else seen
         errors = plan.errors_before[n]
@@ -983,7 +830,7 @@ class World:
                 found.append((plan, n))
         return found
 
-    def session_events(self, plan: SessionPlan) -> list[EventRecord]:
+    def session_events(self, plan: SessionPlan) -> list[records.Event]:
         """The session's events so far (a stable prefix of its planned events)."""
         n = plan.visible(self.now_ms)
         return _session_events(seeded(self.seed, "events", plan.arrival), plan, self.text, n)
@@ -992,7 +839,7 @@ class World:
         """Insights counts over the range, cached until the clock moves."""
         return self._cached(("range-stats", range_ms), lambda: _range_stats(self, range_ms))
 
-    def topic_record(self, topic: Topic, range_ms: int) -> TopicRecord:
+    def topic_record(self, topic: Topic, range_ms: int) -> records.Topic:
         """A topic with its counts over the range."""
         stats = self.range_stats(range_ms)
         first, last = self._topic_seen().get(topic.id, (None, None))
@@ -1026,18 +873,18 @@ class World:
 
         return self._cached(("topic-seen",), compute)
 
-    def list_topics(self, range_ms: int, sort: str = "volume") -> list[TopicRecord]:
+    def list_topics(self, range_ms: int, sort: str = "volume") -> list[records.Topic]:
         """Topics with at least one session in the range, in the order asked."""
         stats = self.range_stats(range_ms)
-        records = [self.topic_record(t, range_ms) for t in self.topics if stats.topic_sessions.get(t.id)]
-        keys: dict[str, Callable[[TopicRecord], tuple[Any, ...]]] = {
+        rows = [self.topic_record(t, range_ms) for t in self.topics if stats.topic_sessions.get(t.id)]
+        keys: dict[str, Callable[[records.Topic], tuple[Any, ...]]] = {
             "volume": lambda r: (-r["session_count"], r["id"]),
             "frustration": lambda r: (-r["frustration_score"], -r["session_count"], r["id"]),
             "trend": lambda r: (-r["trend"], -r["session_count"], r["id"]),
         }
-        return sorted(records, key=keys[sort])
+        return sorted(rows, key=keys[sort])
 
-    def search_record(self, search: FailedSearch, range_ms: int) -> FailedSearchRecord:
+    def search_record(self, search: FailedSearch, range_ms: int) -> records.FailedSearch:
         """A failed-search cluster with its counts over the range."""
         now = self.now_ms
         visible = search.hits[: bisect.bisect_right(search.hits, (now, float("inf")))]
@@ -1053,11 +900,11 @@ class World:
             "example_queries": list(search.example_queries),
         }
 
-    def list_failed_searches(self, range_ms: int) -> list[FailedSearchRecord]:
+    def list_failed_searches(self, range_ms: int) -> list[records.FailedSearch]:
         """Clusters with at least one occurrence in the range, most occurrences first."""
-        records = [self.search_record(s, range_ms) for s in self.failed_searches]
-        records = [r for r in records if r["occurrences"]]
-        return sorted(records, key=lambda r: (-r["occurrences"], r["id"]))
+        rows = [self.search_record(s, range_ms) for s in self.failed_searches]
+        rows = [r for r in rows if r["occurrences"]]
+        return sorted(rows, key=lambda r: (-r["occurrences"], r["id"]))
 
     def sample_sessions(self, plans: list[SessionPlan], count: int = 5) -> list[dict[str, Any]]:
         """The newest few of `plans` as {id, raw_intent, last_event_at}."""
@@ -1329,7 +1176,7 @@ def _workflow_truth(workflow: Workflow) -> dict[str, Any]:
         "state": workflow.state,
         "archived_at": instant(workflow.archived_ms) if workflow.archived_ms is not None else None,
         "mcp_server_id": workflow.server.id,
-        "schedule": dict(workflow.schedule) if workflow.schedule else None,
+        "schedule": workflow.schedule.copy() if workflow.schedule else None,
         "current_version": {"id": workflow.current.id, "number": workflow.current.number},
         "versions": len(workflow.versions),
     }
@@ -1412,7 +1259,7 @@ def _workflows(rng: random.Random, servers: list[McpServer], now_ms: int) -> lis
             ]
             version = WorkflowVersion(seeded_uuid(rng), between(rng, 1, 9), version_ms, criteria)
             state = "paused" if index in paused else "active"
-            schedule = {"cron": rng.choice(_CRONS), "timezone": rng.choice(_TIMEZONES)}
+            schedule: records.Schedule = {"cron": rng.choice(_CRONS), "timezone": rng.choice(_TIMEZONES)}
             workflows.append(
                 Workflow(
                     id=seeded_uuid(rng),
@@ -1687,7 +1534,7 @@ def _tool_result(rng: random.Random, text: str) -> dict[str, Any]:
     return {"content": [{"type": "text", "text": text[offset : offset + size]}], "isError": False}
 
 
-def _evaluation(rng: random.Random, plan: RunPlan, text: str) -> EvaluationRecord:
+def _evaluation(rng: random.Random, plan: RunPlan, text: str) -> records.Evaluation:
     """The judge's verdict, consistent with the run's status (criteria come from its version)."""
     criteria = plan.version.criteria
     required = [c for c in criteria if c.is_required]
@@ -1696,7 +1543,7 @@ def _evaluation(rng: random.Random, plan: RunPlan, text: str) -> EvaluationRecor
         failing = {c.id for c in required}
     elif plan.outcome == "partial":
         failing = {c.id for c in rng.sample(required, between(rng, 1, len(required) - 1))}
-    results: list[CriterionResult] = []
+    results: list[records.CriterionResult] = []
     for criterion in criteria:
         if criterion.id in failing:
             verdict = "fail"
@@ -1779,9 +1626,9 @@ def _plan_session(rng: random.Random, arrival: int, started_ms: int, world: Worl
     )
 
 
-def _session_events(rng: random.Random, plan: SessionPlan, text: str, count: int) -> list[EventRecord]:
+def _session_events(rng: random.Random, plan: SessionPlan, text: str, count: int) -> list[records.Event]:
     """The first `count` events; each draws from the generator in order, so earlier ones never change."""
-    events: list[EventRecord] = []
+    events: list[records.Event] = []
     for index in range(count):
         at = plan.event_ms[index]
         request_id = seeded_uuid(rng)

@@ -2,8 +2,9 @@
 
 FACTS.md section 4 documents the bodies: camelCase for MCP sources, workflows and dispatches,
 snake_case for the topic PATCH. Each body is declared once, as a tuple of `Field`s; the same
-declaration checks a request here and becomes its request schema in the OpenAPI document, so
-the two cannot drift apart. A body is a closed object: an unknown member is refused, naming it.
+declaration checks a request here and becomes its request schema in the OpenAPI document
+(`armature_sim.schemas`), so the two cannot drift apart. A body is a closed object: an
+unknown member is refused, naming it.
 
 A refusal raises `BodyError`, which the app answers as `400 validation_failed` with
 `details.field` set to the path of the bad member, e.g. `criteria[1].criterionText`.
@@ -15,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from armature_sim import records
 from armature_sim.vocabulary import LISTED_ENVIRONMENT, SETTABLE_WORKFLOW_STATES, TARGET_KINDS, TRANSPORTS
 
 # JSON Schema patterns are searched, not matched, in the OpenAPI document and here alike
@@ -22,9 +24,6 @@ NOT_BLANK = r"\S"
 HTTPS_URL = r"^https://[^\s/?#]+"
 FIVE_FIELD_CRON = r"^\s*\S+(\s+\S+){4}\s*$"
 MAX_ITEMS = 20
-
-Schema = dict[str, Any]
-
 
 class BodyError(ValueError):
     """A request body the operation cannot take; `field` names the bad member."""
@@ -164,7 +163,7 @@ class WorkflowDraft:
     description: str
     tester_model_ids: tuple[str, ...]
     criteria: tuple[tuple[str, bool], ...]
-    schedule: dict[str, str] | None
+    schedule: records.Schedule | None
 
 
 class WorkflowChanges(TypedDict, total=False):
@@ -176,7 +175,7 @@ class WorkflowChanges(TypedDict, total=False):
     mcp_server_id: str
     tester_model_ids: tuple[str, ...]
     criteria: tuple[tuple[str, bool], ...]
-    schedule: dict[str, str] | None
+    schedule: records.Schedule | None
     state: str
 
 
@@ -284,7 +283,7 @@ def _criteria(items: list[dict[str, Any]]) -> tuple[tuple[str, bool], ...]:
     return tuple((item["criterionText"].strip(), item.get("isRequired", False)) for item in items)
 
 
-def _schedule(value: dict[str, Any] | None) -> dict[str, str] | None:
+def _schedule(value: dict[str, Any] | None) -> records.Schedule | None:
     if value is None:
         return None
     return {"cron": " ".join(value["cron"].split()), "timezone": value.get("timezone", "UTC").strip()}
@@ -357,53 +356,3 @@ _PATTERN_WORDS = {
 
 def _at(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
-
-
-# ---- the same fields as OpenAPI 3.0 request schemas ----
-
-
-def request_schema(fields: tuple[Field, ...], at_least_one: bool = False) -> Schema:
-    """The OpenAPI 3.0 schema of a body declared by `fields`."""
-    schema = _record_schema(fields, "")
-    if at_least_one:
-        schema["minProperties"] = 1
-    return schema
-
-
-def _record_schema(fields: tuple[Field, ...], description: str) -> Schema:
-    schema: Schema = {
-        "type": "object",
-        "properties": {field.name: _field_schema(field) for field in fields},
-        "additionalProperties": False,
-    }
-    required = [field.name for field in fields if field.required]
-    if required:
-        schema["required"] = required
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _field_schema(field: Field) -> Schema:
-    if field.kind == "text":
-        schema: Schema = {
-            "type": "string", "minLength": 1, "maxLength": field.max_length, "pattern": field.pattern,
-            "description": field.description,
-        }
-    elif field.kind == "choice":
-        schema = {"type": "string", "enum": list(field.choices), "description": field.description}
-    elif field.kind == "flag":
-        schema = {"type": "boolean", "description": field.description}
-    elif field.kind == "object":
-        schema = {"type": "object", "additionalProperties": True, "description": field.description}
-    elif field.kind == "list":
-        assert field.items is not None
-        schema = {
-            "type": "array", "items": _field_schema(field.items), "minItems": field.min_items,
-            "maxItems": MAX_ITEMS, "description": field.description,
-        }
-    else:
-        schema = _record_schema(field.fields, field.description)
-    if field.nullable:
-        schema["nullable"] = True
-    return schema

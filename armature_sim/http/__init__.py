@@ -1,0 +1,1 @@
+"""The simulator's HTTP surface; `dialect` is how records go on the wire."""
