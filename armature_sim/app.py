@@ -27,7 +27,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from armature_sim.data import Workflow, World, instant
 from armature_sim.faults import App, Faults, FaultRule, FaultSpecError, Message, Receive, Scope, Send, serve_fault
 from armature_sim.http.dialect import ARMATURE, DIALECTS
 from armature_sim.openapi import build_openapi
@@ -52,6 +51,10 @@ from armature_sim.vocabulary import (
     WRITE_ROLES,
     SimOptions,
 )
+from armature_sim.world import World
+from armature_sim.world.catalog import Workflow
+from armature_sim.world.clock import instant
+from armature_sim.world.truth import counts, truth
 from armature_sim.writes import (
     BodyError,
     dispatch_draft,
@@ -106,7 +109,7 @@ class SimState:
 
     def date_header(self) -> bytes:
         """`Date` for the simulated now, RFC 7231 format."""
-        now = self.world.now_ms
+        now = self.world.clock.now_ms
         if self._date[0] != now:
             self._date = (now, format_datetime(instant(now), usegmt=True).encode())
         return self._date[1]
@@ -115,7 +118,7 @@ class SimState:
         """Remember one API request."""
         query = scope.get("query_string", b"").decode("latin-1")
         kind = fault.kind if fault else None
-        self.requests.append((scope["method"], scope["path"], query, status, self.world.now_ms, kind))
+        self.requests.append((scope["method"], scope["path"], query, status, self.world.clock.now_ms, kind))
 
     def logged(self) -> list[dict[str, Any]]:
         """The request log as `/_sim/requests` serves it."""
@@ -265,7 +268,7 @@ async def org(request: Request) -> Response:
     sim = sim_of(request)
     key = _bearer_key(request.scope) or DEFAULT_KEY
     key_id, key_name, role = API_KEYS[key]
-    organization = sim.world.organization
+    organization = sim.world.catalog.organization
     return reply(request, {
         "organization": {"id": organization.id, "slug": organization.slug, "name": organization.name},
         "actor": {"apiKeyId": key_id, "apiKeyName": key_name, "userProfileId": None, "role": role, "email": None},
@@ -275,27 +278,27 @@ async def org(request: Request) -> Response:
 async def mcp_servers(request: Request) -> Response:
     """GET /mcp-servers: production sources only."""
     world = sim_of(request).world
-    rows = [world.server_record(s) for s in world.listed_servers()]
+    rows = [s.record() for s in world.catalog.listed_servers()]
     return reply(request, sim_of(request).dialect.listing("rows", rows))
 
 
 async def mcp_server(request: Request) -> Response:
     """GET /mcp-servers/{id}."""
     world = sim_of(request).world
-    return reply(request, world.server_detail(found(world.mcp_servers, request.path_params["id"])))
+    return reply(request, found(world.catalog.mcp_servers, request.path_params["id"]).detail())
 
 
 async def workflows(request: Request) -> Response:
     """GET /workflows: archived workflows are left out (GET /workflows/{id} still serves them)."""
     world = sim_of(request).world
-    rows = [world.workflow_record(w) for w in world.listed_workflows()]
+    rows = [w.record() for w in world.catalog.listed_workflows()]
     return reply(request, sim_of(request).dialect.listing("rows", rows))
 
 
 async def workflow(request: Request) -> Response:
     """GET /workflows/{id}."""
     world = sim_of(request).world
-    return reply(request, world.workflow_record(found(world.workflows, request.path_params["id"])))
+    return reply(request, found(world.catalog.workflows, request.path_params["id"]).record())
 
 
 async def runs(request: Request) -> Response:
@@ -306,7 +309,7 @@ async def runs(request: Request) -> Response:
     sort = one_of(query, "sort", RUN_SORTS, RUN_SORTS[0])
     page = whole(query, "page", 1)
     size = whole(query, "pageSize", PAGE_SIZE.default, cap=sim.dialect.page_cap)
-    plans = sim.world.list_runs(
+    plans = sim.world.runs.listed(
         RUN_RANGES[range_name],
         workflow_id=query.get("workflowId") or None,
         status=one_of(query, "status", RUN_STATUSES, None),
@@ -314,37 +317,37 @@ async def runs(request: Request) -> Response:
         search=query.get("search") or None,
         newest_first=sort == RUN_SORTS[0],
     )
-    rows = [sim.world.run_record(plan) for plan in plans[(page - 1) * size : page * size]]
+    rows = [sim.world.runs.record(plan) for plan in plans[(page - 1) * size : page * size]]
     return reply(request, sim.dialect.listing("rows", rows, page=page, pageSize=size, total=len(plans)))
 
 
 async def run(request: Request) -> Response:
     """GET /runs/{id}: the run plus judge_model and evaluator_output."""
     world = sim_of(request).world
-    return reply(request, world.run_detail(found(world.runs_by_id, request.path_params["id"])))
+    return reply(request, world.runs.detail(found(world.runs.by_id, request.path_params["id"])))
 
 
 async def run_trace(request: Request) -> Response:
     """GET /runs/{id}/trace: the spans so far."""
     world = sim_of(request).world
-    plan = found(world.runs_by_id, request.path_params["id"])
-    return reply(request, {"run_id": plan.id, "spans": world.trace(plan)})
+    plan = found(world.runs.by_id, request.path_params["id"])
+    return reply(request, {"run_id": plan.id, "spans": world.runs.trace(plan)})
 
 
 async def run_tool_calls(request: Request) -> Response:
     """GET /runs/{id}/tool-calls: the tool calls so far."""
     sim = sim_of(request)
-    plan = found(sim.world.runs_by_id, request.path_params["id"])
-    return reply(request, sim.dialect.listing("rows", sim.world.tool_calls(plan)))
+    plan = found(sim.world.runs.by_id, request.path_params["id"])
+    return reply(request, sim.dialect.listing("rows", sim.world.runs.tool_calls(plan)))
 
 
 async def run_evaluation(request: Request) -> Response:
     """GET /runs/{id}/evaluation: 404 evaluation_not_available until there is one."""
     world = sim_of(request).world
-    plan = found(world.runs_by_id, request.path_params["id"])
-    evaluation = world.evaluation(plan)
+    plan = found(world.runs.by_id, request.path_params["id"])
+    evaluation = world.runs.evaluation(plan)
     if evaluation is None:
-        why = f"it ended {plan.outcome}" if not plan.is_open(world.now_ms) else "it is not terminal yet"
+        why = f"it ended {plan.outcome}" if not plan.is_open(world.clock.now_ms) else "it is not terminal yet"
         raise ApiError(404, "evaluation_not_available", f"Run {plan.id} has no evaluation: {why}.")
     return reply(request, evaluation)
 
@@ -352,7 +355,7 @@ async def run_evaluation(request: Request) -> Response:
 async def insights_overview(request: Request) -> Response:
     """GET /insights/overview."""
     name, _ = insight_range(request)
-    return reply(request, sim_of(request).world.overview(name))
+    return reply(request, sim_of(request).world.insights.overview(name))
 
 
 async def insights_topics(request: Request) -> Response:
@@ -361,14 +364,15 @@ async def insights_topics(request: Request) -> Response:
     _, range_ms = insight_range(request)
     sort = one_of(request.query_params, "sort", TOPIC_SORTS, TOPIC_SORTS[0]) or TOPIC_SORTS[0]
     limit = whole(request.query_params, "limit", TOPIC_LIMIT.default, cap=TOPIC_LIMIT.cap)
-    return reply(request, sim.dialect.listing("rows", sim.world.list_topics(range_ms, sort)[:limit]))
+    return reply(request, sim.dialect.listing("rows", sim.world.insights.topics(range_ms, sort)[:limit]))
 
 
 async def insights_topic(request: Request) -> Response:
     """GET /insights/topics/{id}."""
     world = sim_of(request).world
     _, range_ms = insight_range(request)
-    return reply(request, world.topic_detail(found(world.topics, request.path_params["id"]), range_ms))
+    topic = found(world.catalog.topics, request.path_params["id"])
+    return reply(request, world.insights.topic_detail(topic, range_ms))
 
 
 async def insights_searches(request: Request) -> Response:
@@ -376,14 +380,15 @@ async def insights_searches(request: Request) -> Response:
     sim = sim_of(request)
     _, range_ms = insight_range(request)
     limit = whole(request.query_params, "limit", SEARCH_LIMIT.default, cap=SEARCH_LIMIT.cap)
-    return reply(request, sim.dialect.listing("rows", sim.world.list_failed_searches(range_ms)[:limit]))
+    return reply(request, sim.dialect.listing("rows", sim.world.insights.failed_searches(range_ms)[:limit]))
 
 
 async def insights_search(request: Request) -> Response:
     """GET /insights/searches/{id}."""
     world = sim_of(request).world
     _, range_ms = insight_range(request)
-    return reply(request, world.search_detail(found(world.failed_searches, request.path_params["id"]), range_ms))
+    search = found(world.catalog.failed_searches, request.path_params["id"])
+    return reply(request, world.insights.search_detail(search, range_ms))
 
 
 async def insights_sessions(request: Request) -> Response:
@@ -391,16 +396,16 @@ async def insights_sessions(request: Request) -> Response:
     sim = sim_of(request)
     _, range_ms = insight_range(request)
     limit = whole(request.query_params, "limit", SESSION_LIMIT.default, cap=SESSION_LIMIT.cap)
-    chosen = sim.world.list_sessions(range_ms, request.query_params.get("intent") or None, limit)
-    rows = [sim.world.session_record(plan, seen) for plan, seen in chosen]
+    chosen = sim.world.sessions.listed(range_ms, request.query_params.get("intent") or None, limit)
+    rows = [sim.world.sessions.record(plan, seen) for plan, seen in chosen]
     return reply(request, sim.dialect.listing("sessions", rows))
 
 
 async def insights_session_trace(request: Request) -> Response:
     """GET /insights/sessions/{id}/trace: the events so far."""
     sim = sim_of(request)
-    plan = found(sim.world.sessions_by_id, request.path_params["id"])
-    events = sim.world.session_events(plan)
+    plan = found(sim.world.sessions.by_id, request.path_params["id"])
+    events = sim.world.sessions.events(plan)
     return reply(request, {"session_id": plan.id, **sim.dialect.listing("events", events)})
 
 
@@ -438,54 +443,54 @@ def not_archived(workflow: Workflow) -> Workflow:
 async def create_mcp_server(request: Request) -> Response:
     """POST /mcp-servers: 201 with the new source and its tools."""
     world = writable(request).world
-    server = world.create_server(server_draft(await _json_body(request)))
-    return reply(request, world.server_detail(server), 201)
+    server = world.edits.create_server(server_draft(await _json_body(request)))
+    return reply(request, server.detail(), 201)
 
 
 async def create_workflow(request: Request) -> Response:
     """POST /workflows: 201 with the new workflow at version 1."""
     world = writable(request).world
     draft = workflow_draft(await _json_body(request))
-    server = referenced(world.mcp_servers, draft.mcp_server_id, "mcpServerId", "MCP source")
-    return reply(request, world.workflow_record(world.create_workflow(draft, server)), 201)
+    server = referenced(world.catalog.mcp_servers, draft["mcp_server_id"], "mcpServerId", "MCP source")
+    return reply(request, world.edits.create_workflow(draft, server).record(), 201)
 
 
 async def update_workflow(request: Request) -> Response:
     """PATCH /workflows/{id}: a new version, returned in `current_version`."""
     world = writable(request).world
-    workflow = found(world.workflows, request.path_params["id"])
+    workflow = found(world.catalog.workflows, request.path_params["id"])
     changes = workflow_changes(await _json_body(request))
     server = None
     if "mcp_server_id" in changes:
-        server = referenced(world.mcp_servers, changes["mcp_server_id"], "mcpServerId", "MCP source")
-    world.update_workflow(not_archived(workflow), changes, server)
-    return reply(request, world.workflow_record(workflow))
+        server = referenced(world.catalog.mcp_servers, changes["mcp_server_id"], "mcpServerId", "MCP source")
+    world.edits.update_workflow(not_archived(workflow), changes, server)
+    return reply(request, workflow.record())
 
 
 async def archive_workflow(request: Request) -> Response:
     """DELETE /workflows/{id}: archives (again is fine); {"ok": true}."""
     world = writable(request).world
-    world.archive_workflow(found(world.workflows, request.path_params["id"]))
+    world.edits.archive_workflow(found(world.catalog.workflows, request.path_params["id"]))
     return reply(request, {"ok": True})
 
 
 async def dispatch_workflow(request: Request) -> Response:
     """POST /workflows/{id}/runs: 202 with {"run": Run}, one run with the first tester model."""
     world = writable(request).world
-    workflow = found(world.workflows, request.path_params["id"])
+    workflow = found(world.catalog.workflows, request.path_params["id"])
     draft = dispatch_draft(await _json_body(request))
     if draft.baseline_run_id is not None:
-        referenced(world.runs_by_id.values(), draft.baseline_run_id, "baselineRunId", "run")
-    plan = world.dispatch(not_archived(workflow), draft)
-    return reply(request, {"run": world.run_record(plan)}, 202)
+        referenced(world.runs.by_id.values(), draft.baseline_run_id, "baselineRunId", "run")
+    plan = world.edits.dispatch(not_archived(workflow), draft)
+    return reply(request, {"run": world.runs.record(plan)}, 202)
 
 
 async def update_topic(request: Request) -> Response:
     """PATCH /insights/topics/{id}: label and flags; answers the topic as GET does (range 7d)."""
     world = writable(request).world
-    topic = found(world.topics, request.path_params["id"])
-    world.edit_topic(topic, topic_changes(await _json_body(request)))
-    return reply(request, world.topic_detail(topic, INSIGHT_RANGES[DEFAULT_INSIGHT_RANGE]))
+    topic = found(world.catalog.topics, request.path_params["id"])
+    world.edits.edit_topic(topic, topic_changes(await _json_body(request)))
+    return reply(request, world.insights.topic_detail(topic, INSIGHT_RANGES[DEFAULT_INSIGHT_RANGE]))
 
 
 async def openapi(request: Request) -> Response:
@@ -503,9 +508,9 @@ async def openapi(request: Request) -> Response:
 async def sim_truth(request: Request) -> Response:
     """GET /_sim/truth: what the API serves now, for tests to compare with."""
     sim = sim_of(request)
-    truth = sim.world.truth()
-    head = {"now": truth.pop("now"), "dialect": sim.dialect.name, "insights_enabled": sim.insights}
-    return control_reply({**head, **truth})
+    served = truth(sim.world)
+    head = {"now": served.pop("now"), "dialect": sim.dialect.name, "insights_enabled": sim.insights}
+    return control_reply({**head, **served})
 
 
 async def sim_advance(request: Request) -> Response:
@@ -522,7 +527,7 @@ async def sim_reset(request: Request) -> Response:
     sim = sim_of(request)
     options = _reset_options(sim.start, await _json_body(request))
     sim.load(options)
-    return control_reply({"now": sim.world.now, "options": asdict(options), "counts": sim.world.counts()})
+    return control_reply({"now": sim.world.clock.now, "options": asdict(options), "counts": counts(sim.world)})
 
 
 def _reset_options(start: SimOptions, body: dict[str, Any]) -> SimOptions:
@@ -594,7 +599,7 @@ async def sim_config(request: Request) -> Response:
 
 async def sim_clock(request: Request) -> Response:
     """GET /_sim/clock."""
-    return control_reply({"now": sim_of(request).world.now})
+    return control_reply({"now": sim_of(request).world.clock.now})
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

@@ -7,23 +7,26 @@ declaration checks a request here and becomes its request schema in the OpenAPI 
 unknown member is refused, naming it.
 
 A refusal raises `BodyError`, which the app answers as `400 validation_failed` with
-`details.field` set to the path of the bad member, e.g. `criteria[1].criterionText`.
+`details.field` set to the path of the bad member, e.g. `criteria[1].criterionText`. The
+drafts it builds are the world's (`armature_sim.world.edits`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, cast
 
 from armature_sim import records
 from armature_sim.vocabulary import LISTED_ENVIRONMENT, SETTABLE_WORKFLOW_STATES, TARGET_KINDS, TRANSPORTS
+from armature_sim.world.edits import DispatchDraft, ServerDraft, TopicChanges, WorkflowChanges
 
 # JSON Schema patterns are searched, not matched, in the OpenAPI document and here alike
 NOT_BLANK = r"\S"
 HTTPS_URL = r"^https://[^\s/?#]+"
 FIVE_FIELD_CRON = r"^\s*\S+(\s+\S+){4}\s*$"
 MAX_ITEMS = 20
+
 
 class BodyError(ValueError):
     """A request body the operation cannot take; `field` names the bad member."""
@@ -55,8 +58,6 @@ class Field:
     fields: tuple[Field, ...] = ()
     min_items: int = 0
 
-
-# ---- the bodies ----
 
 _CRITERION = Field("criterion", "record", "A criterion the judge checks.", fields=(
     Field("criterionText", "text", "What the judge checks.", required=True, max_length=1000),
@@ -139,64 +140,6 @@ REQUEST_BODIES: dict[str, tuple[tuple[Field, ...], bool]] = {
 }
 
 
-# ---- drafts: what a checked body asks for ----
-
-
-@dataclass(frozen=True)
-class ServerDraft:
-    """A new MCP source."""
-
-    name: str
-    transport_type: str
-    target_kind: str
-    base_url: str | None
-    environment: str
-
-
-@dataclass(frozen=True)
-class WorkflowDraft:
-    """A new workflow; an empty `tester_model_ids` means the default tester model."""
-
-    name: str
-    mcp_server_id: str
-    tester_prompt: str
-    description: str
-    tester_model_ids: tuple[str, ...]
-    criteria: tuple[tuple[str, bool], ...]
-    schedule: records.Schedule | None
-
-
-class WorkflowChanges(TypedDict, total=False):
-    """What a workflow PATCH changes; an absent key leaves that part as it is."""
-
-    name: str
-    description: str
-    tester_prompt: str
-    mcp_server_id: str
-    tester_model_ids: tuple[str, ...]
-    criteria: tuple[tuple[str, bool], ...]
-    schedule: records.Schedule | None
-    state: str
-
-
-@dataclass(frozen=True)
-class DispatchDraft:
-    """A manual dispatch."""
-
-    reason: str | None
-    baseline_run_id: str | None
-    idempotency_key: str | None
-    force_new_run: bool
-
-
-class TopicChanges(TypedDict, total=False):
-    """What a topic PATCH changes."""
-
-    label: str
-    is_unmet_demand: bool
-    archived: bool
-
-
 def server_draft(body: dict[str, Any]) -> ServerDraft:
     """Check a `POST /mcp-servers` body."""
     given = checked(body, MCP_SERVER_CREATE)
@@ -209,41 +152,14 @@ def server_draft(body: dict[str, Any]) -> ServerDraft:
     )
 
 
-def workflow_draft(body: dict[str, Any]) -> WorkflowDraft:
+def workflow_draft(body: dict[str, Any]) -> WorkflowChanges:
     """Check a `POST /workflows` body."""
-    given = checked(body, WORKFLOW_CREATE)
-    return WorkflowDraft(
-        name=given["name"].strip(),
-        mcp_server_id=given["mcpServerId"],
-        tester_prompt=given["testerPrompt"],
-        description=given.get("description", ""),
-        tester_model_ids=_tester_models(given),
-        criteria=_criteria(given.get("criteria", [])),
-        schedule=_schedule(given.get("schedule")),
-    )
+    return _workflow_changes(checked(body, WORKFLOW_CREATE))
 
 
 def workflow_changes(body: dict[str, Any]) -> WorkflowChanges:
     """Check a `PATCH /workflows/{id}` body; `schedule: null` makes the workflow manual-only."""
-    given = checked(body, WORKFLOW_UPDATE, at_least_one=True)
-    changes = WorkflowChanges()
-    if "name" in given:
-        changes["name"] = given["name"].strip()
-    if "description" in given:
-        changes["description"] = given["description"]
-    if "testerPrompt" in given:
-        changes["tester_prompt"] = given["testerPrompt"]
-    if "mcpServerId" in given:
-        changes["mcp_server_id"] = given["mcpServerId"]
-    if models := _tester_models(given):
-        changes["tester_model_ids"] = models
-    if "criteria" in given:
-        changes["criteria"] = _criteria(given["criteria"])
-    if "schedule" in given:
-        changes["schedule"] = _schedule(given["schedule"])
-    if "state" in given:
-        changes["state"] = given["state"]
-    return changes
+    return _workflow_changes(checked(body, WORKFLOW_UPDATE, at_least_one=True))
 
 
 def dispatch_draft(body: dict[str, Any]) -> DispatchDraft:
@@ -261,14 +177,31 @@ def dispatch_draft(body: dict[str, Any]) -> DispatchDraft:
 def topic_changes(body: dict[str, Any]) -> TopicChanges:
     """Check a `PATCH /insights/topics/{id}` body (snake_case, as Armature documents it)."""
     given = checked(body, TOPIC_UPDATE, at_least_one=True)
-    changes = TopicChanges()
+    changes = cast(TopicChanges, _present(given, {"is_unmet_demand": "is_unmet_demand", "archived": "archived"}))
     if "label" in given:
         changes["label"] = given["label"].strip()
-    if "is_unmet_demand" in given:
-        changes["is_unmet_demand"] = given["is_unmet_demand"]
-    if "archived" in given:
-        changes["archived"] = given["archived"]
     return changes
+
+
+def _workflow_changes(given: dict[str, Any]) -> WorkflowChanges:
+    """What a checked workflow body sets, under the world's names."""
+    renamed = {"description": "description", "testerPrompt": "tester_prompt", "mcpServerId": "mcp_server_id",
+               "state": "state"}
+    changes = cast(WorkflowChanges, _present(given, renamed))
+    if "name" in given:
+        changes["name"] = given["name"].strip()
+    if models := _tester_models(given):
+        changes["tester_model_ids"] = models
+    if "criteria" in given:
+        changes["criteria"] = _criteria(given["criteria"])
+    if "schedule" in given:
+        changes["schedule"] = _schedule(given["schedule"])
+    return changes
+
+
+def _present(given: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
+    """The members of `given` taken as they are, under the world's names."""
+    return {to: given[name] for name, to in renamed.items() if name in given}
 
 
 def _tester_models(given: dict[str, Any]) -> tuple[str, ...]:
@@ -280,23 +213,23 @@ def _tester_models(given: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _criteria(items: list[dict[str, Any]]) -> tuple[tuple[str, bool], ...]:
+    """(text, is required) of each criterion, in order."""
     return tuple((item["criterionText"].strip(), item.get("isRequired", False)) for item in items)
 
 
 def _schedule(value: dict[str, Any] | None) -> records.Schedule | None:
+    """The schedule with its cron's white space collapsed; the time zone defaults to UTC."""
     if value is None:
         return None
     return {"cron": " ".join(value["cron"].split()), "timezone": value.get("timezone", "UTC").strip()}
-
-
-# ---- checking a body against its fields ----
 
 
 def checked(body: Any, fields: tuple[Field, ...], at_least_one: bool = False, where: str = "") -> dict[str, Any]:
     """The body's members, each checked against its field.
 
     Raises:
-        BodyError: the first member (in declaration order) that is missing, unknown or wrong.
+        BodyError: naming the first member (in declaration order) that is
+            missing, unknown or wrong.
     """
     if not isinstance(body, dict):
         raise BodyError(where or "body", f"{where or 'the body'} must be a JSON object.")
@@ -355,4 +288,5 @@ _PATTERN_WORDS = {
 
 
 def _at(where: str, name: str) -> str:
+    """The path of member `name` inside `where`."""
     return f"{where}.{name}" if where else name
