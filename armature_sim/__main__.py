@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from armature_sim.app import DIALECTS
+from armature_sim.http.dialect import DIALECTS
 from armature_sim.server import serve
 from armature_sim.vocabulary import DEFAULT_NOW, SimOptions
 

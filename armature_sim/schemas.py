@@ -1,5 +1,5 @@
 """OpenAPI 3.0 schemas generated from what the simulator declares once: the wire records
-and envelopes (`armature_sim.records`, `armature_sim.envelopes`) and the request bodies (`armature_sim.writes`).
+and envelopes (`armature_sim.records`, `armature_sim.envelopes`) and the request bodies (`armature_sim.http.bodies`).
 
 A record's schema follows from its annotations, in the dialect asked for:
 
@@ -19,7 +19,7 @@ import types
 from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired, Required, Union, get_args, get_origin, get_type_hints
 
-from armature_sim.writes import MAX_ITEMS, REQUEST_BODIES, Field
+from armature_sim.http.bodies import MAX_ITEMS, REQUEST_BODIES, Field
 from armature_sim.http.dialect import Dialect
 from armature_sim import envelopes as e
 from armature_sim import records as r

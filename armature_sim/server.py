@@ -15,8 +15,8 @@ from typing import IO
 
 import uvicorn
 
-from armature_sim.app import create_app
 from armature_sim.control import SimControl
+from armature_sim.http.app import create_app
 from armature_sim.vocabulary import API_PREFIX, DEFAULT_KEY, SimOptions
 
 BANNER = "Armature simulator: "

@@ -6,9 +6,9 @@ declaration checks a request here and becomes its request schema in the OpenAPI 
 (`armature_sim.schemas`), so the two cannot drift apart. A body is a closed object: an
 unknown member is refused, naming it.
 
-A refusal raises `BodyError`, which the app answers as `400 validation_failed` with
-`details.field` set to the path of the bad member, e.g. `criteria[1].criterionText`. The
-drafts it builds are the world's (`armature_sim.world.edits`).
+A refusal is a `400 validation_failed` with `details.field` set to the path of the bad
+member, e.g. `criteria[1].criterionText`. The drafts it builds are the world's
+(`armature_sim.world.edits`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from armature_sim import records
+from armature_sim.http.errors import invalid
 from armature_sim.vocabulary import LISTED_ENVIRONMENT, SETTABLE_WORKFLOW_STATES, TARGET_KINDS, TRANSPORTS
 from armature_sim.world.edits import DispatchDraft, ServerDraft, TopicChanges, WorkflowChanges
 
@@ -26,15 +27,6 @@ NOT_BLANK = r"\S"
 HTTPS_URL = r"^https://[^\s/?#]+"
 FIVE_FIELD_CRON = r"^\s*\S+(\s+\S+){4}\s*$"
 MAX_ITEMS = 20
-
-
-class BodyError(ValueError):
-    """A request body the operation cannot take; `field` names the bad member."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -228,22 +220,22 @@ def checked(body: Any, fields: tuple[Field, ...], at_least_one: bool = False, wh
     """The body's members, each checked against its field.
 
     Raises:
-        BodyError: naming the first member (in declaration order) that is
+        ApiError: `validation_failed` naming the first member (in declaration order) that is
             missing, unknown or wrong.
     """
     if not isinstance(body, dict):
-        raise BodyError(where or "body", f"{where or 'the body'} must be a JSON object.")
+        raise invalid(where or "body", f"{where or 'the body'} must be a JSON object.")
     known = {field.name: field for field in fields}
     for name in body:
         if name not in known:
-            raise BodyError(_at(where, name), f"{_at(where, name)} is not a field of this body.")
+            raise invalid(_at(where, name), f"{_at(where, name)} is not a field of this body.")
     if at_least_one and not body:
-        raise BodyError("body", f"the body must set at least one of {', '.join(known)}.")
+        raise invalid("body", f"the body must set at least one of {', '.join(known)}.")
     for field in fields:
         if field.name in body:
             _check(body[field.name], field, _at(where, field.name))
         elif field.required:
-            raise BodyError(_at(where, field.name), f"{_at(where, field.name)} is required.")
+            raise invalid(_at(where, field.name), f"{_at(where, field.name)} is required.")
     return dict(body)
 
 
@@ -251,29 +243,29 @@ def _check(value: Any, field: Field, path: str) -> None:
     """Check one member's value; records and lists are checked all the way down."""
     if value is None:
         if not field.nullable:
-            raise BodyError(path, f"{path} must not be null.")
+            raise invalid(path, f"{path} must not be null.")
     elif field.kind == "text":
         if not isinstance(value, str):
-            raise BodyError(path, f"{path} must be a string.")
+            raise invalid(path, f"{path} must be a string.")
         if not 1 <= len(value) <= field.max_length:
-            raise BodyError(path, f"{path} must be 1 to {field.max_length} characters long.")
+            raise invalid(path, f"{path} must be 1 to {field.max_length} characters long.")
         if not re.search(field.pattern, value):
-            raise BodyError(path, f"{path} {_PATTERN_WORDS.get(field.pattern, 'has the wrong form')}.")
+            raise invalid(path, f"{path} {_PATTERN_WORDS.get(field.pattern, 'has the wrong form')}.")
     elif field.kind == "choice":
         if value not in field.choices:
-            raise BodyError(path, f"{path} must be one of {', '.join(field.choices)}.")
+            raise invalid(path, f"{path} must be one of {', '.join(field.choices)}.")
     elif field.kind == "flag":
         if not isinstance(value, bool):
-            raise BodyError(path, f"{path} must be true or false.")
+            raise invalid(path, f"{path} must be true or false.")
     elif field.kind == "object":
         if not isinstance(value, dict):
-            raise BodyError(path, f"{path} must be a JSON object.")
+            raise invalid(path, f"{path} must be a JSON object.")
     elif field.kind == "list":
         assert field.items is not None
         if not isinstance(value, list):
-            raise BodyError(path, f"{path} must be a list.")
+            raise invalid(path, f"{path} must be a list.")
         if not field.min_items <= len(value) <= MAX_ITEMS:
-            raise BodyError(path, f"{path} must hold {field.min_items} to {MAX_ITEMS} items.")
+            raise invalid(path, f"{path} must hold {field.min_items} to {MAX_ITEMS} items.")
         for index, item in enumerate(value):
             _check(item, field.items, f"{path}[{index}]")
     elif field.kind == "record":
