@@ -6,7 +6,7 @@ they never show up in the request log.
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,8 @@ from armature_sim.http.params import json_body
 from armature_sim.http.state import control_reply, sim_of
 from armature_sim.vocabulary import MINUTE, SimOptions
 from armature_sim.world.truth import counts, truth
+
+_OPTIONS = {option.name for option in fields(SimOptions)}
 
 
 async def sim_truth(request: Request) -> Response:
@@ -42,37 +44,14 @@ async def sim_advance(request: Request) -> Response:
 async def sim_reset(request: Request) -> Response:
     """POST /_sim/reset {options}: rebuild the world; omitted options keep the start options."""
     sim = sim_of(request)
-    options = _reset_options(sim.start, await json_body(request))
+    changes: dict[str, Any] = {}
+    for name, value in (await json_body(request)).items():
+        if name not in _OPTIONS:
+            raise invalid(name, f"unknown option {name}.")
+        changes[name] = _option(sim.start, name, value)
+    options = replace(sim.start, **changes)
     sim.load(options)
     return control_reply({"now": sim.world.clock.now, "options": asdict(options), "counts": counts(sim.world)})
-
-
-def _reset_options(start: SimOptions, body: dict[str, Any]) -> SimOptions:
-    """The start options with the body's changes, checked."""
-    changes: dict[str, Any] = {}
-    for name, value in body.items():
-        if name not in SimOptions.__dataclass_fields__:
-            raise invalid(name, f"unknown option {name}.")
-        if name == "now":
-            try:
-                changes["now"] = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-            except ValueError:
-                raise invalid(name, "now must be an ISO 8601 time.") from None
-            if changes["now"].tzinfo is None:
-                raise invalid(name, "now must carry a time zone.")
-        elif name == "dialect":
-            if value not in DIALECTS:
-                raise invalid(name, f"dialect must be one of {', '.join(DIALECTS)}.")
-            changes[name] = value
-        elif name == "insights":
-            if not isinstance(value, bool):
-                raise invalid(name, "insights must be true or false.")
-            changes[name] = value
-        else:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise invalid(name, f"{name} must be a whole number >= 0.")
-            changes[name] = value
-    return replace(start, **changes)
 
 
 async def sim_config(request: Request) -> Response:
@@ -82,14 +61,34 @@ async def sim_config(request: Request) -> Response:
         body = await json_body(request)
         latency, insights = body.get("latency_ms"), body.get("insights")
         if latency is not None:
-            if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
-                raise invalid("latency_ms", "latency_ms must be a whole number >= 0.")
-            sim.latency_ms = latency
+            sim.latency_ms = _option(sim.start, "latency_ms", latency)
         if insights is not None:
-            if not isinstance(insights, bool):
-                raise invalid("insights", "insights must be true or false.")
-            sim.insights = insights
+            sim.insights = _option(sim.start, "insights", insights)
     return control_reply({"latency_ms": sim.latency_ms, "insights": sim.insights, "dialect": sim.dialect.name})
+
+
+def _option(start: SimOptions, name: str, value: Any) -> Any:
+    """One option from a control body, checked against the kind of its default."""
+    default = getattr(start, name)
+    if isinstance(default, datetime):
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise invalid(name, f"{name} must be an ISO 8601 time.") from None
+        if moment.tzinfo is None:
+            raise invalid(name, f"{name} must carry a time zone.")
+        return moment
+    if name == "dialect":
+        if value not in DIALECTS:
+            raise invalid(name, f"dialect must be one of {', '.join(DIALECTS)}.")
+        return value
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise invalid(name, f"{name} must be true or false.")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise invalid(name, f"{name} must be a whole number >= 0.")
+    return value
 
 
 async def sim_faults(request: Request) -> Response:
