@@ -14,7 +14,6 @@ every other kind answers instead of the API.
 
 from __future__ import annotations
 
-import random
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -24,6 +23,8 @@ from typing import Any
 
 from starlette.responses import Response
 
+from armature_sim.world.seeding import seeded
+
 KINDS = ("429", "500", "502", "503", "504", "slow", "cut", "bad_json", "not_found")
 _RULE_KEYS = {"kind", "path", "method", "rate", "nth", "times", "retry_after", "delay_ms"}
 
@@ -32,7 +33,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
-JsonError = Callable[[int, str, str], Response]
+JsonError = Callable[[str, str], Response]  # (error code, message) -> the documented error body
 
 _PROXY_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
@@ -129,14 +130,14 @@ class Faults:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.rules: list[FaultRule] = []
-        self._rng = random.Random(f"{seed}:faults")
+        self._rng = seeded(seed, "faults")
 
     def replace(self, specs: Any) -> None:
         """Put `specs` in force (all or nothing) and restart counters and the generator."""
         if not isinstance(specs, list):
             raise FaultSpecError("rules must be a list")
         self.rules = [parse_rule(spec) for spec in specs]
-        self._rng = random.Random(f"{self.seed}:faults")
+        self._rng = seeded(self.seed, "faults")
 
     def clear(self) -> None:
         """Remove every rule."""
@@ -184,13 +185,13 @@ async def serve_fault(rule: FaultRule, scope: Scope, receive: Receive, send: Sen
     elif rule.kind == "bad_json":
         await _truncated(scope, receive, send, app)
     elif rule.kind == "429":
-        response = json_error(429, "rate_limited", "Too many requests; slow down and retry later.")
+        response = json_error("rate_limited", "Too many requests; slow down and retry later.")
         response.headers["Retry-After"] = _retry_after(rule.retry_after)
         await response(scope, receive, send)
     elif rule.kind == "500":
-        await json_error(500, "internal", "Something went wrong on our side.")(scope, receive, send)
+        await json_error("internal", "Something went wrong on our side.")(scope, receive, send)
     elif rule.kind == "not_found":
-        await json_error(404, "not_found", "No such resource.")(scope, receive, send)
+        await json_error("not_found", "No such resource.")(scope, receive, send)
     else:
         page = _PROXY_PAGE.format(status=rule.kind, reason=_REASONS[rule.kind])
         await Response(page, status_code=int(rule.kind), media_type="text/html")(scope, receive, send)

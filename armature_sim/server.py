@@ -9,14 +9,15 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from datetime import datetime
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 import uvicorn
 
-from armature_sim.app import API_PREFIX, DEFAULT_KEY, SimOptions, create_app
+from armature_sim.command_line import flags, moment
 from armature_sim.control import SimControl
+from armature_sim.http.app import create_app
+from armature_sim.vocabulary import API_PREFIX, DEFAULT_HOST, DEFAULT_KEY, DEFAULT_PORT, SimOptions
 
 BANNER = "Armature simulator: "
 
@@ -28,7 +29,7 @@ class _QuietCuts(logging.Filter):
         return "without completing response" not in record.getMessage()
 
 
-def serve(options: SimOptions, host: str = "127.0.0.1", port: int = 8765) -> None:
+def serve(options: SimOptions, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Build the world, listen, print the banner line, then serve until stopped.
 
     The socket is bound and listening before the banner is printed, so whoever reads the
@@ -102,32 +103,24 @@ class RunningSim:
         self.stop()
 
 
-def spawn(
-    seed: int = 7,
-    runs: int = 3000,
-    days: int = 30,
-    sessions: int = 2000,
-    dialect: str = "armature",
-    insights: bool = True,
-    latency_ms: int = 0,
-    now: datetime | str | None = None,
-    host: str = "127.0.0.1",
-    timeout: float = 60.0,
-) -> RunningSim:
+def spawn(host: str = DEFAULT_HOST, timeout: float = 60.0, **options: Any) -> RunningSim:
     """Start `python -m armature_sim --port 0 ...` and wait for its banner.
 
+    Args:
+        host: the address to listen on.
+        timeout: seconds to wait for the banner.
+        options: any of `SimOptions`'s fields (`seed`, `runs`, `days`, `sessions`, `dialect`,
+            `insights`, `latency_ms`, `now`); the rest keep their defaults. `now` may also be
+            an ISO 8601 string, or None for the default.
+
     Raises:
+        TypeError: an option `SimOptions` does not have.
         RuntimeError: the simulator exited or printed no banner within `timeout` seconds.
     """
-    args = [
-        sys.executable, "-m", "armature_sim", "--host", host, "--port", "0", "--seed", str(seed),
-        "--runs", str(runs), "--days", str(days), "--sessions", str(sessions), "--dialect", dialect,
-        "--latency-ms", str(latency_ms),
-    ]
-    if not insights:
-        args.append("--no-insights")
+    now = options.pop("now", None)
     if now is not None:
-        args += ["--now", now.isoformat() if isinstance(now, datetime) else now]
+        options["now"] = moment(now) if isinstance(now, str) else now
+    args = [sys.executable, "-m", "armature_sim", "--host", host, "--port", "0", *flags(SimOptions(**options))]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None and process.stderr is not None
     lines: queue.Queue[str] = queue.Queue()

@@ -17,11 +17,12 @@ import sys
 PROBE = """
 import json, time
 t = time.perf_counter()
-from armature_sim.data import World, WorldOptions
+from armature_sim.vocabulary import WorldOptions
+from armature_sim.world import World
 w = World(WorldOptions(runs={runs}))
 took = time.perf_counter() - t
 hwm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))
-print(json.dumps({{"runs": len(w.runs), "seconds": round(took, 3), "peak_mib": round(hwm / 1024, 1)}}))
+print(json.dumps({{"runs": len(w.runs.plans), "seconds": round(took, 3), "peak_mib": round(hwm / 1024, 1)}}))
 """
 
 

@@ -18,9 +18,10 @@ from schemathesis import GenerationMode
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from armature_sim.app import SimOptions, create_app
+from armature_sim.http.app import create_app
 from armature_sim.openapi import API_PREFIX, build_openapi
 from armature_sim.server import RunningSim
+from armature_sim.vocabulary import SimOptions
 
 DIALECTS = ["armature", "alt"]
 EDITOR_KEY = "amt_editor_localsimulator"

@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from armature_sim.data import World, WorldOptions
+from armature_sim.vocabulary import WorldOptions
+from armature_sim.world import World
 from armature_sim.server import RunningSim, spawn
 
 WORLD = {"seed": 21, "runs": 200, "days": 30, "sessions": 300}
@@ -147,7 +148,7 @@ def test_reset_restores_start_options_clears_faults_and_the_log(sim: RunningSim,
 def test_a_20000_run_world_builds_without_storing_children() -> None:
     # build time and memory are figures for the benchmark (bench/bench_sim.py), not assertions
     world = World(WorldOptions(runs=20_000))
-    assert len(world.runs) == 20_000
+    assert len(world.runs.plans) == 20_000
 
 
 def test_a_20000_run_world_resets_and_pages_over_http(sim: RunningSim, api: httpx.Client) -> None:

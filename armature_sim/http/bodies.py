@@ -2,38 +2,31 @@
 
 FACTS.md section 4 documents the bodies: camelCase for MCP sources, workflows and dispatches,
 snake_case for the topic PATCH. Each body is declared once, as a tuple of `Field`s; the same
-declaration checks a request here and becomes its request schema in the OpenAPI document, so
-the two cannot drift apart. A body is a closed object: an unknown member is refused, naming it.
+declaration checks a request here and becomes its request schema in the OpenAPI document
+(`armature_sim.schemas`), so the two cannot drift apart. A body is a closed object: an
+unknown member is refused, naming it.
 
-A refusal raises `BodyError`, which the app answers as `400 validation_failed` with
-`details.field` set to the path of the bad member, e.g. `criteria[1].criterionText`.
+A refusal is a `400 validation_failed` with `details.field` set to the path of the bad
+member, e.g. `criteria[1].criterionText`. The drafts it builds are the world's
+(`armature_sim.world.edits`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, cast
 
-TRANSPORTS = ("streamable_http", "sse", "stdio_hosted")
-TARGET_KINDS = ("mcp", "cli")
-WORKFLOW_STATES = ("active", "paused")
+from armature_sim import records
+from armature_sim.http.errors import invalid
+from armature_sim.vocabulary import LISTED_ENVIRONMENT, SETTABLE_WORKFLOW_STATES, TARGET_KINDS, TRANSPORTS
+from armature_sim.world.edits import DispatchDraft, ServerDraft, TopicChanges, WorkflowChanges
+
 # JSON Schema patterns are searched, not matched, in the OpenAPI document and here alike
 NOT_BLANK = r"\S"
 HTTPS_URL = r"^https://[^\s/?#]+"
 FIVE_FIELD_CRON = r"^\s*\S+(\s+\S+){4}\s*$"
 MAX_ITEMS = 20
-
-Schema = dict[str, Any]
-
-
-class BodyError(ValueError):
-    """A request body the operation cannot take; `field` names the bad member."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -57,8 +50,6 @@ class Field:
     fields: tuple[Field, ...] = ()
     min_items: int = 0
 
-
-# ---- the bodies ----
 
 _CRITERION = Field("criterion", "record", "A criterion the judge checks.", fields=(
     Field("criterionText", "text", "What the judge checks.", required=True, max_length=1000),
@@ -95,14 +86,15 @@ _WORKFLOW_SETTINGS = (
 
 MCP_SERVER_CREATE = (
     Field("name", "text", "Display name.", required=True),
-    Field("transportType", "choice", "Transport (default streamable_http).", choices=TRANSPORTS),
-    Field("targetKind", "choice", "Target kind (default mcp).", choices=TARGET_KINDS),
+    Field("transportType", "choice", f"Transport (default {TRANSPORTS[0]}).", choices=TRANSPORTS),
+    Field("targetKind", "choice", f"Target kind (default {TARGET_KINDS[0]}).", choices=TARGET_KINDS),
     Field("baseUrl", "text", "Endpoint URL for HTTP and SSE transports; https only.",
           pattern=HTTPS_URL, max_length=2000),
     Field("connectionConfig", "object", "Transport-specific settings; kept as given."),
     Field("networkPolicy", "object", "Network policy for hosted or CLI targets; kept as given."),
     Field("authProfile", "object", "Default auth profile created with the source; never echoed."),
-    Field("environment", "text", "Environment (default production); only production is listed.", max_length=64),
+    Field("environment", "text", f"Environment (default {LISTED_ENVIRONMENT}); only {LISTED_ENVIRONMENT} is listed.",
+          max_length=64),
 )
 WORKFLOW_CREATE = (
     Field("name", "text", "Display name.", required=True),
@@ -114,7 +106,8 @@ WORKFLOW_UPDATE = (
     Field("name", "text", "Display name."),
     Field("mcpServerId", "text", "The MCP source the workflow tests."),
     Field("testerPrompt", "text", "The tester agent's task.", max_length=20_000),
-    Field("state", "choice", "Pause or resume the workflow (archive it with DELETE).", choices=WORKFLOW_STATES),
+    Field("state", "choice", "Pause or resume the workflow (archive it with DELETE).",
+          choices=SETTABLE_WORKFLOW_STATES),
     *_WORKFLOW_SETTINGS,
 )
 WORKFLOW_DISPATCH = (
@@ -139,111 +132,26 @@ REQUEST_BODIES: dict[str, tuple[tuple[Field, ...], bool]] = {
 }
 
 
-# ---- drafts: what a checked body asks for ----
-
-
-@dataclass(frozen=True)
-class ServerDraft:
-    """A new MCP source."""
-
-    name: str
-    transport_type: str
-    target_kind: str
-    base_url: str | None
-    environment: str
-
-
-@dataclass(frozen=True)
-class WorkflowDraft:
-    """A new workflow; an empty `tester_model_ids` means the default tester model."""
-
-    name: str
-    mcp_server_id: str
-    tester_prompt: str
-    description: str
-    tester_model_ids: tuple[str, ...]
-    criteria: tuple[tuple[str, bool], ...]
-    schedule: dict[str, str] | None
-
-
-class WorkflowChanges(TypedDict, total=False):
-    """What a workflow PATCH changes; an absent key leaves that part as it is."""
-
-    name: str
-    description: str
-    tester_prompt: str
-    mcp_server_id: str
-    tester_model_ids: tuple[str, ...]
-    criteria: tuple[tuple[str, bool], ...]
-    schedule: dict[str, str] | None
-    state: str
-
-
-@dataclass(frozen=True)
-class DispatchDraft:
-    """A manual dispatch."""
-
-    reason: str | None
-    baseline_run_id: str | None
-    idempotency_key: str | None
-    force_new_run: bool
-
-
-class TopicChanges(TypedDict, total=False):
-    """What a topic PATCH changes."""
-
-    label: str
-    is_unmet_demand: bool
-    archived: bool
-
-
 def server_draft(body: dict[str, Any]) -> ServerDraft:
     """Check a `POST /mcp-servers` body."""
     given = checked(body, MCP_SERVER_CREATE)
     return ServerDraft(
         name=given["name"].strip(),
-        transport_type=given.get("transportType", "streamable_http"),
-        target_kind=given.get("targetKind", "mcp"),
+        transport_type=given.get("transportType", TRANSPORTS[0]),
+        target_kind=given.get("targetKind", TARGET_KINDS[0]),
         base_url=given.get("baseUrl"),
-        environment=given.get("environment", "production").strip(),
+        environment=given.get("environment", LISTED_ENVIRONMENT).strip(),
     )
 
 
-def workflow_draft(body: dict[str, Any]) -> WorkflowDraft:
+def workflow_draft(body: dict[str, Any]) -> WorkflowChanges:
     """Check a `POST /workflows` body."""
-    given = checked(body, WORKFLOW_CREATE)
-    return WorkflowDraft(
-        name=given["name"].strip(),
-        mcp_server_id=given["mcpServerId"],
-        tester_prompt=given["testerPrompt"],
-        description=given.get("description", ""),
-        tester_model_ids=_tester_models(given),
-        criteria=_criteria(given.get("criteria", [])),
-        schedule=_schedule(given.get("schedule")),
-    )
+    return _workflow_changes(checked(body, WORKFLOW_CREATE))
 
 
 def workflow_changes(body: dict[str, Any]) -> WorkflowChanges:
     """Check a `PATCH /workflows/{id}` body; `schedule: null` makes the workflow manual-only."""
-    given = checked(body, WORKFLOW_UPDATE, at_least_one=True)
-    changes = WorkflowChanges()
-    if "name" in given:
-        changes["name"] = given["name"].strip()
-    if "description" in given:
-        changes["description"] = given["description"]
-    if "testerPrompt" in given:
-        changes["tester_prompt"] = given["testerPrompt"]
-    if "mcpServerId" in given:
-        changes["mcp_server_id"] = given["mcpServerId"]
-    if models := _tester_models(given):
-        changes["tester_model_ids"] = models
-    if "criteria" in given:
-        changes["criteria"] = _criteria(given["criteria"])
-    if "schedule" in given:
-        changes["schedule"] = _schedule(given["schedule"])
-    if "state" in given:
-        changes["state"] = given["state"]
-    return changes
+    return _workflow_changes(checked(body, WORKFLOW_UPDATE, at_least_one=True))
 
 
 def dispatch_draft(body: dict[str, Any]) -> DispatchDraft:
@@ -261,14 +169,31 @@ def dispatch_draft(body: dict[str, Any]) -> DispatchDraft:
 def topic_changes(body: dict[str, Any]) -> TopicChanges:
     """Check a `PATCH /insights/topics/{id}` body (snake_case, as Armature documents it)."""
     given = checked(body, TOPIC_UPDATE, at_least_one=True)
-    changes = TopicChanges()
+    changes = cast(TopicChanges, _present(given, {"is_unmet_demand": "is_unmet_demand", "archived": "archived"}))
     if "label" in given:
         changes["label"] = given["label"].strip()
-    if "is_unmet_demand" in given:
-        changes["is_unmet_demand"] = given["is_unmet_demand"]
-    if "archived" in given:
-        changes["archived"] = given["archived"]
     return changes
+
+
+def _workflow_changes(given: dict[str, Any]) -> WorkflowChanges:
+    """What a checked workflow body sets, under the world's names."""
+    renamed = {"description": "description", "testerPrompt": "tester_prompt", "mcpServerId": "mcp_server_id",
+               "state": "state"}
+    changes = cast(WorkflowChanges, _present(given, renamed))
+    if "name" in given:
+        changes["name"] = given["name"].strip()
+    if models := _tester_models(given):
+        changes["tester_model_ids"] = models
+    if "criteria" in given:
+        changes["criteria"] = _criteria(given["criteria"])
+    if "schedule" in given:
+        changes["schedule"] = _schedule(given["schedule"])
+    return changes
+
+
+def _present(given: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
+    """The members of `given` taken as they are, under the world's names."""
+    return {to: given[name] for name, to in renamed.items() if name in given}
 
 
 def _tester_models(given: dict[str, Any]) -> tuple[str, ...]:
@@ -280,37 +205,37 @@ def _tester_models(given: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _criteria(items: list[dict[str, Any]]) -> tuple[tuple[str, bool], ...]:
+    """(text, is required) of each criterion, in order."""
     return tuple((item["criterionText"].strip(), item.get("isRequired", False)) for item in items)
 
 
-def _schedule(value: dict[str, Any] | None) -> dict[str, str] | None:
+def _schedule(value: dict[str, Any] | None) -> records.Schedule | None:
+    """The schedule with its cron's white space collapsed; the time zone defaults to UTC."""
     if value is None:
         return None
     return {"cron": " ".join(value["cron"].split()), "timezone": value.get("timezone", "UTC").strip()}
-
-
-# ---- checking a body against its fields ----
 
 
 def checked(body: Any, fields: tuple[Field, ...], at_least_one: bool = False, where: str = "") -> dict[str, Any]:
     """The body's members, each checked against its field.
 
     Raises:
-        BodyError: the first member (in declaration order) that is missing, unknown or wrong.
+        ApiError: `validation_failed` naming the first member (in declaration order) that is
+            missing, unknown or wrong.
     """
     if not isinstance(body, dict):
-        raise BodyError(where or "body", f"{where or 'the body'} must be a JSON object.")
+        raise invalid(where or "body", f"{where or 'the body'} must be a JSON object.")
     known = {field.name: field for field in fields}
     for name in body:
         if name not in known:
-            raise BodyError(_at(where, name), f"{_at(where, name)} is not a field of this body.")
+            raise invalid(_at(where, name), f"{_at(where, name)} is not a field of this body.")
     if at_least_one and not body:
-        raise BodyError("body", f"the body must set at least one of {', '.join(known)}.")
+        raise invalid("body", f"the body must set at least one of {', '.join(known)}.")
     for field in fields:
         if field.name in body:
             _check(body[field.name], field, _at(where, field.name))
         elif field.required:
-            raise BodyError(_at(where, field.name), f"{_at(where, field.name)} is required.")
+            raise invalid(_at(where, field.name), f"{_at(where, field.name)} is required.")
     return dict(body)
 
 
@@ -318,29 +243,29 @@ def _check(value: Any, field: Field, path: str) -> None:
     """Check one member's value; records and lists are checked all the way down."""
     if value is None:
         if not field.nullable:
-            raise BodyError(path, f"{path} must not be null.")
+            raise invalid(path, f"{path} must not be null.")
     elif field.kind == "text":
         if not isinstance(value, str):
-            raise BodyError(path, f"{path} must be a string.")
+            raise invalid(path, f"{path} must be a string.")
         if not 1 <= len(value) <= field.max_length:
-            raise BodyError(path, f"{path} must be 1 to {field.max_length} characters long.")
+            raise invalid(path, f"{path} must be 1 to {field.max_length} characters long.")
         if not re.search(field.pattern, value):
-            raise BodyError(path, f"{path} {_PATTERN_WORDS.get(field.pattern, 'has the wrong form')}.")
+            raise invalid(path, f"{path} {_PATTERN_WORDS.get(field.pattern, 'has the wrong form')}.")
     elif field.kind == "choice":
         if value not in field.choices:
-            raise BodyError(path, f"{path} must be one of {', '.join(field.choices)}.")
+            raise invalid(path, f"{path} must be one of {', '.join(field.choices)}.")
     elif field.kind == "flag":
         if not isinstance(value, bool):
-            raise BodyError(path, f"{path} must be true or false.")
+            raise invalid(path, f"{path} must be true or false.")
     elif field.kind == "object":
         if not isinstance(value, dict):
-            raise BodyError(path, f"{path} must be a JSON object.")
+            raise invalid(path, f"{path} must be a JSON object.")
     elif field.kind == "list":
         assert field.items is not None
         if not isinstance(value, list):
-            raise BodyError(path, f"{path} must be a list.")
+            raise invalid(path, f"{path} must be a list.")
         if not field.min_items <= len(value) <= MAX_ITEMS:
-            raise BodyError(path, f"{path} must hold {field.min_items} to {MAX_ITEMS} items.")
+            raise invalid(path, f"{path} must hold {field.min_items} to {MAX_ITEMS} items.")
         for index, item in enumerate(value):
             _check(item, field.items, f"{path}[{index}]")
     elif field.kind == "record":
@@ -355,54 +280,5 @@ _PATTERN_WORDS = {
 
 
 def _at(where: str, name: str) -> str:
+    """The path of member `name` inside `where`."""
     return f"{where}.{name}" if where else name
-
-
-# ---- the same fields as OpenAPI 3.0 request schemas ----
-
-
-def request_schema(fields: tuple[Field, ...], at_least_one: bool = False) -> Schema:
-    """The OpenAPI 3.0 schema of a body declared by `fields`."""
-    schema = _record_schema(fields, "")
-    if at_least_one:
-        schema["minProperties"] = 1
-    return schema
-
-
-def _record_schema(fields: tuple[Field, ...], description: str) -> Schema:
-    schema: Schema = {
-        "type": "object",
-        "properties": {field.name: _field_schema(field) for field in fields},
-        "additionalProperties": False,
-    }
-    required = [field.name for field in fields if field.required]
-    if required:
-        schema["required"] = required
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _field_schema(field: Field) -> Schema:
-    if field.kind == "text":
-        schema: Schema = {
-            "type": "string", "minLength": 1, "maxLength": field.max_length, "pattern": field.pattern,
-            "description": field.description,
-        }
-    elif field.kind == "choice":
-        schema = {"type": "string", "enum": list(field.choices), "description": field.description}
-    elif field.kind == "flag":
-        schema = {"type": "boolean", "description": field.description}
-    elif field.kind == "object":
-        schema = {"type": "object", "additionalProperties": True, "description": field.description}
-    elif field.kind == "list":
-        assert field.items is not None
-        schema = {
-            "type": "array", "items": _field_schema(field.items), "minItems": field.min_items,
-            "maxItems": MAX_ITEMS, "description": field.description,
-        }
-    else:
-        schema = _record_schema(field.fields, field.description)
-    if field.nullable:
-        schema["nullable"] = True
-    return schema
