@@ -1,31 +1,49 @@
-# make demo / make test / make bench each set up .venv on first use.
+# make demo / make test / make bench each set up .venv on first use, pinned by constraints.txt.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: demo test bench sim lint clean
+.PHONY: demo test bench bench-quick sim lint constraints clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-demo: $(STAMP)
+$(VENV)/.sim: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[sim]'
+	touch $@
+
+$(VENV)/.test: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[test]'
+	touch $@ $(VENV)/.sim
+
+demo: $(VENV)/.sim
 	$(BIN)/armature-pipeline demo
 
-test: $(STAMP)
+test: $(VENV)/.test
 	$(BIN)/python -m pytest -n 2 -q
 
-bench: $(STAMP)
+bench: $(VENV)/.test
 	$(BIN)/python bench/bench_load.py
 
-sim: $(STAMP)
+bench-quick: $(VENV)/.test
+	$(BIN)/python bench/bench_load.py --quick
+
+sim: $(VENV)/.sim
 	$(BIN)/armature-sim
 
-lint: $(STAMP)
+lint: $(VENV)/.test
 	$(BIN)/python -m mypy
 
+# Re-pin constraints.txt: every extra installed into a scratch venv, then frozen.
+constraints:
+	rm -rf .constraints-venv
+	$(PYTHON) -m venv .constraints-venv
+	.constraints-venv/bin/python -m pip install --quiet --upgrade pip
+	.constraints-venv/bin/python -m pip install --quiet '.[test]'
+	.constraints-venv/bin/python -m pip freeze --exclude armature-dlt > constraints.txt
+	rm -rf .constraints-venv
+
 clean:
-	rm -rf $(VENV) armature.duckdb .pytest_cache
+	rm -rf $(VENV) *.duckdb *.duckdb.wal .pytest_cache

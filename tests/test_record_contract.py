@@ -37,8 +37,8 @@ LOADED_FROM: dict[str, type] = {
     "sessions": records.Session,
     "session_events": records.Event,
 }
-# the loader's own record of what the API could not serve: no wire record behind it
-NO_WIRE_RECORD = {"coverage_gaps"}
+# the loader's own records of its loads (gaps, rejects, the ledger): no wire record behind them
+NO_WIRE_RECORD = {"coverage_gaps", "rejected_records", "load_ledger"}
 # columns that are not a field of the table's own record: (table, column) -> the field of
 # another record (or a nested field, dotted) they are taken from
 DERIVED: dict[tuple[str, str], tuple[type, str]] = {

@@ -1,0 +1,66 @@
+"""One warehouse table: its name, key, write disposition, typed and described columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+# dlt's own columns, described once for every table
+LOAD_ID_COLUMN = "_dlt_load_id"
+LOAD_ID_DESCRIPTION = "The load that wrote the row; its status and time are in `_dlt_loads`."
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the warehouse contract.
+
+    `columns` maps each column to its dlt type; `descriptions` says what each one means, its
+    units or allowed values, and which API field it comes from. `parent` names the table a
+    child row belongs to: `(table, columns here, columns there)`.
+    """
+
+    name: str
+    description: str
+    key: tuple[str, ...]
+    disposition: str
+    columns: Mapping[str, str]
+    descriptions: Mapping[str, str] = field(repr=False)
+    parent: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
+
+    def hints(self) -> dict[str, Any]:
+        """Keyword arguments for `apply_hints` / `@dlt.resource`."""
+        columns: dict[str, Any] = {
+            name: {"data_type": kind, "nullable": name not in self.key,
+                   "description": self.descriptions[name]}
+            for name, kind in self.columns.items()
+        }
+        columns[LOAD_ID_COLUMN] = {"data_type": "text", "nullable": False,
+                                   "description": LOAD_ID_DESCRIPTION}
+        hints: dict[str, Any] = {
+            "table_name": self.name,
+            "primary_key": list(self.key),
+            "write_disposition": self.disposition,
+            "columns": columns,
+            "additional_table_hints": {"description": self.description},
+        }
+        if self.parent:
+            table, mine, theirs = self.parent
+            hints["references"] = [{
+                "referenced_table": table, "columns": list(mine), "referenced_columns": list(theirs),
+                "cardinality": "many_to_one",
+            }]
+        return hints
+
+
+def table(
+    name: str, description: str, key: tuple[str, ...], disposition: str = "merge", /,
+    parent: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None,
+    **columns: tuple[str, str],
+) -> Table:
+    """Declare a table: each column as `name=(dlt type, description)`."""
+    return Table(
+        name, description, key, disposition,
+        columns={c: kind for c, (kind, _) in columns.items()},
+        descriptions={c: text for c, (_, text) in columns.items()},
+        parent=parent,
+    )
