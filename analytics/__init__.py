@@ -1,5 +1,6 @@
-"""Reporting views over the loaded tables, and the data dictionary."""
+"""Reporting views and column comments over the loaded tables, and the data dictionary."""
 
+from analytics.comments import apply_comments
 from analytics.views import apply_views, drop_views
 
-__all__ = ["apply_views", "drop_views"]
+__all__ = ["apply_comments", "apply_views", "drop_views"]

@@ -26,31 +26,8 @@ SAMPLE_WORLD: dict[str, Any] = {"seed": 11, "runs": 200, "days": 30, "sessions":
 SAMPLE_LOADS = 2
 MINUTES_BETWEEN_LOADS = 24 * 60
 
-TABLE_NOTES: dict[str, tuple[str, str]] = {
-    "organization": ("organization the API key belongs to", "Replaced on every load."),
-    "mcp_servers": ("MCP source, with its tools", "Merged."),
-    "workflows": ("workflow, with its current version", "Merged."),
-    "runs": ("workflow run", "Merged: a run appears when first seen and is updated until terminal."),
-    "trace_spans": ("span of a run's trace", "Loaded once, when the run is terminal."),
-    "tool_calls": ("tool call of a run", "Loaded once, when the run is terminal."),
-    "evaluations": ("evaluated run (pass, partial or fail)", "Loaded once, when the run is terminal."),
-    "evaluation_criteria": ("criterion result of an evaluation", "Loaded with its evaluation."),
-    "insights_overview": ("day and range of the insights overview", "A reload on the same day replaces that day."),
-    "topics": ("usage topic, as last seen", "Merged; counts cover `counts_range`."),
-    "topic_snapshots": ("topic, day and range", "A reload on the same day replaces that day."),
-    "failed_searches": ("failed-search cluster, as last seen", "Merged; counts cover `counts_range`."),
-    "failed_search_snapshots": ("failed-search cluster, day and range", "A reload on the same day replaces that day."),
-    "sessions": ("MCP session", "Merged while the session grows, until it is idle."),
-    "session_events": ("event of a session trace", "Re-read while the session grows; never duplicated."),
-    "coverage_gaps": ("part of the API a load could not read", "Appended when a load finds one."),
-}
-COLUMN_NOTES: dict[str, str] = {
-    "counts_range": "the insights range (24h, 7d, 30d, 90d) the counts on this row cover",
-    "range": "the insights range (24h, 7d, 30d, 90d) the snapshot was read with",
-    "snapshot_date": "the host's date (UTC) when the snapshot was read",
-    "_dlt_load_id": "the load that wrote the row; see `_dlt_loads`",
-    "_dlt_id": "dlt's unique row id",
-}
+# dlt's bookkeeping column that our tables do not declare themselves
+DLT_COLUMNS: dict[str, str] = {"_dlt_id": "dlt's unique row id."}
 DUCKDB_TYPES = {
     "VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "bigint", "HUGEINT": "bigint",
     "DOUBLE": "double", "BOOLEAN": "bool", "DATE": "date",
@@ -109,20 +86,26 @@ def _table_section(name: str, table: Mapping[str, Any]) -> list[str]:
     ordered = [c for c in (contract.columns if contract else []) if c in columns]
     ordered += sorted(c for c in columns if c not in ordered and not c.startswith("_dlt"))
     ordered += sorted(c for c in columns if c not in ordered)
-    row, how = TABLE_NOTES.get(name, ("row", ""))
+    references = "".join(
+        f" Each row belongs to a row of `{r['referenced_table']}` "
+        f"({', '.join(r['columns'])} = {', '.join(r['referenced_columns'])})."
+        for r in table.get("references") or []
+    )
     lines = [
         f"### {name}",
         "",
-        f"One row per {row}. Key: {', '.join(f'`{c}`' for c in key) or 'none'}. {how}".rstrip(),
+        f"{table.get('description') or ''} Key: {', '.join(f'`{c}`' for c in key) or 'none'}."
+        f"{references}".strip(),
         "",
-        "| column | type | key | nullable | notes |",
+        "| column | type | key | nullable | description |",
         "|---|---|---|---|---|",
     ]
     for column in ordered:
         spec = columns[column]
+        note = spec.get("description") or DLT_COLUMNS.get(column, "")
         lines.append(
             f"| `{column}` | {spec.get('data_type', '?')} | {'yes' if spec.get('primary_key') else ''} "
-            f"| {'no' if spec.get('nullable') is False else 'yes'} | {COLUMN_NOTES.get(column, '')} |"
+            f"| {'no' if spec.get('nullable') is False else 'yes'} | {note} |"
         )
     return [*lines, ""]
 

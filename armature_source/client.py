@@ -169,7 +169,10 @@ class ArmatureClient:
         stamp, mono = self._server_now
         return stamp + timedelta(seconds=time.monotonic() - mono)
 
-    def get(self, path: str, params: Params = None, *, missing_ok: bool = False) -> Any:
+    def get(
+        self, path: str, params: Params = None, *, missing_ok: bool = False,
+        stats: RequestStats | None = None,
+    ) -> Any:
         """GET a JSON body (its keys snake_cased), retrying transient failures.
 
         Args:
@@ -185,7 +188,7 @@ class ArmatureClient:
         while True:
             attempt += 1
             with self.throttle.slot():
-                outcome = self._attempt(path, params, attempt)
+                outcome = self._attempt(path, params, attempt, stats)
             if isinstance(outcome, httpx.Response):
                 return self._decode(path, outcome, missing_ok)
             reason, wait = outcome
@@ -205,7 +208,8 @@ class ArmatureClient:
             time.sleep(wait)
 
     def get_many(
-        self, requests: Iterable[tuple[str, Params]], *, failed_ok: bool = False
+        self, requests: Iterable[tuple[str, Params]], *, failed_ok: bool = False,
+        stats: RequestStats | None = None,
     ) -> Iterator[Any]:
         """GET many paths concurrently; yields bodies in request order.
 
@@ -220,7 +224,7 @@ class ArmatureClient:
         futures = []
         for path, params in requests:
             paths.append(path)
-            futures.append(self._pool.submit(self.get, path, params, missing_ok=True))
+            futures.append(self._pool.submit(self.get, path, params, missing_ok=True, stats=stats))
         try:
             for path, future in zip(paths, futures):
                 try:
@@ -234,16 +238,16 @@ class ArmatureClient:
                 future.cancel()
 
     def _attempt(
-        self, path: str, params: Params, attempt: int
+        self, path: str, params: Params, attempt: int, stats: RequestStats | None = None
     ) -> httpx.Response | tuple[str, float]:
         """One try: the response to decode, or (why it failed, how long to wait)."""
         try:
             response = self._http.get(path, params=params)
         except httpx.TimeoutException:
-            self.stats.count(retry=True)
+            self._count(stats, retry=True)
             return "timed out", self.retry.backoff(attempt)
         except httpx.TransportError as exc:
-            self.stats.count(retry=True)
+            self._count(stats, retry=True)
             if not self._reached and isinstance(exc, httpx.ConnectError):
                 raise ConfigError(
                     f"Cannot reach the Armature host at {self.api_url} "
@@ -255,7 +259,7 @@ class ArmatureClient:
         status = response.status_code
         if status in RETRYABLE_STATUS:
             limited = status == 429
-            self.stats.count(retry=True, limited=limited)
+            self._count(stats, retry=True, limited=limited)
             wait = self._retry_after(response)
             if limited:
                 wait = wait if wait is not None else self.retry.backoff(attempt + 1)
@@ -264,11 +268,16 @@ class ArmatureClient:
             return f"{status} {_summary(response)}", wait or self.retry.backoff(attempt)
         if 200 <= status < 300 and not _parses(response):
             # a 200 whose JSON is cut short comes from a proxy or a dropped stream: retry it
-            self.stats.count(retry=True)
+            self._count(stats, retry=True)
             return f"{status} with {BAD_BODY}", self.retry.backoff(attempt)
-        self.stats.count()
+        self._count(stats)
         self.throttle.succeeded()
         return response
+
+    def _count(self, stats: RequestStats | None, **kinds: bool) -> None:
+        self.stats.count(**kinds)
+        if stats is not None:
+            stats.count(**kinds)
 
     def _decode(self, path: str, response: httpx.Response, missing_ok: bool) -> Any:
         status = response.status_code

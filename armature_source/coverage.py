@@ -66,12 +66,15 @@ def limit_cut(resource: str, range_: str, now: datetime, listed: int, total: int
     }
 
 
-def children_unavailable(lacking: dict[str, list[str]], waited: timedelta, now: datetime) -> dict[str, Any]:
-    """A coverage entry for terminal runs whose children the host never served."""
-    shown = "; ".join(f"{run_id} ({', '.join(kinds)})" for run_id, kinds in list(lacking.items())[:5])
+def children_unavailable(
+    resource: str, lacking: dict[str, list[str]], waited: timedelta, now: datetime
+) -> dict[str, Any]:
+    """A coverage entry for records (runs, sessions) whose children the host never served."""
+    shown = "; ".join(f"{key} ({', '.join(kinds)})" for key, kinds in list(lacking.items())[:5])
     more = f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""
+    what = "terminal runs" if resource == "runs" else resource
     return {
-        "resource": "runs",
+        "resource": resource,
         "kind": "children_unavailable",
         "range": NO_RANGE,
         "detected_at": iso(now),
@@ -79,7 +82,7 @@ def children_unavailable(lacking: dict[str, list[str]], waited: timedelta, now: 
         "missing_to": None,
         "missing_count": len(lacking),
         "message": (
-            f"runs: {len(lacking)} terminal runs still lack children after asking for "
+            f"{resource}: {len(lacking)} {what} still lack children after asking for "
             f"{waited} ({shown}{more}); their rows are loaded, those children are not."
         ),
     }

@@ -8,13 +8,15 @@ with the reason, so the runs resource can ask again on a later load.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from armature_source import tables as t
-from armature_source.client import ArmatureClient, Failed, Missing
-from armature_source.columns import routed
+from armature_source.client import Failed, Missing
 from armature_source.paging import pick_rows
 from armature_source.vocabulary import VERDICT_STATUSES
+
+if TYPE_CHECKING:
+    from armature_source.job import Job, JobClient
 
 # child kind -> path under /runs/{id}
 CHILD_PATHS = {"trace": "trace", "tool_calls": "tool-calls", "evaluation": "evaluation"}
@@ -41,7 +43,7 @@ class Fetched:
         return any(reason.startswith("404") for reason in self.lacking.values())
 
 
-def fetch(client: ArmatureClient, wanted: list[tuple[str, list[str]]]) -> list[Fetched]:
+def fetch(client: "JobClient", wanted: list[tuple[str, list[str]]]) -> list[Fetched]:
     """GET the given children of many runs at once; one `Fetched` per run, in order."""
     requests = [(client.path("runs", run_id, CHILD_PATHS[kind]), None)
                 for run_id, kinds in wanted for kind in kinds]
@@ -81,10 +83,9 @@ class ChildRows:
             self.evaluations.append({**evaluation, "run_id": run_id})
             self.criteria += [{**c, "run_id": run_id} for c in criteria]
 
-    def items(self) -> Iterator[Any]:
+    def items(self, job: "Job") -> Iterator[Any]:
         for table, rows in (
             (t.TRACE_SPANS, self.spans), (t.TOOL_CALLS, self.calls),
             (t.EVALUATIONS, self.evaluations), (t.EVALUATION_CRITERIA, self.criteria),
         ):
-            if rows:
-                yield routed(table, rows)
+            yield from job.emit(table, rows)

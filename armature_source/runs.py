@@ -16,8 +16,7 @@ import dlt
 
 from armature_source import tables as t
 from armature_source.client import Missing
-from armature_source.columns import routed
-from armature_source.context import Load
+from armature_source.job import Job
 from armature_source.coverage import children_unavailable, record_gap, window_gap
 from armature_source.paging import iter_pages
 from armature_source.run_book import Batch, RunBook
@@ -32,23 +31,26 @@ DETAIL_ONLY_FIELDS = ("judge_model", "evaluator_output")
 PROGRESS_EVERY_PAGES = 10
 
 
-def runs(load: Load) -> Iterator[Any]:
+def runs(job: Job) -> Iterator[Any]:
     """Runs, newest first, back to the high-water mark; then open runs re-read by id; then
     the children that earlier loads could not get, asked again."""
+    load = job.load
     now = load.now()
     book = RunBook(dlt.current.resource_state(), now)
-    window = pick_window(RUN_RANGES, now, book.mark, load.lookback)
+    window = job.window = pick_window(RUN_RANGES, now, book.mark, load.lookback)
     log.info("runs: %s, %d open runs to re-check, %d runs awaiting children",
              window.describe(), len(book.open), len(book.awaiting))
     if window.gap:
         yield from record_gap(window_gap("runs", window, now))
     listed: set[str] = set()
     pages = 0
-    for page in iter_pages(load.client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs"):
+    for page in iter_pages(job.client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs"):
         pages += 1
         rows = [_run_row(r) for r in page if str(r.get("id")) not in listed]
         listed.update(r["id"] for r in rows)
-        yield from _deliver(load, book, [r for r in rows if book.wants(r, window.since)])
+        wanted = [r for r in rows if book.wants(r, window.since)]
+        job.counts.skipped += len(rows) - len(wanted)
+        yield from _deliver(job, book, wanted)
         if pages % PROGRESS_EVERY_PAGES == 0:
             log.info("runs: %d pages, %d runs listed, %d finished runs loaded",
                      pages, len(listed), book.finished_now)
@@ -56,9 +58,10 @@ def runs(load: Load) -> Iterator[Any]:
         if window.since and earliest and earliest < window.since:
             break
     stale = [run_id for run_id in book.open if run_id not in listed]
-    yield from _deliver(load, book, _recheck(load, book, stale))
-    yield from _ask_again(load, book, load.children_retry)
+    yield from _deliver(job, book, _recheck(job, book, stale))
+    yield from _ask_again(job, book, load.children_retry)
     book.save(load.lookback)
+    job.counts.pages, job.counts.listed, job.counts.vanished = pages, len(listed), book.vanished_now
     log.info(
         "runs: done, %d pages, %d listed, %d open re-checked, %d finished runs loaded with "
         "children, %d still open, %d awaiting children, %d vanished (404) and skipped",
@@ -70,7 +73,8 @@ def runs(load: Load) -> Iterator[Any]:
 def _run_row(row: dict[str, Any]) -> dict[str, Any]:
     for name in DETAIL_ONLY_FIELDS:
         row.pop(name, None)
-    row["id"] = str(row["id"])
+    if row.get("id") is not None:
+        row["id"] = str(row["id"])
     return row
 
 
@@ -79,11 +83,11 @@ def is_terminal(status: Any) -> bool:
     return status is not None and str(status) not in OPEN_STATUSES
 
 
-def _recheck(load: Load, book: RunBook, run_ids: list[str]) -> list[dict[str, Any]]:
+def _recheck(job: Job, book: RunBook, run_ids: list[str]) -> list[dict[str, Any]]:
     """Open runs that left the listing, read again by id; the ones gone are forgotten."""
     rows = []
     batch = Batch()
-    details = load.client.get_many((load.client.path("runs", i), None) for i in run_ids)
+    details = job.client.get_many((job.client.path("runs", i), None) for i in run_ids)
     for run_id, detail in zip(run_ids, details):
         if isinstance(detail, Missing):
             batch.drop(run_id)
@@ -94,7 +98,7 @@ def _recheck(load: Load, book: RunBook, run_ids: list[str]) -> list[dict[str, An
     return rows
 
 
-def _deliver(load: Load, book: RunBook, rows: list[dict[str, Any]]) -> Iterator[Any]:
+def _deliver(job: Job, book: RunBook, rows: list[dict[str, Any]]) -> Iterator[Any]:
     """Yield the new or changed runs and the children of runs that ended, then commit.
 
     A terminal run whose children the host does not serve yet is loaded as listed and waits
@@ -104,13 +108,15 @@ def _deliver(load: Load, book: RunBook, rows: list[dict[str, Any]]) -> Iterator[
     out = []
     finished = []
     for row in rows:
-        if is_terminal(row.get("status")):
+        if row.get("id") is None:
+            out.append(row)  # no key: goes to rejected_records, nothing to fetch or remember
+        elif is_terminal(row.get("status")):
             finished.append(row)
         elif book.open_changed(row):
             out.append(row)
             batch.open(row)
-    fetched = fetch(load.client, [(r["id"], children_of(r)) for r in finished])
-    gone = _gone_by_id(load, [r["id"] for r, f in zip(finished, fetched) if f.gone])
+    fetched = fetch(job.client, [(r["id"], children_of(r)) for r in finished])
+    gone = _gone_by_id(job, [r["id"] for r, f in zip(finished, fetched) if f.gone])
     children = ChildRows()
     lacking: dict[str, Fetched] = {}
     for row, got in zip(finished, fetched):
@@ -126,19 +132,18 @@ def _deliver(load: Load, book: RunBook, rows: list[dict[str, Any]]) -> Iterator[
         else:
             batch.finish(row, book.now)
     _log_lacking(lacking)
-    yield from children.items()
-    if out:
-        yield routed(t.RUNS, out)
+    yield from children.items(job)
+    yield from job.emit(t.RUNS, out)
     book.commit(batch)
 
 
-def _ask_again(load: Load, book: RunBook, retry: timedelta) -> Iterator[Any]:
+def _ask_again(job: Job, book: RunBook, retry: timedelta) -> Iterator[Any]:
     """Ask again for the children earlier loads could not get; give up after `retry`."""
     waiting = {k: v for k, v in book.awaiting.items() if k in book.awaited_before}
     if not waiting:
         return
-    fetched = fetch(load.client, [(run_id, entry["missing"]) for run_id, entry in waiting.items()])
-    gone = _gone_by_id(load, [run_id for run_id, f in zip(waiting, fetched) if f.gone])
+    fetched = fetch(job.client, [(run_id, entry["missing"]) for run_id, entry in waiting.items()])
+    gone = _gone_by_id(job, [run_id for run_id, f in zip(waiting, fetched) if f.gone])
     batch = Batch()
     children = ChildRows()
     given_up: dict[str, list[str]] = {}
@@ -154,17 +159,17 @@ def _ask_again(load: Load, book: RunBook, retry: timedelta) -> Iterator[Any]:
             batch.drop(run_id)
         else:
             batch.wait_for({"id": run_id, **entry}, sorted(got.lacking), entry["since"])
-    yield from children.items()
+    yield from children.items(job)
     if given_up:
-        yield from record_gap(children_unavailable(given_up, retry, book.now))
+        yield from record_gap(children_unavailable("runs", given_up, retry, book.now))
     book.commit(batch)
     log.info("runs: asked again for the children of %d runs: %d complete, %d still waiting, "
              "%d given up", len(waiting), len(batch.finished), len(batch.awaiting), len(given_up))
 
 
-def _gone_by_id(load: Load, run_ids: list[str]) -> set[str]:
+def _gone_by_id(job: Job, run_ids: list[str]) -> set[str]:
     """The runs among `run_ids` that the host no longer serves by id either."""
-    details = load.client.get_many((load.client.path("runs", i), None) for i in run_ids)
+    details = job.client.get_many((job.client.path("runs", i), None) for i in run_ids)
     return {run_id for run_id, d in zip(run_ids, details) if isinstance(d, Missing)}
 
 

@@ -27,12 +27,12 @@ from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from armature_source import tables as t
-from armature_source.client import ArmatureClient, Missing, RetryPolicy
-from armature_source.columns import routed
+from armature_source.client import ArmatureClient, RetryPolicy
 from armature_source.context import Load
+from armature_source.job import Job
 from armature_source.credentials import Connection
 from armature_source.digests import Digests
-from armature_source.errors import ConfigError
+from armature_source.errors import ConfigError, ContractError
 from armature_source.insights import failed_searches, insights_overview, sessions, topics
 from armature_source.paging import pick_rows
 from armature_source.runs import runs
@@ -125,7 +125,7 @@ def armature_source(
     yield _resource(sessions, load, t.SESSIONS, t.SESSION_EVENTS)
 
 
-def _resource(fn: Callable[[Load], Iterator[Any]], load: Load, main: t.Table, *others: t.Table) -> DltResource:
+def _resource(fn: Callable[[Job], Iterator[Any]], load: Load, main: t.Table, *others: t.Table) -> DltResource:
     """Wrap a generator as a dlt resource; each table it fills is declared as a variant.
 
     Variants start from the resource's own hints, so the resource itself carries none:
@@ -135,70 +135,77 @@ def _resource(fn: Callable[[Load], Iterator[Any]], load: Load, main: t.Table, *o
 
     def bracketed(load: Load) -> Iterator[Any]:
         with load.running(name):
-            yield from fn(load)
+            job = Job(name, load)
+            yield from fn(job)
+            yield from job.closing_items()
 
     factory: Any = dlt.resource(bracketed, name=name, write_disposition=main.disposition)  # type: ignore[call-overload]
     resource: DltResource = factory(load)
-    for table in (main, *others, t.COVERAGE):
+    for table in (main, *others, t.COVERAGE, t.REJECTED, t.LOAD_LEDGER):
         resource.apply_hints(**table.hints(), create_table_variant=True)
     return resource
 
 
-def organization(load: Load) -> Iterator[Any]:
+def organization(job: Job) -> Iterator[Any]:
     """GET /org: the organization and the role of the key that reads it."""
-    body: dict[str, Any] = load.client.get("/org")
+    body = job.client.get("/org")
+    if not isinstance(body, dict):
+        raise ContractError(f"GET /org answered {type(body).__name__}; expected a JSON object.")
     org: dict[str, Any] = body.get("organization") or body
     actor: dict[str, Any] = body.get("actor") or {}
+    job.counts.listed = 1
     log.info("organization: %s, key role %s", org.get("slug"), actor.get("role"))
-    yield routed(t.ORGANIZATION, [{
+    yield from job.emit(t.ORGANIZATION, [{
         **org, "actor_role": actor.get("role"), "actor_api_key_name": actor.get("api_key_name"),
     }])
 
 
-def mcp_servers(load: Load) -> Iterator[Any]:
+def mcp_servers(job: Job) -> Iterator[Any]:
     """GET /mcp-servers and each server's detail (for its tools)."""
-    rows = pick_rows(load.client.get("/mcp-servers"), "mcp_servers")
-    details = load.client.get_many((load.client.path("mcp-servers", r["id"]), None) for r in rows)
+    rows = pick_rows(job.client.get("/mcp-servers"), "mcp_servers")
+    details = job.client.get_many((job.client.path("mcp-servers", r.get("id")), None) for r in rows)
     for row, detail in zip(rows, details):
-        if not isinstance(detail, Missing):
+        if isinstance(detail, dict):
             row["tools"] = detail.get("tools")
     digests = Digests(dlt.current.resource_state())
     fresh = digests.fresh(rows)
+    job.counts.listed, job.counts.skipped = len(rows), len(rows) - len(fresh)
     log.info("mcp_servers: %d listed, %d new or changed", len(rows), len(fresh))
-    if fresh:
-        yield routed(t.MCP_SERVERS, fresh)
+    yield from job.emit(t.MCP_SERVERS, fresh)
     digests.commit()
 
 
-def workflows(load: Load) -> Iterator[Any]:
+def workflows(job: Job) -> Iterator[Any]:
     """GET /workflows, with the current version flattened into columns.
 
     The list shows live workflows only; one that drops out of it (archived) is read once by
     id, so the warehouse keeps it, marked with its archived state, instead of losing track.
     """
     state = dlt.current.resource_state()
-    listed = pick_rows(load.client.get("/workflows"), "workflows")
+    listed = pick_rows(job.client.get("/workflows"), "workflows")
     rows = [_flat_workflow(r) for r in listed]
-    now_listed = {str(r["id"]) for r in rows}
+    now_listed = {str(r.get("id")) for r in rows}
     dropped = sorted(set(state.get("listed", [])) - now_listed)
-    details = load.client.get_many((load.client.path("workflows", wf_id), None) for wf_id in dropped)
+    details = job.client.get_many((job.client.path("workflows", wf_id), None) for wf_id in dropped)
     for wf_id, detail in zip(dropped, details):
-        if isinstance(detail, Missing):
-            log.warning("workflows: %s is no longer served (404); kept as last seen", wf_id)
-        else:
+        if isinstance(detail, dict):
             rows.append(_flat_workflow(detail))
+        else:
+            log.warning("workflows: %s is no longer served (404); kept as last seen", wf_id)
+            job.counts.vanished += 1
     digests = Digests(state)
     fresh = digests.fresh(rows)
+    job.counts.listed, job.counts.skipped = len(listed), len(rows) - len(fresh)
     log.info("workflows: %d listed, %d dropped out of the list, %d new or changed",
              len(listed), len(dropped), len(fresh))
-    if fresh:
-        yield routed(t.WORKFLOWS, fresh)
+    yield from job.emit(t.WORKFLOWS, fresh)
     digests.commit()
     state["listed"] = sorted(now_listed)
 
 
 def _flat_workflow(row: dict[str, Any]) -> dict[str, Any]:
-    version = row.pop("current_version", None) or {}
+    version = row.pop("current_version", None)
+    version = version if isinstance(version, dict) else {}
     row["current_version_id"] = version.get("id")
     row["current_version_number"] = version.get("number")
     row["current_version_created_at"] = version.get("created_at")

@@ -11,6 +11,7 @@ import logging
 import sys
 from typing import Sequence
 
+from pipelines import sql_shell
 from pipelines.settings import EXIT_CONFIG, EXIT_FAILED, EXIT_LOCKED, LockedError, UsageError
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,10 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     _source_flags(check)
     check.set_defaults(handler=lambda c, a: c.check(a))
 
-    demo = sub.add_parser("demo", help="load a local simulator into armature.duckdb")
+    demo = sub.add_parser("demo", help="load a local simulator into armature_demo.duckdb")
     demo.add_argument("--runs", type=int, default=3000, help="runs in the simulated world")
     demo.add_argument("--latency-ms", type=int, default=0)
     demo.set_defaults(handler=lambda c, a: c.demo(a))
+
+    sql_shell.add_parser(sub)
     return parser
 
 
@@ -70,7 +73,7 @@ def _source_flags(parser: argparse.ArgumentParser) -> None:
 
 def _target_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--destination", default=None, help="dlt destination (default duckdb)")
-    parser.add_argument("--dataset", default=None, help="dataset name (default armature)")
+    parser.add_argument("--dataset", default=None, help="dataset name (default armature_data)")
     parser.add_argument("--pipeline-name", default=None, help="pipeline name (default armature)")
     parser.add_argument("--pipelines-dir", default=None, help=argparse.SUPPRESS)
 

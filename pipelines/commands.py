@@ -15,7 +15,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 from filelock import FileLock, Timeout
 
-from analytics.views import apply_views, drop_views
+from analytics import apply_comments, apply_views, drop_views
 from armature_source import RESOURCE_ALIASES, RESOURCES, armature_source
 from armature_source.client import ArmatureClient
 from armature_source.credentials import resolve_connection
@@ -126,6 +126,7 @@ def load(pipeline: dlt.Pipeline, settings: Settings) -> int:
     except PipelineStepFailed as exc:
         return _failed(exc)
     report.after_load(pipeline, info)
+    apply_comments(pipeline)
     views = apply_views(pipeline)
     if views:
         print(f"Reporting views created or replaced: {', '.join(views)}.")

@@ -29,12 +29,12 @@ def make_pipeline(settings: Settings, destination: Any = None) -> dlt.Pipeline:
     Args:
         destination: a destination to use instead of the one the settings name.
     """
-    refuse_other_dataset(settings)
+    previous = last_dataset(settings)
     destination = destination or settings.destination or "duckdb"
     if destination == "duckdb":
         destination = duckdb_destination(settings.pipeline_name, settings.dataset)
     try:
-        return dlt.pipeline(
+        pipeline = dlt.pipeline(
             pipeline_name=settings.pipeline_name,
             destination=destination,
             dataset_name=settings.dataset,
@@ -45,6 +45,9 @@ def make_pipeline(settings: Settings, destination: Any = None) -> dlt.Pipeline:
             f"cannot set up destination {settings.destination or 'duckdb'!r}: {exc}. Pass a dlt "
             "destination name with --destination and its credentials in .dlt/secrets.toml."
         ) from None
+    if previous is not None and previous != settings.dataset and not settings.full_refresh:
+        refuse_other_dataset(pipeline, settings, previous)
+    return pipeline
 
 
 def duckdb_destination(pipeline_name: str, dataset: str) -> Any:
@@ -78,9 +81,10 @@ def duckdb_at(path: str, dataset: str) -> Any:
 
 def _configured_duckdb() -> Any:
     try:
-        return dlt.secrets.get("destination.duckdb.credentials")
+        value: Any = dlt.secrets.get("destination.duckdb.credentials")
     except Exception:
         return None
+    return value or None  # an empty setting means none
 
 
 def last_dataset(settings: Settings) -> str | None:
@@ -94,20 +98,35 @@ def last_dataset(settings: Settings) -> str | None:
     return str(value) if value else None
 
 
-def refuse_other_dataset(settings: Settings) -> None:
-    """Refuse to load a pipeline into another dataset than its cursors belong to.
+def refuse_other_dataset(pipeline: dlt.Pipeline, settings: Settings, previous: str) -> None:
+    """Refuse to load a pipeline into another dataset than its cursors belong to, unless that
+    dataset holds this pipeline's data (it was moved there).
 
     dlt keeps a pipeline's state (the cursors) whatever dataset it is pointed at; loading the
-    same pipeline into a new dataset would fill it with only what is new since the last load.
+    same pipeline into a new, empty dataset would fill it with only what is new since the last
+    load.
     """
-    previous = last_dataset(settings)
-    if previous is None or previous == settings.dataset or settings.full_refresh:
+    if _holds_pipeline(pipeline):
         return
     how = "--dataset" if settings.dataset_named else "the default dataset"
     raise UsageError(
         f"pipeline {settings.pipeline_name!r} loaded dataset {previous!r} so far, and its "
-        f"cursors belong to that data; {how} is {settings.dataset!r}. Pass --dataset {previous} "
-        f"to keep loading it, or --full-refresh to load everything again into "
-        f"{settings.dataset!r}. `armature-pipeline status --dataset {previous}` says how to move "
-        "the old dataset."
+        f"cursors belong to that data; {how} is {settings.dataset!r}, which does not hold it. "
+        f"Pass --dataset {previous} to keep loading it, move it there (`armature-pipeline "
+        f"status --dataset {previous}` says how), or pass --full-refresh to load everything "
+        f"the API still serves into {settings.dataset!r}."
     )
+
+
+def _holds_pipeline(pipeline: dlt.Pipeline) -> bool:
+    """Whether the pipeline's dataset holds this pipeline's state (so its data is there)."""
+    try:
+        with pipeline.sql_client() as client:
+            if not client.has_dataset():
+                return False
+            table = client.make_qualified_table_name("_dlt_pipeline_state")
+            rows = client.execute_sql(f"select count(*) from {table} where pipeline_name = %s",
+                                      pipeline.pipeline_name)
+    except Exception:
+        return False
+    return bool(rows and rows[0][0])

@@ -51,3 +51,24 @@ class duckdb_named_like_its_file(duckdb):
 def named_like_its_file(path: str, dataset: str) -> bool:
     """Whether a DuckDB file's catalog and the dataset share a name."""
     return Path(path).stem == dataset
+
+
+def move_statements(catalog: str, old: str, new: str, tables: list[str], views: list[str]) -> list[str]:
+    """DuckDB statements that move every table of dataset `old` to `new` in the same file.
+
+    The pipeline's own tables (`_dlt_*`) move too, so the next load finds its state in `new`;
+    views are dropped and created again by that load. (DuckDB 2.0 finds `drop schema
+    "armature"."armature"` ambiguous too, so the old schema is emptied object by object, then
+    dropped from inside the new one.)
+    """
+    def name(schema: str, table: str) -> str:
+        return f'"{catalog}"."{schema}"."{table}"'
+
+    return [
+        f'create schema if not exists "{catalog}"."{new}";',
+        *(f"create table {name(new, t)} as from {name(old, t)};" for t in tables),
+        *(f"drop view {name(old, v)};" for v in views),
+        *(f"drop table {name(old, t)};" for t in tables),
+        f'use "{catalog}"."{new}";',
+        f'drop schema "{old}";',
+    ]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import dlt
 from dlt.common.pipeline import LoadInfo
 
 from armature_source.tables import ALL_TABLES
-from pipelines.settings import EXIT_OK
+from pipelines.duckdb_file import duckdb_path
+from pipelines.legacy_duckdb import move_statements, named_like_its_file
+from pipelines.settings import DEFAULT_DATASET, EXIT_OK
 
 
 def after_load(pipeline: dlt.Pipeline, info: LoadInfo) -> None:
@@ -81,7 +84,36 @@ def status(pipeline: dlt.Pipeline) -> int:
             print(f"  {entry['detected_at']}  {entry['message']}")
     else:
         print("coverage warnings: none")
+    for line in legacy_note(pipeline):
+        print(line)
     return EXIT_OK
+
+
+def legacy_note(pipeline: dlt.Pipeline) -> list[str]:
+    """For a DuckDB dataset named like its file (the old default): how to move it."""
+    path = duckdb_path(pipeline)
+    if path is None or not named_like_its_file(path, pipeline.dataset_name):
+        return []
+    try:
+        with pipeline.sql_client() as client:
+            found = client.execute_sql(
+                "select table_name, table_type from information_schema.tables "
+                "where table_schema = %s", pipeline.dataset_name) or []
+        tables = sorted(r[0] for r in found if r[1] == "BASE TABLE")
+        views = sorted(r[0] for r in found if r[1] == "VIEW")
+    except Exception:
+        return []
+    catalog = Path(path).stem
+    statements = move_statements(catalog, pipeline.dataset_name, DEFAULT_DATASET, tables, views)
+    return [
+        f"note: dataset {pipeline.dataset_name!r} shares its name with the DuckDB file "
+        f"{Path(path).name} (the old default), so readers must write "
+        f"{catalog}.{pipeline.dataset_name}.<table>. To move it to {DEFAULT_DATASET!r}, the "
+        "default now, stop the scheduled loads, run these statements on the file with "
+        f"`armature-pipeline sql --duckdb {Path(path).name} --write` (they are read from "
+        "standard input), then load without --dataset:",
+        *(f"  {statement}" for statement in statements),
+    ]
 
 
 def _last_load(pipeline: dlt.Pipeline) -> str | None:

@@ -52,19 +52,21 @@ class Warehouse:
         return self.pipeline().run(source)
 
     def cli(
-        self, *args: str, env: dict[str, str] | None = None, timeout: float = 300,
+        self, *args: str, env: dict[str, str | None] | None = None, timeout: float = 300,
         crash_at: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run `armature-pipeline` as a user would, against this warehouse.
 
-        `crash_at` runs it under tests/crash_at.py, which SIGKILLs it at that point.
+        `env` adds variables; a None value removes one. `crash_at` runs it under
+        tests/crash_at.py, which SIGKILLs it at that point.
         """
-        full_env = {
+        merged: dict[str, str | None] = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
             "DESTINATION__DUCKDB__CREDENTIALS": str(self.db_path),
             **(env or {}),
         }
+        full_env = {k: v for k, v in merged.items() if v is not None}
         runner = ["tests.crash_at", crash_at] if crash_at else ["pipelines.armature_pipeline"]
         command = [sys.executable, "-m", *runner, *args]
         if {"run", "status"} & set(args):
@@ -100,6 +102,9 @@ class Warehouse:
         return {r[0] for r in self.query(f"select {column} from {table}")}
 
     def count(self, table: str) -> int:
+        """Rows in `table`; 0 when the table was never created."""
+        if table not in self.tables():
+            return 0
         return int(self.query(f"select count(*) from {table}")[0][0])
 
     def content(self, table: str) -> list[tuple[Any, ...]]:
@@ -114,7 +119,9 @@ class Warehouse:
         return sorted(rows, key=repr)
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
-        return {name: self.content(name) for name in self.tables() if not name.startswith("_dlt")}
+        """Every data table's rows; the ledger, which gains rows each load by design, apart."""
+        return {name: self.content(name) for name in self.tables()
+                if not name.startswith("_dlt") and name != "load_ledger"}
 
 
 def duplicates(keys: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
