@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import dlt
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
-from dlt.pipeline.exceptions import PipelineStepFailed
 from filelock import FileLock, Timeout
 
-from analytics import apply_comments, apply_views, drop_views
-from armature_source import RESOURCE_ALIASES, RESOURCES, armature_source
-from armature_source.client import ArmatureClient
+from armature_source import RESOURCE_ALIASES, RESOURCES
 from armature_source.credentials import resolve_connection
-from armature_source.errors import ArmatureError, ConfigError
-from pipelines import report
+from armature_source.errors import ConfigError
+from pipelines import loading, report
 from pipelines.destination import duckdb_at, make_pipeline
-from pipelines.duckdb_file import HeldError, check_destination, holder_of, wait_for_duckdb
 from pipelines.settings import (
     DEFAULT_DATASET,
     DEFAULT_PIPELINE,
     DEMO_PIPELINE,
-    EXIT_FAILED,
     EXIT_OK,
     LockedError,
     Settings,
@@ -99,63 +92,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def load(pipeline: dlt.Pipeline, settings: Settings) -> int:
-    """Smoke-test the key, extract, normalize and load; print what landed."""
-    try:
-        source = armature_source(**settings.source_args)
-        with ArmatureClient(resolve_connection(**settings.source_args)) as probe:
-            probe.get("/org")
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-    except ConfigFieldMissingException as exc:
-        raise UsageError(str(exc)) from None
-    except ArmatureError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    check_destination(pipeline)
-    try:
-        wait_for_duckdb(pipeline, float(os.environ.get("ARMATURE_DUCKDB_WAIT_S", "30")))
-    except HeldError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    if settings.resources:
-        source = source.with_resources(*settings.resources)
-    if settings.full_refresh:
-        drop_views(pipeline)  # Postgres refuses to drop tables that views still read
-    try:
-        info = pipeline.run(source, refresh="drop_sources" if settings.full_refresh else None)  # type: ignore[arg-type]
-    except PipelineStepFailed as exc:
-        return _failed(exc)
-    report.after_load(pipeline, info)
-    apply_comments(pipeline)
-    views = apply_views(pipeline)
-    if views:
-        print(f"Reporting views created or replaced: {', '.join(views)}.")
-    return EXIT_OK
-
-
-def _failed(exc: PipelineStepFailed) -> int:
-    cause = _root(exc)
-    if isinstance(cause, ConfigError):
-        raise UsageError(str(cause))
-    held = holder_of(str(cause))
-    if held:
-        cause = held  # type: ignore[assignment]
-    print(f"error: the load failed at the {exc.step} step: {cause}", file=sys.stderr)
-    print("Nothing half-written is kept; run the same command again to complete the data.",
-          file=sys.stderr)
-    return EXIT_FAILED
-
-
-def _root(exc: BaseException) -> BaseException:
-    """The innermost ArmatureError behind dlt's wrappers, else the innermost cause."""
-    seen: BaseException | None = exc
-    innermost = exc
-    while seen is not None:
-        if isinstance(seen, ArmatureError):
-            return seen
-        innermost = seen
-        seen = seen.__cause__ or seen.__context__
-    return innermost
+    """Load once and print what landed, or what failed and what was kept."""
+    outcome = loading.load(pipeline, settings)
+    if outcome.ok:
+        report.after_load(pipeline, outcome)
+    else:
+        print(f"error: {outcome.message}", file=sys.stderr)
+    return outcome.code
 
 
 def status(args: argparse.Namespace) -> int:

@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dlt
-from dlt.common.pipeline import LoadInfo
 
 from armature_source.tables import ALL_TABLES
 from pipelines.duckdb_file import duckdb_path
 from pipelines.legacy_duckdb import move_statements, named_like_its_file
 from pipelines.settings import DEFAULT_DATASET, EXIT_OK
 
+if TYPE_CHECKING:
+    from pipelines.loading import Outcome
 
-def after_load(pipeline: dlt.Pipeline, info: LoadInfo) -> None:
-    """One line per table that received rows, then any coverage warnings of this load."""
-    trace = pipeline.last_trace
-    counts: dict[str, int] = {}
-    if trace and trace.last_normalize_info:
-        counts = {
-            name: n for name, n in trace.last_normalize_info.row_counts.items()
-            if not name.startswith("_dlt")
-        }
-    total = sum(counts.values())
+
+def after_load(pipeline: dlt.Pipeline, outcome: "Outcome") -> None:
+    """One line per table that received rows, then the views made."""
+    total = sum(outcome.rows.values())
     print(f"Loaded {total} new or changed rows into {pipeline.dataset_name} "
-          f"({_where(pipeline)}), load {', '.join(info.loads_ids) or 'none'}.")
-    for name, n in sorted(counts.items()):
+          f"({_where(pipeline)}), load {', '.join(outcome.load_ids) or 'none'}.")
+    for name, n in sorted(outcome.rows.items()):
         print(f"  {name:<26} {n:>9}")
-    if info.has_failed_jobs:
-        print("warning: some load jobs failed; see `armature-pipeline status`.", file=sys.stderr)
+    if outcome.views:
+        print(f"Reporting views created or replaced: {', '.join(outcome.views)}.")
 
 
 def _where(pipeline: dlt.Pipeline) -> str:

@@ -57,6 +57,19 @@ def assert_first_load(wh: Warehouse, truth: dict[str, Any]) -> None:
     assert_no_duplicate_keys(wh)
 
 
+def assert_holds_what_the_host_serves(wh: Warehouse, truth: dict[str, Any]) -> None:
+    """After loads spread over time: every run the host serves now is there, each terminal
+    one with all its children (runs that aged out of the host's 30 days stay, as loaded)."""
+    assert {r["id"] for r in truth["runs"]} <= wh.ids("runs")
+    for table, field in (("trace_spans", "spans"), ("tool_calls", "tool_calls")):
+        per_run = dict(wh.query(f"select run_id, count(*) from {table} group by 1"))
+        short = [r["id"] for r in truth["runs"] if r["terminal"] and per_run.get(r["id"], 0) != r[field]]
+        assert not short, f"{table} incomplete for {short[:5]}"
+    judged = {r["id"] for r in truth["runs"] if r["has_evaluation"]}
+    assert judged <= wh.ids("evaluations", "run_id")
+    assert_no_duplicate_keys(wh)
+
+
 def assert_no_duplicate_keys(wh: Warehouse) -> None:
     for table in wh.tables():
         if table.startswith("_dlt"):

@@ -9,6 +9,8 @@ from typing import Any
 import dlt
 import duckdb
 
+from tests.test_incremental_load import assert_holds_what_the_host_serves
+
 from tests.warehouse import Warehouse
 
 WORLD = dict(seed=8, runs=90, days=30, sessions=80)
@@ -66,11 +68,8 @@ def test_a_warehouse_of_the_old_defaults_keeps_loading_when_named_and_can_be_mov
     assert "armature" not in schemas
     # every run the host serves now, and all the children of the terminal ones, are there
     # (runs that aged out of the host's 30 days meanwhile stay, as loaded)
-    truth = sim.control.truth()
     moved_wh = _at(tmp_path)
-    assert {r["id"] for r in truth["runs"]} <= moved_wh.ids("runs")
-    spans = dict(moved_wh.query("select run_id, count(*) from trace_spans group by 1"))
-    assert all(spans.get(r["id"], 0) == r["spans"] for r in truth["runs"] if r["terminal"])
+    assert_holds_what_the_host_serves(moved_wh, sim.control.truth())
     assert moved_wh.count("load_ledger") == 3 * 8
 
 

@@ -1,0 +1,199 @@
+"""One load of one pipeline, as the command, the demo and an orchestrator run it.
+
+    probe the key -> wait for the destination -> finish what an earlier run left pending ->
+    extract, normalize, load -> column comments and reporting views
+
+A failed load never jams the next one. A failure at the load step is classified: transient
+(the destination unreachable, a file lock, a timeout) keeps the package, which the next run
+loads first; terminal (the destination refuses the data) sets the package aside with its
+data kept for inspection, rolls the pipeline's state back to before it (its cursors were never
+delivered), and the next run extracts that data again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.destination.exceptions import DestinationTerminalException
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from analytics import apply_comments, apply_views
+from armature_source import armature_source
+from armature_source.client import ArmatureClient
+from armature_source.credentials import resolve_connection
+from armature_source.errors import ArmatureError, ConfigError
+from pipelines.duckdb_file import HeldError, check_destination, holder_of, wait_for_duckdb
+from pipelines.settings import EXIT_FAILED, EXIT_OK, Settings, UsageError
+
+log = logging.getLogger("armature_pipeline")
+
+DUCKDB_WAIT_ENV = "ARMATURE_DUCKDB_WAIT_S"
+DUCKDB_WAIT_DEFAULT = 30.0
+# words of a load-step error that mean "try again later", whatever dlt called it
+TRANSIENT_WORDS = ("could not set lock", "conflicting lock", "connection", "timeout", "timed out",
+                   "temporarily", "too many clients", "server closed")
+
+
+@dataclass
+class Outcome:
+    """How a load ended: the exit code, one line saying so, and what landed."""
+
+    code: int
+    message: str
+    load_ids: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    views: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.code == EXIT_OK
+
+
+def load(pipeline: dlt.Pipeline, settings: Settings) -> Outcome:
+    """Load once. Raises UsageError for what the user must fix (exit 2, nothing written)."""
+    source = _source(settings)
+    try:
+        with ArmatureClient(resolve_connection(**settings.source_args)) as probe:
+            probe.get("/org")
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    except ArmatureError as exc:
+        return Outcome(EXIT_FAILED, str(exc))
+    check_destination(pipeline)
+    try:
+        wait_for_duckdb(pipeline, duckdb_wait_s())
+    except HeldError as exc:
+        return Outcome(EXIT_FAILED, str(exc))
+    pending = finish_pending(pipeline)
+    if pending is not None:
+        return pending
+    if settings.resources:
+        source = source.with_resources(*settings.resources)
+    if settings.full_refresh:
+        from pipelines.refresh import full_refresh
+
+        return full_refresh(pipeline, source)
+    try:
+        info = pipeline.run(source)
+    except PipelineStepFailed as exc:
+        return failed(pipeline, exc)
+    return finished(pipeline, info)
+
+
+def _source(settings: Settings) -> Any:
+    try:
+        return armature_source(**settings.source_args)
+    except (ConfigError, ConfigFieldMissingException) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def duckdb_wait_s() -> float:
+    """How long a load waits for another process to let go of the DuckDB file."""
+    raw = os.environ.get(DUCKDB_WAIT_ENV)
+    if raw is None or raw == "":
+        return DUCKDB_WAIT_DEFAULT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise UsageError(f"{DUCKDB_WAIT_ENV}={raw!r} is not a number of seconds (0 or more); "
+                         f"unset it for the default of {DUCKDB_WAIT_DEFAULT:.0f} s.")
+    return value
+
+
+def finish_pending(pipeline: dlt.Pipeline) -> Outcome | None:
+    """Load what an earlier run extracted but did not finish; None when nothing is left.
+
+    A package the destination refuses is set aside (see `set_aside`) so this run goes on.
+    """
+    if not pipeline.has_pending_data:
+        return None
+    log.info("an earlier run left load packages pending: loading them first")
+    try:
+        pipeline.normalize()
+        pipeline.load()
+    except PipelineStepFailed as exc:
+        outcome = failed(pipeline, exc)
+        if pipeline.has_pending_data:  # transient: kept for the next run
+            return outcome
+        log.warning("%s; this run goes on with fresh data", outcome.message)
+    return None
+
+
+def failed(pipeline: dlt.Pipeline, exc: PipelineStepFailed) -> Outcome:
+    """Classify a failed step, set a refused package aside, and say exactly what was kept."""
+    cause = _root(exc)
+    if isinstance(cause, ConfigError):
+        raise UsageError(str(cause))
+    reason = holder_of(str(cause)) or f"{type(cause).__name__}: {cause}"
+    if exc.step in ("load", "normalize") and pipeline.has_pending_data:
+        if is_terminal(exc):
+            where = set_aside(pipeline)
+            return Outcome(EXIT_FAILED, (
+                f"the destination refused the data at the {exc.step} step ({reason}). The load "
+                f"package was set aside with its data for inspection at {where}; the cursors it "
+                "carried were rolled back, so the next run extracts that data again."
+            ))
+        return Outcome(EXIT_FAILED, (
+            f"the {exc.step} step failed ({reason}). The load package is kept; the next run "
+            "loads it first, then reads what is new."
+        ))
+    return Outcome(EXIT_FAILED, (
+        f"the load failed at the {exc.step} step ({reason}). Nothing was written and the "
+        "cursors did not move; run the same command again to complete the data."
+    ))
+
+
+def is_terminal(exc: BaseException) -> bool:
+    """Whether the destination refused the data for good (not a connection or a lock)."""
+    text = str(_root(exc)).lower()
+    if any(word in text for word in TRANSIENT_WORDS):
+        return False
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DestinationTerminalException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return isinstance(exc, PipelineStepFailed) and exc.step == "normalize"
+
+
+def set_aside(pipeline: dlt.Pipeline) -> Path:
+    """Abort the pending packages (dlt restores the state from before them); return where
+    the refused package's data stays."""
+    pending = list(pipeline.list_normalized_load_packages()) or list(pipeline.list_extracted_load_packages())
+    pipeline.abort_packages()
+    if pipeline.has_pending_data:  # dlt finishes an abort on the next load()
+        pipeline.load()
+    load_id = pending[0] if pending else "?"
+    return Path(pipeline.working_dir) / "load" / "loaded" / load_id
+
+
+def finished(pipeline: dlt.Pipeline, info: Any) -> Outcome:
+    """After a successful load: comments and views, and what landed."""
+    trace = pipeline.last_trace
+    rows: dict[str, int] = {}
+    if trace and trace.last_normalize_info:
+        rows = {n: c for n, c in trace.last_normalize_info.row_counts.items() if not n.startswith("_dlt")}
+    apply_comments(pipeline)
+    views = apply_views(pipeline)
+    return Outcome(EXIT_OK, f"loaded {sum(rows.values())} new or changed rows",
+                   list(info.loads_ids), rows, views)
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The innermost ArmatureError behind dlt's wrappers, else the innermost cause."""
+    seen: BaseException | None = exc
+    innermost = exc
+    while seen is not None:
+        if isinstance(seen, ArmatureError):
+            return seen
+        innermost = seen
+        seen = seen.__cause__ or seen.__context__
+    return innermost
