@@ -44,11 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     _target_flags(run)
     run.add_argument("--resources", help="comma-separated resources or tables to load")
     run.add_argument("--full-refresh", action="store_true",
-                     help="drop this pipeline's tables and state, then load everything again")
+                     help="load everything again, swapped in for the old tables only on success")
+    _org_flags(run)
     run.set_defaults(handler=lambda c, a: c.run(a))
 
     status = sub.add_parser("status", help="cursors, last load, row counts, coverage warnings")
     _target_flags(status)
+    _org_flags(status)
     status.set_defaults(handler=lambda c, a: c.status(a))
 
     check = sub.add_parser("check", help="key smoke test and live /openapi contract check")
@@ -69,6 +71,14 @@ def _source_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", help="amt_<key-id>_<secret> (env ARMATURE_API_KEY)")
     parser.add_argument("--allow-insecure-http", action="store_true",
                         help="permit plain http to a host that is not loopback")
+
+
+def _org_flags(parser: argparse.ArgumentParser) -> None:
+    orgs = parser.add_mutually_exclusive_group()
+    orgs.add_argument("--org", metavar="SLUG",
+                      help="the organization of [armature.orgs.SLUG] (pipeline armature_SLUG)")
+    orgs.add_argument("--all-orgs", action="store_true",
+                      help="every configured organization in turn, each its own pipeline")
 
 
 def _target_flags(parser: argparse.ArgumentParser) -> None:

@@ -17,10 +17,14 @@ from armature_source.credentials import resolve_connection
 from armature_source.errors import ConfigError
 from pipelines import loading, report
 from pipelines.destination import duckdb_at, make_pipeline
+from pipelines.orgs import Org, configured_orgs, pick
 from pipelines.settings import (
     DEFAULT_DATASET,
     DEFAULT_PIPELINE,
     DEMO_PIPELINE,
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_LOCKED,
     EXIT_OK,
     LockedError,
     Settings,
@@ -30,21 +34,27 @@ from pipelines.settings import (
 log = logging.getLogger("armature_pipeline")
 
 
-def resolve(args: argparse.Namespace) -> Settings:
-    """Settings from the flags; what a flag does not set, dlt resolves from its config."""
-    source_args: dict[str, Any] = {}
-    for flag, name in (("base_url", "base_url"), ("api_key", "api_key")):
+def resolve(args: argparse.Namespace, org: Org | None = None) -> Settings:
+    """Settings from the flags (and the organization's section, for --org / --all-orgs);
+    what neither sets, dlt resolves from its config."""
+    if org is None and getattr(args, "org", None):
+        org = pick(configured_orgs(), args.org)
+    source_args: dict[str, Any] = org.source_args() if org else {}
+    for flag in ("base_url", "api_key"):
         value = getattr(args, flag, None)
         if value is not None:
-            source_args[name] = value
+            source_args[flag] = value
     if getattr(args, "allow_insecure_http", False):
         source_args["allow_insecure_http"] = True
-    dataset = getattr(args, "dataset", None)
+    if org and getattr(args, "pipeline_name", None):
+        raise UsageError(f"--pipeline-name and an organization do not go together: organization "
+                         f"{org.slug} loads as pipeline {org.pipeline_name}.")
+    dataset = getattr(args, "dataset", None) or (org.dataset if org else None)
     return Settings(
-        destination=getattr(args, "destination", None),
+        destination=getattr(args, "destination", None) or (org.destination if org else None),
         dataset=dataset or DEFAULT_DATASET,
         dataset_named=dataset is not None,
-        pipeline_name=getattr(args, "pipeline_name", None) or DEFAULT_PIPELINE,
+        pipeline_name=org.pipeline_name if org else (getattr(args, "pipeline_name", None) or DEFAULT_PIPELINE),
         resources=_resources(getattr(args, "resources", None)),
         full_refresh=bool(getattr(args, "full_refresh", False)),
         pipelines_dir=getattr(args, "pipelines_dir", None),
@@ -85,10 +95,39 @@ def pipeline_lock(pipeline: dlt.Pipeline) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "all_orgs", False):
+        return run_all_orgs(args)
     settings = resolve(args)
     pipeline = make_pipeline(settings)
     with pipeline_lock(pipeline):
         return load(pipeline, settings)
+
+
+def run_all_orgs(args: argparse.Namespace) -> int:
+    """Load each configured organization in turn, each its own pipeline; one failing does
+    not stop the others. Exit 0 when every one loaded, else 1; the summary says which."""
+    orgs = configured_orgs()
+    if not orgs:
+        raise UsageError("--all-orgs: no organization is configured; add [armature.orgs.<slug>] "
+                         "sections to .dlt/config.toml (keys in .dlt/secrets.toml).")
+    results: dict[str, tuple[int, str]] = {}
+    for slug, org in orgs.items():
+        log.info("organization %s: loading as pipeline %s", slug, org.pipeline_name)
+        try:
+            settings = resolve(args, org)
+            pipeline = make_pipeline(settings)
+            with pipeline_lock(pipeline):
+                results[slug] = (load(pipeline, settings), "")
+        except UsageError as exc:
+            print(f"error: organization {slug}: {exc}", file=sys.stderr)
+            results[slug] = (EXIT_CONFIG, str(exc))
+        except LockedError as exc:
+            print(f"error: organization {slug}: {exc}", file=sys.stderr)
+            results[slug] = (EXIT_LOCKED, str(exc))
+    failed = {slug: code for slug, (code, _) in results.items() if code != EXIT_OK}
+    print(f"Organizations: {len(results) - len(failed)} of {len(results)} loaded"
+          + (f"; failed: {', '.join(f'{s} (exit {c})' for s, c in failed.items())}" if failed else "."))
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def load(pipeline: dlt.Pipeline, settings: Settings) -> int:
