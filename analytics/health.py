@@ -7,8 +7,9 @@ snapshot (`analytics.reader.snapshot`) and treats a missing table as "not record
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import duckdb
 import pandas as pd
@@ -130,3 +131,16 @@ def describe_timestamp(value: object) -> str:
         stamp = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return f"{stamp.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def span_note(days: Sequence[date | datetime | pd.Timestamp], gaps: int | None) -> str:
+    """`covers 24 Nov - 28 Nov 2026 (5 days) ...`: how much a sessions chart can show, and why."""
+    if not len(days):
+        return "no sessions loaded yet"
+    first, last = pd.Timestamp(min(days)), pd.Timestamp(max(days))
+    length = (last - first).days + 1
+    note = (f"covers {first:%d %b} - {last:%d %b %Y} ({length} days): the API lists at most 100 "
+            "sessions per window")
+    if gaps is None:
+        return f"{note}; no coverage_gaps table yet"
+    return f"{note}; coverage_gaps has {gaps} record{'s' if gaps != 1 else ''} of what was missed"

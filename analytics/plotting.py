@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import matplotlib.dates as mdates
-from matplotlib.ticker import MaxNLocator
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 # half a day either side: one day's bar or point sits in the middle of its own axis
 _PAD = timedelta(hours=14)
@@ -64,19 +64,6 @@ def legend_outside(ax: Axes, title: str | None = None) -> None:
     """The legend to the right of the plot, where it covers no bar or line."""
     if ax.get_legend_handles_labels()[0]:
         ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
-
-
-def span_note(days: Sequence[date | datetime | pd.Timestamp], gaps: int | None) -> str:
-    """`covers 24 Nov - 28 Nov 2026 (5 days) ...`: how much a sessions chart can show, and why."""
-    if not len(days):
-        return "no sessions loaded yet"
-    first, last = pd.Timestamp(min(days)), pd.Timestamp(max(days))
-    length = (last - first).days + 1
-    note = (f"covers {first:%d %b} - {last:%d %b %Y} ({length} days): the API lists at most 100 "
-            "sessions per window")
-    if gaps is None:
-        return f"{note}; no coverage_gaps table yet"
-    return f"{note}; coverage_gaps has {gaps} record{'s' if gaps != 1 else ''} of what was missed"
 
 
 def _day(days: Sequence[Any]) -> str:

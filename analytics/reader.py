@@ -21,6 +21,7 @@ views' results are a few thousand rows (about 100 MB peak, mostly DuckDB itself)
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from datetime import datetime, timezone
@@ -65,7 +66,7 @@ def snapshot(
     path: str | Path = DEFAULT_DATABASE,
     dataset: str = DEFAULT_DATASET,
     *,
-    wait_s: float = DEFAULT_WAIT_S,
+    wait_s: float | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Copy the dataset's views and health tables into memory; the file is closed on return.
 
@@ -75,13 +76,16 @@ def snapshot(
     Args:
         path: the DuckDB file a load writes.
         dataset: the dataset (schema) in it.
-        wait_s: how long to retry while a load holds the file for writing.
+        wait_s: how long to retry while a load holds the file for writing; by default
+            ARMATURE_DUCKDB_WAIT_S (the setting the load's own wait reads), else 30 s.
 
     Raises:
         WarehouseNotFound, NotAWarehouse, DatasetNotFound, WarehouseBusy.
     """
     file = Path(path).expanduser().resolve()
     _check_file(file)
+    if wait_s is None:
+        wait_s = float(os.environ.get("ARMATURE_DUCKDB_WAIT_S", DEFAULT_WAIT_S))
     con = duckdb.connect(":memory:")
     try:
         _attach(con, file, wait_s)

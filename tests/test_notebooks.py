@@ -24,7 +24,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
-from analytics.plotting import series_over_days, span_note  # noqa: E402
+from analytics.health import span_note  # noqa: E402
+from analytics.plotting import series_over_days  # noqa: E402
 from analytics_warehouse import sample_warehouse  # noqa: E402
 from warehouse import DATASET, Warehouse  # noqa: E402
 
