@@ -116,6 +116,16 @@ def test_a_load_that_ends_within_the_wait_is_waited_out(tmp_path: Path) -> None:
     assert con.execute("select sum(n) from pass_counts").fetchone() == (3,)
 
 
+def test_a_view_that_no_longer_runs_is_left_out_and_the_rest_read(tmp_path: Path) -> None:
+    path = tiny_warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table ds.dropped (x integer)")
+        con.execute("create view ds.broken as select x from ds.dropped")
+        con.execute("drop table ds.dropped")
+    con = snapshot(path, "ds")
+    assert {r[0] for r in con.execute("show tables").fetchall()} == {"pass_counts", "coverage_gaps", "_snapshot"}
+
+
 def test_a_file_named_like_its_dataset_is_read_without_ambiguity(tmp_path: Path) -> None:
     con = snapshot(tiny_warehouse(tmp_path / "armature.duckdb", "armature"), "armature")
     assert con.execute("select sum(n) from pass_counts").fetchone() == (3,)
