@@ -30,17 +30,20 @@ COVERAGE_GAPS = HealthTable(
     ("detected_at", "resource", "kind", "range", "missing_count", "message"),
     "detected_at",
 )
+REJECTED_KEY = "record_key"
 REJECTED_RECORDS = HealthTable(
-    "rejected_records", ("detected_at", "table_name", "record_key", "reason"), "detected_at"
+    "rejected_records", ("detected_at", "table_name", REJECTED_KEY, "reason"), "detected_at"
 )
+# the ledger's columns the dashboard reads by role: the load, the resource, when, rows loaded
+LEDGER_LOAD, LEDGER_RESOURCE, LEDGER_STARTED, LEDGER_ROWS = "load_id", "resource", "started_at", "rows_loaded"
 LOAD_LEDGER = HealthTable(
     "load_ledger",
     (
-        "load_id", "resource", "started_at", "finished_at", "window_range", "window_since",
-        "pages", "rows_listed", "rows_loaded", "rows_skipped", "rows_vanished", "rows_rejected",
+        LEDGER_LOAD, LEDGER_RESOURCE, LEDGER_STARTED, "finished_at", "window_range", "window_since",
+        "pages", "rows_listed", LEDGER_ROWS, "rows_skipped", "rows_vanished", "rows_rejected",
         "requests", "retries", "rate_limited", "seconds", "status",
     ),
-    "started_at",
+    LEDGER_STARTED,
 )
 HEALTH_TABLES: tuple[HealthTable, ...] = (LOADS, COVERAGE_GAPS, REJECTED_RECORDS, LOAD_LEDGER)
 # dlt writes status 0 for a load whose every job completed
@@ -115,6 +118,13 @@ def newest_rows(con: duckdb.DuckDBPyConnection, table: HealthTable, limit: int =
     order = f"order by {table.newest_by} desc" if table.newest_by in present else ""
     quoted = ", ".join(f'"{c}"' for c in columns) or "*"
     return con.execute(f'select {quoted} from "{table.name}" {order} limit {int(limit)}').df()
+
+
+def last_load(ledger: pd.DataFrame) -> pd.DataFrame:
+    """The ledger rows of the newest load (rows come newest first from `newest_rows`)."""
+    if LEDGER_LOAD not in ledger.columns or ledger.empty:
+        return ledger
+    return ledger[ledger[LEDGER_LOAD] == ledger[LEDGER_LOAD].iloc[0]]
 
 
 def row_count(con: duckdb.DuckDBPyConnection, table: HealthTable) -> int | None:

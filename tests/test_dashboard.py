@@ -11,7 +11,16 @@ from pathlib import Path
 import duckdb
 
 from analytics.dashboard import content, export as static
-from analytics.health import LOAD_LEDGER
+from analytics import health
+from analytics.health import (
+    LEDGER_LOAD,
+    LEDGER_RESOURCE,
+    LEDGER_ROWS,
+    LEDGER_STARTED,
+    LOAD_LEDGER,
+    REJECTED_KEY,
+    REJECTED_RECORDS,
+)
 from analytics.reader import snapshot
 from analytics_warehouse import sample_warehouse
 from dashboard_truth import dashboard, expected_cost, expected_marks, expected_pass_rate, export
@@ -74,6 +83,13 @@ def test_load_health_says_no_ledger_yet_when_its_tables_are_absent(sample_wareho
     assert gaps is not None and len(gaps) == sample_warehouse.count("coverage_gaps")
 
 
+def _ledger_value(column: str, load_id: str, resource: str, rows: int, age_h: int) -> str:
+    """A typed SQL value for a ledger column: real ones where the dashboard reads them."""
+    known = {LEDGER_LOAD: f"'{load_id}'", LEDGER_RESOURCE: f"'{resource}'", LEDGER_ROWS: str(rows),
+             LEDGER_STARTED: f"now() - to_hours({age_h})"}
+    return known.get(column, "now()" if column.endswith("_at") else "1")
+
+
 def test_load_health_shows_the_ledger_and_rejected_records_when_present(
     sample_warehouse: Warehouse, tmp_path: Path,
 ) -> None:
@@ -81,29 +97,27 @@ def test_load_health_shows_the_ledger_and_rejected_records_when_present(
     shutil.copy(sample_warehouse.db_path, path)
     loads = [r[0] for r in sample_warehouse.query("select load_id from _dlt_loads order by load_id")]
     resources = ["runs", "sessions", "topics"]
+    rows = [
+        ", ".join(f"{_ledger_value(c, load_id, resource, 10 * (k + 1), len(loads) - n)} as {c}"
+                  for c in LOAD_LEDGER.columns)
+        for n, load_id in enumerate(loads) for k, resource in enumerate(resources)
+    ]
     with duckdb.connect(str(path)) as con:
         con.execute(f"use {path.stem}.{DATASET}")
-        con.execute("create table load_ledger (load_id varchar, resource varchar, started_at timestamptz, "
-                    "finished_at timestamptz, window_range varchar, window_since timestamptz, pages bigint, "
-                    "rows_listed bigint, rows_loaded bigint, rows_skipped bigint, rows_vanished bigint, "
-                    "rows_rejected bigint, requests bigint, retries bigint, rate_limited bigint, "
-                    "seconds double, status varchar)")
-        for n, load_id in enumerate(loads):
-            for k, resource in enumerate(resources):
-                con.execute("insert into load_ledger values (?, ?, now() - to_hours(?), now(), '30d', null, "
-                            "1, ?, ?, 0, 0, 1, 3, 0, 0, 0.5, 'ok')",
-                            [load_id, resource, len(loads) - n, 10 * (k + 1), 10 * (k + 1) - 1])
-        con.execute("create table rejected_records (table_name varchar, record_key varchar, reason varchar, "
-                    "detected_at timestamptz, raw varchar)")
-        con.execute("insert into rejected_records values ('runs', 'run_1', 'cost_usd is not a number', now(), '{}')")
+        con.execute(f"create table {LOAD_LEDGER.name} as " + " union all ".join(f"select {r}" for r in rows))
+        con.execute(f"create table {REJECTED_RECORDS.name} as select 'runs' as table_name, "
+                    f"'run_1' as {REJECTED_KEY}, 'cost_usd is not a number' as reason, "
+                    "now() as detected_at, '{}' as raw")
     board = board_of(path)
     ledger = panel(board, "load_ledger")
     assert ledger.table is not None and len(ledger.table) == len(loads) * len(resources)
     assert list(ledger.table.columns) == list(LOAD_LEDGER.columns)
     assert ledger.chart is not None
     assert marks(static.svg(ledger.chart)) == len(resources), "a bar per resource of the last load"
+    newest = health.last_load(ledger.table)
+    assert set(newest[LEDGER_LOAD]) == {loads[-1]}
     rejected = panel(board, "rejected_records")
-    assert rejected.table is not None and list(rejected.table.record_key) == ["run_1"]
+    assert rejected.table is not None and list(rejected.table[REJECTED_KEY]) == ["run_1"]
 
 
 def test_a_missing_file_or_wrong_dataset_exits_2_and_says_what_to_do(

@@ -14,6 +14,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from analytics.health import LEDGER_RESOURCE, LEDGER_ROWS, LOAD_LEDGER
+
 WIDTH = 560
 EMBED = {"renderer": "svg", "actions": False}
 FONT = "Helvetica, Arial, sans-serif"  # system fonts only: nothing to fetch
@@ -156,11 +158,9 @@ def session_outcomes(frame: pd.DataFrame, span: str) -> Any:
 
 def ledger_rows(frame: pd.DataFrame) -> Any:
     chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("rows_loaded:Q", title="rows loaded"),
-        y=alt.Y("resource:N", title=None, sort="-x"),
-        tooltip=[c for c in ("resource", "rows_listed", "rows_loaded", "rows_skipped",
-                             "rows_rejected", "requests", "retries", "rate_limited", "seconds")
-                 if c in frame.columns],
+        x=alt.X(f"{LEDGER_ROWS}:Q", title="rows loaded"),
+        y=alt.Y(f"{LEDGER_RESOURCE}:N", title=None, sort="-x"),
+        tooltip=[c for c in LOAD_LEDGER.columns if c in frame.columns and not c.endswith(("_at", "_since"))],
     ).properties(width=WIDTH - 200, height=max(60, 22 * len(frame)))
     return _finish(chart, "Rows loaded per resource, last load")
 

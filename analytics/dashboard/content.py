@@ -117,8 +117,9 @@ def _health(con: duckdb.DuckDBPyConnection, fresh: health.Freshness) -> Section:
     elif ledger.empty:
         found.append(Panel("load_ledger", empty="no ledger yet: load_ledger has no rows"))
     else:
-        last = ledger[ledger.load_id == ledger.load_id.iloc[0]] if "load_id" in ledger else ledger
-        chart = charts.ledger_rows(last) if {"resource", "rows_loaded"} <= set(last.columns) else None
+        last = health.last_load(ledger)
+        readable = {health.LEDGER_RESOURCE, health.LEDGER_ROWS} <= set(last.columns)
+        chart = charts.ledger_rows(last) if readable else None
         found.append(Panel("load_ledger", chart=chart, table=ledger))
     note = f"Last successful load {fresh.describe()}."
     return Section("Load health", tuple(found), note)
