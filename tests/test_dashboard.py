@@ -7,10 +7,10 @@ import re
 import shutil
 from datetime import timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from analytics.dashboard import content, export as static
 from analytics import health
 from analytics.health import (
     LEDGER_LOAD,
@@ -27,18 +27,29 @@ from dashboard_truth import dashboard, expected_cost, expected_marks, expected_p
 from test_reader import held_for_writing
 from warehouse import DATASET, Warehouse
 
+if TYPE_CHECKING:
+    from analytics.dashboard.content import Board, Panel
+
 __all__ = ["sample_warehouse"]
 
 NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 
 
-def board_of(warehouse: Warehouse | Path) -> content.Board:
+def board_of(warehouse: Warehouse | Path) -> Board:
+    from analytics.dashboard.content import build
+
     path = warehouse.db_path if isinstance(warehouse, Warehouse) else warehouse
     with snapshot(path, DATASET) as con:
-        return content.build(con)
+        return build(con)
 
 
-def panel(board: content.Board, panel_id: str) -> content.Panel:
+def svg(chart: Any) -> str:
+    from analytics.dashboard.export import svg as draw
+
+    return draw(chart)
+
+
+def panel(board: Board, panel_id: str) -> Panel:
     return next(p for s in board.sections for p in s.panels if p.id == panel_id)
 
 
@@ -71,7 +82,7 @@ def marks(svg: str) -> int:
 def test_each_exported_chart_draws_a_mark_per_row_of_the_warehouse(sample_warehouse: Warehouse) -> None:
     board = board_of(sample_warehouse)
     for chart_id, expected in expected_marks(sample_warehouse).items():
-        drawn = marks(static.svg(board.charts()[chart_id]))
+        drawn = marks(svg(board.charts()[chart_id]))
         assert drawn == expected, f"{chart_id}: {drawn} marks, the warehouse says {expected}"
 
 
@@ -113,7 +124,7 @@ def test_load_health_shows_the_ledger_and_rejected_records_when_present(
     assert ledger.table is not None and len(ledger.table) == len(loads) * len(resources)
     assert list(ledger.table.columns) == list(LOAD_LEDGER.columns)
     assert ledger.chart is not None
-    assert marks(static.svg(ledger.chart)) == len(resources), "a bar per resource of the last load"
+    assert marks(svg(ledger.chart)) == len(resources), "a bar per resource of the last load"
     newest = health.last_load(ledger.table)
     assert set(newest[LEDGER_LOAD]) == {loads[-1]}
     rejected = panel(board, "rejected_records")
