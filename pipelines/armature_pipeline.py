@@ -1,4 +1,4 @@
-"""The `armature-pipeline` command: run, status, check, demo.
+"""The `armature-pipeline` command: run, status, check, demo, dashboard.
 
 Exit codes (schedulers depend on them): 0 loaded; 1 the load failed; 2 bad usage or
 configuration (nothing written); 3 another run of the same pipeline holds the lock.
@@ -7,6 +7,7 @@ configuration (nothing written); 3 another run of the same pipeline holds the lo
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from typing import Sequence
@@ -63,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=lambda c, a: c.demo(a))
 
     sql_shell.add_parser(sub)
+
+    board = sub.add_parser("dashboard", help="the reporting dashboard over the warehouse, read-only")
+    board.add_argument("--duckdb", help="DuckDB file (default armature.duckdb; env ARMATURE_DUCKDB)")
+    board.add_argument("--dataset", help="dataset name (default armature_data; env ARMATURE_DATASET)")
+    board.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    board.add_argument("--port", type=int, default=2718, help="port (default 2718; 0 picks a free one)")
+    board.add_argument("--export", metavar="FILE.html", help="write one static HTML file and exit")
+    board.set_defaults(handler=lambda c, a: importlib.import_module("pipelines.dashboard").run(a))
     return parser
 
 
