@@ -37,7 +37,7 @@ class SimState:
             maxlen=REQUEST_LOG_LIMIT
         )
         self.openapi: dict[str, bytes] = {}
-        self._date: tuple[int, bytes] = (0, b"")
+        self._date: tuple[int, bytes] = (-1, b"")  # (the second shown, its header)
         self.load(start)
 
     def load(self, options: SimOptions) -> None:
@@ -75,10 +75,10 @@ class SimState:
         self.world.late_children = LateChildren.of(options.children_delay_minutes, options.children_missing_run_ids)
 
     def date_header(self) -> bytes:
-        """`Date` for the simulated now plus the Date offset, RFC 7231 format."""
-        shown = self.world.clock.now_ms + self.date_offset_ms
-        if self._date[0] != shown:
-            self._date = (shown, format_datetime(instant(shown), usegmt=True).encode())
+        """`Date` for the simulated now plus the Date offset, RFC 7231 format (whole seconds)."""
+        second = (self.world.clock.now_ms + self.date_offset_ms) // SECOND
+        if self._date[0] != second:
+            self._date = (second, format_datetime(instant(second * SECOND), usegmt=True).encode())
         return self._date[1]
 
     def log(self, scope: Scope, status: int | None, fault: FaultRule | None) -> None:
