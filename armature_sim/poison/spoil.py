@@ -28,10 +28,13 @@ from armature_sim.poison.targets import resolve
 from armature_sim.vocabulary import DEFAULT_NOW
 from armature_sim.world import World
 
-LONE_SURROGATE = "\ud800"
+LONE_SURROGATE = "\ud800"  # what a client reads the escape as
+# stands in for the escape until the text is written: a real surrogate in the body would
+# widen the whole text to two bytes a character, and could not be encoded as UTF-8
+_SURROGATE_MARK = "@@armature-sim-lone-surrogate@@"
 HUGE_INT = 123456789012345678901234567890
 FUTURE_YEAR = 2099
-_TAINTS = {"lone_surrogate": LONE_SURROGATE, "nul": "\x00"}
+_TAINTS = {"lone_surrogate": _SURROGATE_MARK, "nul": "\x00"}
 BAD_VALUES: dict[str, Any] = {
     "huge_int": HUGE_INT,
     "bad_timestamp": "not-a-date",
@@ -45,7 +48,6 @@ class _Spoiling:
     """What spoiling one body left for the encoder to do."""
 
     fired: bool = False
-    surrogates: bool = False
     splices: dict[str, str] = field(default_factory=dict)  # encoded sentinel -> raw JSON text
     wrap: int = 0  # arrays to nest the whole body in
 
@@ -101,8 +103,6 @@ class Poison:
         text = dialect.text(body)
         for sentinel, raw in spoiling.splices.items():
             text = text.replace(sentinel, raw)
-        if spoiling.surrogates:
-            text = text.replace(LONE_SURROGATE, "\\ud800")
         data = text.encode()
         return b"[" * spoiling.wrap + data + b"]" * spoiling.wrap if spoiling.wrap else data
 
@@ -149,7 +149,8 @@ def _spoil(record: dict[str, Any], rule: PoisonRule, name: str, spoiling: _Spoil
         del record[name]
     elif kind in _TAINTS:
         record[name] = _tainted(record[name], _TAINTS[kind])
-        spoiling.surrogates |= kind == "lone_surrogate"
+        if kind == "lone_surrogate":
+            spoiling.splices[_SURROGATE_MARK] = "\\ud800"
     elif kind == "deep_json":
         sentinel = f"@@armature-sim-deep-{rule.depth}@@"
         record[name] = sentinel
