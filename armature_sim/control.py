@@ -14,7 +14,8 @@ import httpx
 
 
 class SimControl:
-    """Read the ground truth, move the clock, rebuild the world, set faults, read the log."""
+    """Read the ground truth, move or freeze the clock, rebuild the world, flip switches, set
+    faults and poison, read the log."""
 
     def __init__(self, base_url: str, timeout: float = 120.0) -> None:
         self._http = httpx.Client(base_url=f"{base_url.rstrip('/')}/_sim", timeout=timeout)

@@ -68,7 +68,7 @@ def _pressures(options: SimOptions) -> str:
         f"rate limit {options.rate_limit_rps:g} rps" if options.rate_limit_rps else "",
         f"Date offset {options.date_offset_s:+d} s" if options.date_offset_s else "",
         f"children {options.children_delay_minutes:g} min late" if options.children_delay_minutes else "",
-        f"{len(options.poison)} poison rules" if options.poison else "",
+        f"{len(options.poison)} poison rule{'s' if len(options.poison) > 1 else ''}" if options.poison else "",
     ]
     return "".join(f", {note}" for note in notes if note)
 
