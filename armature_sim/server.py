@@ -48,7 +48,8 @@ def serve(options: SimOptions, host: str = DEFAULT_HOST, port: int = DEFAULT_POR
     print(f"{BANNER}{base}{API_PREFIX} key {DEFAULT_KEY}", flush=True)
     print(
         f"seed {options.seed}, {options.runs} runs over {options.days} days, {options.sessions} sessions, "
-        f"dialect {options.dialect}, insights {'on' if options.insights else 'off'}; controls at {base}/_sim",
+        f"dialect {options.dialect}, insights {'on' if options.insights else 'off'}{_pressures(options)}; "
+        f"controls at {base}/_sim",
         flush=True,
     )
     loop, http = _loop_and_parser()
@@ -58,6 +59,18 @@ def serve(options: SimOptions, host: str = DEFAULT_HOST, port: int = DEFAULT_POR
     )
     logging.getLogger("uvicorn.error").addFilter(_QuietCuts())
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _pressures(options: SimOptions) -> str:
+    """The banner's note of the hostile switches that are on."""
+    notes = [
+        f"clock speed {options.clock_speed:g}" if options.clock_speed else "",
+        f"rate limit {options.rate_limit_rps:g} rps" if options.rate_limit_rps else "",
+        f"Date offset {options.date_offset_s:+d} s" if options.date_offset_s else "",
+        f"children {options.children_delay_minutes:g} min late" if options.children_delay_minutes else "",
+        f"{len(options.poison)} poison rule{'s' if len(options.poison) > 1 else ''}" if options.poison else "",
+    ]
+    return "".join(f", {note}" for note in notes if note)
 
 
 def _loop_and_parser() -> tuple[str, str]:
@@ -110,8 +123,9 @@ def spawn(host: str = DEFAULT_HOST, timeout: float = 60.0, **options: Any) -> Ru
         host: the address to listen on.
         timeout: seconds to wait for the banner.
         options: any of `SimOptions`'s fields (`seed`, `runs`, `days`, `sessions`, `dialect`,
-            `insights`, `latency_ms`, `now`); the rest keep their defaults. `now` may also be
-            an ISO 8601 string, or None for the default.
+            `insights`, `latency_ms`, `now`, `clock_speed`, `rate_limit_rps`, `poison`, ...);
+            the rest keep their defaults. `now` may also be an ISO 8601 string, or None for
+            the default.
 
     Raises:
         TypeError: an option `SimOptions` does not have.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 SECOND = 1_000  # world time is integer milliseconds since the epoch
 MINUTE = 60 * SECOND
@@ -90,6 +91,16 @@ API_KEYS: dict[str, tuple[str, str, str]] = {
     "amt_owner_localsimulator": ("key_owner", "local-simulator-owner", "owner"),
 }
 
+# the kinds of record a poison rule can spoil (`armature_sim.poison`), and the ways to spoil one
+RECORD_KINDS = (
+    "run", "span", "tool_call", "evaluation", "session", "event", "topic", "failed_search", "mcp_server", "workflow",
+)
+POISON_KINDS = (
+    "lone_surrogate", "nul", "huge_int", "bad_timestamp", "zero_timestamp", "string_number", "deep_json",
+    "missing_id", "future_started_at",
+)
+DEEP_JSON_DEPTH = 1_000  # how deep a deep_json value (or whole body) nests unless a rule says
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -117,3 +128,17 @@ class SimOptions(WorldOptions):
     dialect: str = "armature"
     insights: bool = True
     latency_ms: int = 0
+    date_offset_s: int = 0  # added to the `Date` header only; the clock and the data stay put
+    clock_speed: float = 0.0  # simulated seconds per real second; 0 is a frozen clock
+    rate_limit_rps: float = 0.0  # tokens per second per API key; 0 is no limit
+    rate_limit_burst: int = 0  # the bucket's size; 0 is one second's worth (at least 1)
+    children_delay_minutes: float = 0.0  # a terminal run's children appear this long after it ends
+    children_missing_run_ids: tuple[str, ...] = ()  # terminal runs whose children never appear
+    poison: tuple[dict[str, Any], ...] = ()  # poison rules put in force on the new world
+
+
+# the options `PUT /_sim/config` changes without rebuilding the world
+SWITCHES = (
+    "latency_ms", "insights", "date_offset_s", "clock_speed", "rate_limit_rps", "rate_limit_burst",
+    "children_delay_minutes", "children_missing_run_ids",
+)

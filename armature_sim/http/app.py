@@ -45,6 +45,7 @@ SIM_ROUTES: dict[str, dict[str, Handler]] = {
     "/advance": {"POST": sim_controls.sim_advance},
     "/reset": {"POST": sim_controls.sim_reset},
     "/faults": dict.fromkeys(("GET", "PUT", "DELETE"), sim_controls.sim_faults),
+    "/poison": dict.fromkeys(("GET", "POST", "PUT", "DELETE"), sim_controls.sim_poison),
     "/requests": dict.fromkeys(("GET", "DELETE"), sim_controls.sim_requests),
     "/config": dict.fromkeys(("GET", "PUT"), sim_controls.sim_config),
     "/clock": {"GET": sim_controls.sim_clock},

@@ -71,9 +71,13 @@ class Dialect:
 
     def encode(self, body: Any) -> bytes:
         """Serialize a body; datetimes are the only values json cannot take as they are."""
+        return self.text(body).encode()
+
+    def text(self, body: Any) -> str:
+        """The JSON text of a body, before it becomes UTF-8 (poison splices into it)."""
         if self.camel_case:
             body = camelize(body)
-        return json.dumps(body, default=self._default, separators=(",", ":"), ensure_ascii=False).encode()
+        return json.dumps(body, default=self._default, separators=(",", ":"), ensure_ascii=False)
 
     def _default(self, value: Any) -> str:
         if isinstance(value, datetime):

@@ -1,4 +1,8 @@
-"""The read handlers: every GET of the API. They only read the world and shape the answer."""
+"""The read handlers: every GET of the API. They only read the world and shape the answer.
+
+Each answer names the kind of record it carries (`records=`), so that poison rules aimed at
+that kind spoil it on every endpoint that serves it (`armature_sim.poison`).
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from armature_sim.vocabulary import (
     TOPIC_SORTS,
 )
 from armature_sim.world import World
+from armature_sim.world.runs import RunPlan
 
 
 def _world(request: Request) -> World:
@@ -36,9 +41,22 @@ def _world(request: Request) -> World:
     return sim_of(request).world
 
 
-def _listing(request: Request, rows: list[Any], key: str = "rows", **paging: Any) -> Response:
-    """A list envelope in the server's dialect."""
-    return reply(request, sim_of(request).dialect.listing(key, rows, **paging))
+def _listing(request: Request, rows: list[Any], records: str, key: str = "rows", **paging: Any) -> Response:
+    """A list envelope of `records` in the server's dialect."""
+    return reply(request, sim_of(request).dialect.listing(key, rows, **paging), records=records)
+
+
+def _with_children(request: Request) -> tuple[World, RunPlan]:
+    """The world and the run the path names, if its children can be read now.
+
+    A terminal run's children may come late or never (`LateChildren`): until then its
+    trace, tool calls and evaluation answer 404 not_found, while the run itself is served.
+    """
+    world = _world(request)
+    plan = found(world.runs.by_id, request)
+    if not world.late_children.ready(plan, world.clock.now_ms):
+        raise ApiError("not_found", f"The trace, tool calls and evaluation of run {plan.id} are not available.")
+    return world, plan
 
 
 async def org(request: Request) -> Response:
@@ -53,22 +71,22 @@ async def org(request: Request) -> Response:
 
 async def mcp_servers(request: Request) -> Response:
     """GET /mcp-servers: production sources only."""
-    return _listing(request, [s.record() for s in _world(request).catalog.listed_servers()])
+    return _listing(request, [s.record() for s in _world(request).catalog.listed_servers()], "mcp_server")
 
 
 async def mcp_server(request: Request) -> Response:
     """GET /mcp-servers/{id}."""
-    return reply(request, found(_world(request).catalog.mcp_servers, request).detail())
+    return reply(request, found(_world(request).catalog.mcp_servers, request).detail(), records="mcp_server")
 
 
 async def workflows(request: Request) -> Response:
     """GET /workflows: archived workflows are left out (GET /workflows/{id} still serves them)."""
-    return _listing(request, [w.record() for w in _world(request).catalog.listed_workflows()])
+    return _listing(request, [w.record() for w in _world(request).catalog.listed_workflows()], "workflow")
 
 
 async def workflow(request: Request) -> Response:
     """GET /workflows/{id}."""
-    return reply(request, found(_world(request).catalog.workflows, request).record())
+    return reply(request, found(_world(request).catalog.workflows, request).record(), records="workflow")
 
 
 async def runs(request: Request) -> Response:
@@ -88,38 +106,36 @@ async def runs(request: Request) -> Response:
         newest_first=sort == RUN_SORTS[0],
     )
     rows = [sim.world.runs.record(plan) for plan in plans[(page - 1) * size : page * size]]
-    return _listing(request, rows, page=page, pageSize=size, total=len(plans))
+    return _listing(request, rows, "run", page=page, pageSize=size, total=len(plans))
 
 
 async def run(request: Request) -> Response:
     """GET /runs/{id}: the run plus judge_model and evaluator_output."""
     history = _world(request).runs
-    return reply(request, history.detail(found(history.by_id, request)))
+    return reply(request, history.detail(found(history.by_id, request)), records="run")
 
 
 async def run_trace(request: Request) -> Response:
     """GET /runs/{id}/trace: the spans so far."""
-    history = _world(request).runs
-    plan = found(history.by_id, request)
-    body: envelopes.RunTrace = {"run_id": plan.id, "spans": history.trace(plan)}
-    return reply(request, body)
+    world, plan = _with_children(request)
+    body: envelopes.RunTrace = {"run_id": plan.id, "spans": world.runs.trace(plan)}
+    return reply(request, body, records="span")
 
 
 async def run_tool_calls(request: Request) -> Response:
     """GET /runs/{id}/tool-calls: the tool calls so far."""
-    history = _world(request).runs
-    return _listing(request, history.tool_calls(found(history.by_id, request)))
+    world, plan = _with_children(request)
+    return _listing(request, world.runs.tool_calls(plan), "tool_call")
 
 
 async def run_evaluation(request: Request) -> Response:
     """GET /runs/{id}/evaluation: 404 evaluation_not_available until there is one."""
-    world = _world(request)
-    plan = found(world.runs.by_id, request)
+    world, plan = _with_children(request)
     evaluation = world.runs.evaluation(plan)
     if evaluation is None:
         why = f"it ended {plan.outcome}" if not plan.is_open(world.clock.now_ms) else "it is not terminal yet"
         raise ApiError("evaluation_not_available", f"Run {plan.id} has no evaluation: {why}.")
-    return reply(request, evaluation)
+    return reply(request, evaluation, records="evaluation")
 
 
 async def insights_overview(request: Request) -> Response:
@@ -133,28 +149,29 @@ async def insights_topics(request: Request) -> Response:
     _, range_ms = insight_range(request)
     sort = chosen(request.query_params, "sort", TOPIC_SORTS, TOPIC_SORTS[0])
     limit = limited(request.query_params, "limit", TOPIC_LIMIT)
-    return _listing(request, _world(request).insights.topics(range_ms, sort)[:limit])
+    return _listing(request, _world(request).insights.topics(range_ms, sort)[:limit], "topic")
 
 
 async def insights_topic(request: Request) -> Response:
     """GET /insights/topics/{id}."""
     world = _world(request)
     _, range_ms = insight_range(request)
-    return reply(request, world.insights.topic_detail(found(world.catalog.topics, request), range_ms))
+    return reply(request, world.insights.topic_detail(found(world.catalog.topics, request), range_ms), records="topic")
 
 
 async def insights_searches(request: Request) -> Response:
     """GET /insights/searches: failed-search clusters seen in the range."""
     _, range_ms = insight_range(request)
     limit = limited(request.query_params, "limit", SEARCH_LIMIT)
-    return _listing(request, _world(request).insights.failed_searches(range_ms)[:limit])
+    return _listing(request, _world(request).insights.failed_searches(range_ms)[:limit], "failed_search")
 
 
 async def insights_search(request: Request) -> Response:
     """GET /insights/searches/{id}."""
     world = _world(request)
     _, range_ms = insight_range(request)
-    return reply(request, world.insights.search_detail(found(world.catalog.failed_searches, request), range_ms))
+    detail = world.insights.search_detail(found(world.catalog.failed_searches, request), range_ms)
+    return reply(request, detail, records="failed_search")
 
 
 async def insights_sessions(request: Request) -> Response:
@@ -163,7 +180,7 @@ async def insights_sessions(request: Request) -> Response:
     _, range_ms = insight_range(request)
     limit = limited(request.query_params, "limit", SESSION_LIMIT)
     chosen_plans = sessions.listed(range_ms, request.query_params.get("intent") or None, limit)
-    return _listing(request, [sessions.record(plan, seen) for plan, seen in chosen_plans], key="sessions")
+    return _listing(request, [sessions.record(plan, seen) for plan, seen in chosen_plans], "session", key="sessions")
 
 
 async def insights_session_trace(request: Request) -> Response:
@@ -171,7 +188,8 @@ async def insights_session_trace(request: Request) -> Response:
     sim = sim_of(request)
     sessions = sim.world.sessions
     plan = found(sessions.by_id, request)
-    return reply(request, {"session_id": plan.id, **sim.dialect.listing("events", sessions.events(plan))})
+    body = {"session_id": plan.id, **sim.dialect.listing("events", sessions.events(plan))}
+    return reply(request, body, records="event")
 
 
 async def openapi(request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""The simulator's world: a seeded organization, its runs and MCP usage, and a frozen clock.
+"""The simulator's world: a seeded organization, its runs and MCP usage, and a clock that moves
+only when told (by `advance`, or by the server's running clock before each request).
 
 Every value comes from a `random.Random` seeded with the world seed plus a label, so the same
 options give the same world byte for byte. Runs and sessions arrive as numbered arrivals

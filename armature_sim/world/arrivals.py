@@ -6,7 +6,7 @@ depend on how the clock got there (one advance of 60 minutes equals two of 30).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from armature_sim.vocabulary import MINUTE
 from armature_sim.world.seeding import seeded
@@ -30,6 +30,8 @@ class Arrivals:
     recent: int
     recent_ms: int
     start_ms: int
+    # arrival -> time after the start, drawn once: a running clock asks about the same few often
+    _times: dict[int, int] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def gap(self) -> float:
@@ -59,7 +61,10 @@ class Arrivals:
         last = int((until - self.start_ms) / self.gap) + 1
         found = []
         for j in range(first, last + 1):
-            at = int(self.start_ms + (j - 1 + seeded(self.seed, self.label, j).random()) * self.gap)
+            at = self._times.get(j)
+            if at is None:
+                u = seeded(self.seed, self.label, j).random()
+                at = self._times[j] = int(self.start_ms + (j - 1 + u) * self.gap)
             if after < at <= until:
                 found.append((j, at))
         return found

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from armature_sim.vocabulary import (
     DAY,
     INSIGHT_RANGES,
+    MINUTE,
     RUNS_WINDOW,
     SEARCH_LIMIT,
     SESSION_HISTORY,
@@ -20,6 +21,7 @@ from armature_sim.vocabulary import (
 )
 from armature_sim.world.catalog import Workflow
 from armature_sim.world.clock import instant
+from armature_sim.world.late_children import LateChildren
 from armature_sim.world.runs import RunPlan
 
 if TYPE_CHECKING:
@@ -65,7 +67,11 @@ def truth(world: World) -> dict[str, Any]:
         "writes": world.edits.count,
         "counts": counts(world),
         "runs_window_days": RUNS_WINDOW // DAY,
-        "runs": [_run_truth(plan, now) for plan in world.runs.listed(RUNS_WINDOW)],
+        "children": {
+            "delay_minutes": world.late_children.delay_ms / MINUTE,
+            "missing_run_ids": sorted(world.late_children.missing),
+        },
+        "runs": [_run_truth(plan, now, world.late_children) for plan in world.runs.listed(RUNS_WINDOW)],
         "open_runs": [plan.id for plan in world.runs.open()],
         "sessions": [
             {
@@ -105,9 +111,15 @@ def _workflow_truth(workflow: Workflow) -> dict[str, Any]:
     }
 
 
-def _run_truth(plan: RunPlan, now: int) -> dict[str, Any]:
-    """One run's line in the truth: what it is now and what its children will hold."""
+def _run_truth(plan: RunPlan, now: int, late: LateChildren) -> dict[str, Any]:
+    """One run's line in the truth: what it is now, what its children will hold and when.
+
+    `children_available_at` is set once the run is terminal (null if its children never
+    appear); `children_available` says whether `/trace`, `/tool-calls` and `/evaluation`
+    serve them now.
+    """
     terminal = not plan.is_open(now)
+    available_at = late.available_at(plan) if terminal else None
     return {
         "id": plan.id,
         "workflow_id": plan.workflow.id,
@@ -120,4 +132,6 @@ def _run_truth(plan: RunPlan, now: int) -> dict[str, Any]:
         "criteria": len(plan.version.criteria) if plan.evaluated else 0,
         "has_evaluation": terminal and plan.evaluated,
         "trigger": plan.trigger,
+        "children_available": late.ready(plan, now),
+        "children_available_at": instant(available_at) if available_at is not None else None,
     }

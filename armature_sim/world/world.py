@@ -17,6 +17,7 @@ from armature_sim.world.clock import Clock, instant, millis
 from armature_sim.world.corpus import text_block
 from armature_sim.world.edits import Edits
 from armature_sim.world.insights import Insights
+from armature_sim.world.late_children import LateChildren
 from armature_sim.world.runs import Runs
 from armature_sim.world.seeding import seeded
 from armature_sim.world.sessions import Sessions
@@ -46,6 +47,7 @@ class World:
         self.sessions = Sessions(seed, self.clock, self.catalog, text, options.sessions)
         self.insights = Insights(self.clock, self.catalog, self.sessions)
         self.edits = Edits(seed, self.clock, self.catalog, self.runs)
+        self.late_children = LateChildren()  # how the host serves children; set by the server
         self._run_arrivals = Arrivals(
             seed, "runs", options.runs, options.days * DAY,
             min(options.runs, max(4, options.runs // 250)), 15 * MINUTE, now,
@@ -64,13 +66,23 @@ class World:
         before, after = self.clock.now_ms, self.clock.now_ms + ms
         open_runs = self.runs.open()
         growing = [(s, s.visible(before)) for s in self.sessions.plans if s.event_ms[-1] > before]
-        self.clock.move_to(after)
-        new_runs = [plan for j, at in self._run_arrivals.between(before, after) if (plan := self.runs.arrive(j, at))]
-        new_sessions = [self.sessions.arrive(j, at) for j, at in self._session_arrivals.between(before, after)]
+        new_runs, new_sessions = self.run_to(after)
         return AdvanceReport(
             now=instant(after),
-            new_runs=len(new_runs),
+            new_runs=new_runs,
             ended_runs=sum(1 for plan in open_runs if not plan.is_open(after)),
-            new_sessions=len(new_sessions),
+            new_sessions=new_sessions,
             grown_sessions=sum(1 for s, seen in growing if s.visible(after) > seen),
         )
+
+    def run_to(self, after: int) -> tuple[int, int]:
+        """Set the clock to `after` (not before now) and let the arrivals due by then happen.
+
+        The cheap half of `advance`, which a running clock calls before every request; it
+        returns how many runs and sessions arrived.
+        """
+        before = self.clock.now_ms
+        self.clock.move_to(max(before, after))
+        runs = sum(1 for j, at in self._run_arrivals.between(before, after) if self.runs.arrive(j, at))
+        sessions = [self.sessions.arrive(j, at) for j, at in self._session_arrivals.between(before, after)]
+        return runs, len(sessions)
