@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import dlt
-from filelock import FileLock, Timeout
 
 from armature_source import RESOURCE_ALIASES, RESOURCES
 from armature_source.credentials import resolve_connection
 from armature_source.errors import ConfigError
 from pipelines import loading, report
+from pipelines.lock import pipeline_lock
 from pipelines.destination import duckdb_at, make_pipeline
 from pipelines.orgs import Org, configured_orgs, pick
 from pipelines.settings import (
@@ -73,25 +71,6 @@ def _resources(raw: str | None) -> list[str] | None:
             f"{', '.join(RESOURCES)} (or a table name such as trace_spans, session_events)."
         )
     return sorted({RESOURCE_ALIASES[n] for n in names}, key=RESOURCES.index)
-
-
-@contextmanager
-def pipeline_lock(pipeline: dlt.Pipeline) -> Iterator[None]:
-    """Hold a lock beside the pipeline's working folder; a second run exits 3 at once."""
-    path = Path(pipeline.pipelines_dir) / f".{pipeline.pipeline_name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path), timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise LockedError(
-            f"another run of pipeline {pipeline.pipeline_name!r} is in progress (lock {path}). "
-            "This run did nothing; the next scheduled run will pick up where that one ends."
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def run(args: argparse.Namespace) -> int:

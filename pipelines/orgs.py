@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 import dlt
 
-from pipelines.settings import DEFAULT_PIPELINE, UsageError
+from pipelines.settings import DEFAULT_DATASET, DEFAULT_PIPELINE, Settings, UsageError
 
 SECTION = "armature.orgs"
 SLUG = re.compile(r"[a-z0-9][a-z0-9_]{0,62}")
@@ -45,6 +45,17 @@ class Org:
 
     def source_args(self) -> dict[str, Any]:
         return {k: v for k, v in (("base_url", self.base_url), ("api_key", self.api_key)) if v}
+
+    def settings(self, *, pipelines_dir: str | None = None, resources: list[str] | None = None,
+                 full_refresh: bool = False) -> Settings:
+        """The settings this organization loads with (for an orchestrator; the command
+        applies its flags on top)."""
+        return Settings(
+            destination=self.destination, dataset=self.dataset or DEFAULT_DATASET,
+            dataset_named=self.dataset is not None, pipeline_name=self.pipeline_name,
+            resources=resources, full_refresh=full_refresh, pipelines_dir=pipelines_dir,
+            source_args=self.source_args(),
+        )
 
 
 def configured_orgs() -> dict[str, Org]:

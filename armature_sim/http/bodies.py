@@ -25,7 +25,9 @@ from armature_sim.world.edits import DispatchDraft, ServerDraft, TopicChanges, W
 # JSON Schema patterns are searched, not matched, in the OpenAPI document and here alike
 NOT_BLANK = r"\S"
 HTTPS_URL = r"^https://[^\s/?#]+"
-FIVE_FIELD_CRON = r"^\s*\S+(\s+\S+){4}\s*$"
+# separators named: Python's \s also counts \x1c-\x1f and \x85, JSON Schema's (JavaScript's)
+# does not, so with \s the document and the check would disagree on what a valid cron is
+FIVE_FIELD_CRON = r"^[ \t]*[^ \t\n]+([ \t]+[^ \t\n]+){4}[ \t]*$"
 MAX_ITEMS = 20
 
 
