@@ -76,8 +76,10 @@ class RunBook:
 
         Runs already done, or awaiting children (handled by their own retry), are not.
         """
-        run_id = row["id"]
+        run_id = row.get("id")
         started = try_ts(row.get("started_at"))
+        if run_id is None:  # no key: the resource hands it to rejected_records
+            return True
         self._note_started(run_id, started, row.get("started_at"))
         if run_id in self.done or run_id in self.awaiting:
             return False

@@ -47,7 +47,7 @@ def runs(job: Job) -> Iterator[Any]:
     for page in iter_pages(job.client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs"):
         pages += 1
         rows = [_run_row(r) for r in page if str(r.get("id")) not in listed]
-        listed.update(r["id"] for r in rows)
+        listed.update(r["id"] for r in rows if r.get("id") is not None)
         wanted = [r for r in rows if book.wants(r, window.since)]
         job.counts.skipped += len(rows) - len(wanted)
         yield from _deliver(job, book, wanted)
