@@ -11,15 +11,21 @@ import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator
 
 import dlt
 
 from armature_source.client import ArmatureClient
-from armature_source.errors import FeatureDisabledError
+from armature_source.errors import ArmatureError, FeatureDisabledError
+from armature_source.paging import pick_rows
+from armature_source.timestamps import iso, try_ts
+from armature_source.windows import FUTURE_TOLERANCE
 
 log = logging.getLogger("armature_source")
+
+# how far the host's Date header may be from the local clock and still be taken as it is
+CLOCK_AGREEMENT = timedelta(minutes=15)
 
 
 class _JsonAsTextNotice(logging.Filter):
@@ -49,6 +55,7 @@ class Load:
     children_retry: timedelta
     resource_names: frozenset[str]
     insights_off: bool = False
+    clock_trusted: bool = True
     _client: ArmatureClient | None = None
     _now: datetime | None = None
     _running: set[str] = field(default_factory=set)
@@ -97,13 +104,51 @@ class Load:
             self._client = None
         self._now = None
         self.insights_off = False
+        self.clock_trusted = True
 
     def now(self) -> datetime:
-        """The host's clock at the start of this load, to the second; one value per load."""
+        """The host's clock at the start of this load, to the second; one value per load.
+
+        The host's `Date` header is trusted when it agrees with the local clock. When it does
+        not (a simulator, a wrong local clock, or a wrong host clock), it must agree with the
+        host's own data: the newest run the host lists within its last 24 hours cannot have
+        started more than 24 hours before its now. A `Date` that fails both is logged and not
+        used; the local clock stands in if the data allows, else the data's own time.
+        """
         with self._lock:
             if self._now is None:
-                self._now = self.client.server_now().replace(microsecond=0)
+                self._now = self._checked(self.client.server_now()).replace(microsecond=0)
             return self._now
+
+    def window_now(self) -> datetime:
+        """The now that windows are chosen by: with an untrusted clock, a day later, so that a
+        range picked too narrow for the host's real now cannot leave a span unread."""
+        return self.now() + (timedelta(0) if self.clock_trusted else timedelta(hours=24))
+
+    def _checked(self, host: datetime) -> datetime:
+        local = datetime.now(timezone.utc)
+        if abs(host - local) <= CLOCK_AGREEMENT:
+            return host
+        newest = self._newest_run()
+        if newest is None or newest - FUTURE_TOLERANCE <= host <= newest + timedelta(hours=24) + CLOCK_AGREEMENT:
+            return host
+        estimate = local if newest <= local <= newest + timedelta(hours=24) else newest
+        log.warning(
+            "the host's clock (its Date header, %s) disagrees with the local clock (%s) and with "
+            "its own data (the newest run it lists in its last 24 hours started %s); it is not "
+            "trusted: this load takes %s as the host's now.", iso(host), iso(local), iso(newest),
+            iso(estimate),
+        )
+        self.clock_trusted = False
+        return estimate
+
+    def _newest_run(self) -> datetime | None:
+        try:
+            body = self.client.get("/runs", {"range": "24h", "sort": "-started_at", "page": 1, "pageSize": 1})
+            rows = pick_rows(body, "runs")
+        except ArmatureError:
+            return None
+        return max((s for s in (try_ts(r.get("started_at")) for r in rows) if s is not None), default=None)
 
     def disable_insights(self, exc: FeatureDisabledError) -> None:
         """Warn once per load that MCP Analytics is off; later insights resources skip."""

@@ -131,7 +131,7 @@ def sessions(job: Job) -> Iterator[Any]:
     state = dlt.current.resource_state()
     known: dict[str, list[Any]] = state.setdefault("known", {})
     now = load.now()
-    window = job.window = pick_window(INSIGHT_RANGES, now, try_ts(state.get("mark")), load.lookback)
+    window = job.window = pick_window(INSIGHT_RANGES, load.window_now(), try_ts(state.get("mark")), load.lookback)
     log.info("sessions: %s, limit %d", window.describe(), load.session_limit)
     if window.gap:
         yield from record_gap(window_gap("sessions", window, now))

@@ -37,7 +37,7 @@ def runs(job: Job) -> Iterator[Any]:
     load = job.load
     now = load.now()
     book = RunBook(dlt.current.resource_state(), now)
-    window = job.window = pick_window(RUN_RANGES, now, book.mark, load.lookback)
+    window = job.window = pick_window(RUN_RANGES, load.window_now(), book.mark, load.lookback)
     log.info("runs: %s, %d open runs to re-check, %d runs awaiting children",
              window.describe(), len(book.open), len(book.awaiting))
     if window.gap:
