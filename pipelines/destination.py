@@ -14,8 +14,8 @@ from typing import Any
 
 import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
+from pipelines.duckdb_file import WaitingDuckDbCredentials, waiting_duckdb
 from pipelines.legacy_duckdb import duckdb_named_like_its_file, named_like_its_file
 from pipelines.settings import Settings, UsageError
 
@@ -69,14 +69,14 @@ def duckdb_at(path: str, dataset: str) -> Any:
     # absolute: dlt otherwise resolves a relative path against the folder the pipeline was
     # first created in, not the current one
     path = os.path.abspath(path)
-    credentials = DuckDbCredentials(path)
+    credentials = WaitingDuckDbCredentials(path)
     credentials.global_config = {
         **(credentials.global_config or {}),
         "memory_limit": os.environ.get(DUCKDB_MEMORY_ENV, DUCKDB_MEMORY_DEFAULT),
     }
     if named_like_its_file(path, dataset):
         return duckdb_named_like_its_file(credentials)
-    return dlt.destinations.duckdb(credentials)
+    return waiting_duckdb(credentials)
 
 
 def _configured_duckdb() -> Any:

@@ -14,10 +14,84 @@ from typing import Any
 
 import dlt
 import duckdb
+from dlt.common.configuration import configspec
+from dlt.destinations import duckdb as duckdb_factory
+from dlt.destinations.impl.duckdb.configuration import (
+    DuckDbClientConfiguration,
+    DuckDbConnectionPool,
+    DuckDbCredentials,
+)
 
 from pipelines.settings import UsageError
 
 log = logging.getLogger("armature_pipeline")
+
+DUCKDB_WAIT_ENV = "ARMATURE_DUCKDB_WAIT_S"
+DUCKDB_WAIT_DEFAULT = 30.0
+WAIT_NOTICE_EVERY_S = 10.0
+
+
+def duckdb_wait_s() -> float:
+    """How long a load waits for another process to let go of the DuckDB file, at each step."""
+    raw = os.environ.get(DUCKDB_WAIT_ENV)
+    if raw is None or raw == "":
+        return DUCKDB_WAIT_DEFAULT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise UsageError(f"{DUCKDB_WAIT_ENV}={raw!r} is not a number of seconds (0 or more); "
+                         f"unset it for the default of {DUCKDB_WAIT_DEFAULT:.0f} s.")
+    return value
+
+
+class _WaitingPool(DuckDbConnectionPool):
+    """dlt's DuckDB connection pool, waiting for a reader to let go of the file.
+
+    dlt opens the file at every step (state sync, load, views); a notebook or `status` that
+    holds it for a moment then would fail the load. Each open waits, up to the wait setting.
+    """
+
+    def borrow_conn(self, *args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + duckdb_wait_s()
+        noticed = 0.0
+        while True:
+            try:
+                return super().borrow_conn(*args, **kwargs)
+            except duckdb.IOException as exc:
+                held = holder_of(str(exc))
+                now = time.monotonic()
+                if held is None or now >= deadline:
+                    raise
+                if now - noticed >= WAIT_NOTICE_EVERY_S:
+                    log.info("waiting up to %.0f s more for the DuckDB file: %s", deadline - now, held)
+                    noticed = now
+                time.sleep(0.2)
+
+
+@configspec(init=False)
+class WaitingDuckDbCredentials(DuckDbCredentials):
+    """DuckDB credentials whose connections wait for readers (see `_WaitingPool`)."""
+
+    def on_resolved(self) -> None:
+        super().on_resolved()
+        self.conn_pool = _WaitingPool(self)
+
+
+@configspec
+class _WaitingConfiguration(DuckDbClientConfiguration):
+    credentials: WaitingDuckDbCredentials = None  # type: ignore[assignment]
+
+
+class waiting_duckdb(duckdb_factory):
+    """dlt's DuckDB destination, its connections waiting for readers of the file."""
+
+    spec = _WaitingConfiguration  # type: ignore[assignment]
+
+    @property
+    def destination_type(self) -> str:
+        return "dlt.destinations.duckdb"  # state and `dlt.attach` see plain DuckDB
 
 
 def holder_of(message: str) -> str | None:
@@ -41,18 +115,28 @@ def wait_for_duckdb(pipeline: dlt.Pipeline, wait_s: float) -> None:
     if path is None or not Path(path).exists():
         return
     deadline = time.monotonic() + wait_s
+    noticed = 0.0
     while True:
         try:
             duckdb.connect(path).close()
             return
         except duckdb.IOException as exc:
             held = holder_of(str(exc))
+            now = time.monotonic()
             if held is None:
-                raise
-            if time.monotonic() >= deadline:
+                raise UsageError(f"cannot open the DuckDB file {path}: {exc}. Point "
+                                 "DESTINATION__DUCKDB__CREDENTIALS at a DuckDB file, or move "
+                                 "this file away.") from None
+            if now >= deadline:
                 raise HeldError(f"{held}. Nothing was loaded.") from None
-            log.info("waiting for the DuckDB file: %s", held)
-            time.sleep(1.0)
+            if now - noticed >= WAIT_NOTICE_EVERY_S:
+                log.info("waiting up to %.0f s more for the DuckDB file: %s", deadline - now, held)
+                noticed = now
+            time.sleep(0.5)
+        except duckdb.Error as exc:  # not a DuckDB file, or one of a newer version
+            raise UsageError(f"cannot open {path} as a DuckDB file ({type(exc).__name__}: {exc}). "
+                             "Point DESTINATION__DUCKDB__CREDENTIALS at a DuckDB file, or move "
+                             "this file away.") from None
 
 
 def duckdb_path(pipeline: dlt.Pipeline) -> str | None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Type
 
-from dlt.destinations import duckdb
 from dlt.destinations.impl.duckdb.duck import DuckDbClient
 from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
+
+from pipelines.duckdb_file import waiting_duckdb
 
 
 class _CatalogQualifiedSqlClient(DuckDbSqlClient):
@@ -36,12 +37,8 @@ class _CatalogQualifiedClient(DuckDbClient):
         )
 
 
-class duckdb_named_like_its_file(duckdb):
-    """dlt's DuckDB destination, names qualified with the catalog (see the module)."""
-
-    @property
-    def destination_type(self) -> str:
-        return "dlt.destinations.duckdb"  # state and `dlt.attach` see plain DuckDB
+class duckdb_named_like_its_file(waiting_duckdb):
+    """The command's DuckDB destination, names qualified with the catalog (see the module)."""
 
     @property
     def client_class(self) -> Type[DuckDbClient]:

@@ -13,7 +13,6 @@ delivered), and the next run extracts that data again.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,11 @@ from armature_source import armature_source
 from armature_source.client import ArmatureClient
 from armature_source.credentials import resolve_connection
 from armature_source.errors import ArmatureError, ConfigError
-from pipelines.duckdb_file import HeldError, check_destination, holder_of, wait_for_duckdb
+from pipelines.duckdb_file import HeldError, check_destination, duckdb_wait_s, holder_of, wait_for_duckdb
 from pipelines.settings import EXIT_FAILED, EXIT_OK, Settings, UsageError
 
 log = logging.getLogger("armature_pipeline")
 
-DUCKDB_WAIT_ENV = "ARMATURE_DUCKDB_WAIT_S"
-DUCKDB_WAIT_DEFAULT = 30.0
 # words of a load-step error that mean "try again later", whatever dlt called it
 TRANSIENT_WORDS = ("could not set lock", "conflicting lock", "connection", "timeout", "timed out",
                    "temporarily", "too many clients", "server closed")
@@ -91,21 +88,6 @@ def _source(settings: Settings) -> Any:
         return armature_source(**settings.source_args)
     except (ConfigError, ConfigFieldMissingException) as exc:
         raise UsageError(str(exc)) from None
-
-
-def duckdb_wait_s() -> float:
-    """How long a load waits for another process to let go of the DuckDB file."""
-    raw = os.environ.get(DUCKDB_WAIT_ENV)
-    if raw is None or raw == "":
-        return DUCKDB_WAIT_DEFAULT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        raise UsageError(f"{DUCKDB_WAIT_ENV}={raw!r} is not a number of seconds (0 or more); "
-                         f"unset it for the default of {DUCKDB_WAIT_DEFAULT:.0f} s.")
-    return value
 
 
 def finish_pending(pipeline: dlt.Pipeline) -> Outcome | None:
