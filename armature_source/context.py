@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -54,8 +55,10 @@ class Load:
     insight_ranges: tuple[str, ...]
     children_retry: timedelta
     resource_names: frozenset[str]
+    deadline_s: float | None = None
     insights_off: bool = False
     clock_trusted: bool = True
+    _started: float | None = None
     _client: ArmatureClient | None = None
     _now: datetime | None = None
     _running: set[str] = field(default_factory=set)
@@ -86,7 +89,15 @@ class Load:
                 if not self._running and not self._expected:
                     self._end()
 
+    def out_of_time(self) -> bool:
+        """Whether this load has used up `max_load_minutes`: resources stop at the next
+        point where what they delivered is complete, and say so."""
+        if self.deadline_s is None or self._started is None:
+            return False
+        return time.monotonic() - self._started >= self.deadline_s
+
     def _begin(self) -> None:
+        self._started = time.monotonic()
         try:  # the resources of this source that the current extract will run
             selected = dlt.current.source().selected_resources
             self._expected = set(selected) & self.resource_names

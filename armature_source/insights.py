@@ -39,7 +39,7 @@ SESSION_HOLD_MARGIN = timedelta(seconds=1)
 def insights_overview(job: Job) -> Iterator[Any]:
     """GET /insights/overview for each range: one row per day and range."""
     load = job.load
-    if not load.insights_on("insights_overview"):
+    if not load.insights_on("insights_overview") or job.out_of_time("before the overview"):
         return
     digests = Digests(dlt.current.resource_state())
     today = load.now().date().isoformat()
@@ -93,6 +93,8 @@ def _ranked_lists(
     latest: dict[str, dict[str, Any]] = {}
     try:
         for range_ in load.insight_ranges:
+            if job.out_of_time(f"before the {range_} list"):
+                break
             query = {**params, "range": range_, "limit": load.list_limit}
             rows = pick_rows(job.client.get(path, query), resource, "clusters")
             job.counts.listed += len(rows)
@@ -126,7 +128,7 @@ def sessions(job: Job) -> Iterator[Any]:
     must not make the next load skip sessions that grew meanwhile.
     """
     load = job.load
-    if not load.insights_on("sessions"):
+    if not load.insights_on("sessions") or job.out_of_time("before reading sessions"):
         return
     state = dlt.current.resource_state()
     known: dict[str, list[Any]] = state.setdefault("known", {})

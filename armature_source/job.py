@@ -7,6 +7,7 @@ and counts), notes what it listed, skipped and lost, and ends with one `load_led
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,6 +22,8 @@ from armature_source.context import Load
 from armature_source.quarantine import Quarantine
 from armature_source.timestamps import iso
 from armature_source.windows import Window
+
+log = logging.getLogger("armature_source")
 
 
 class JobClient:
@@ -63,6 +66,7 @@ class Job:
         self.counts = Counts()
         self.window: Window | None = None
         self.notes: list[str] = []
+        self.stopped = False
         self.started = datetime.now(timezone.utc)
         self._clock = time.monotonic()
         self.quarantine = Quarantine(dlt.current.resource_state(), load.now())
@@ -84,12 +88,24 @@ class Job:
             yield routed(t.REJECTED, rejects)
         self.quarantine.commit()
 
+    def out_of_time(self, where: str) -> bool:
+        """Whether the load's time is up; if so, the job stops here and says so once."""
+        if self.stopped or not self.load.out_of_time():
+            return self.stopped
+        self.stopped = True
+        minutes = (self.load.deadline_s or 0) / 60
+        self.notes.append(f"stopped {where}: max_load_minutes ({minutes:g}) used up")
+        log.warning("%s: the load's time (max_load_minutes=%g) is up; stopped %s. What was "
+                    "loaded is kept and the cursor covers only that; the next run goes on.",
+                    self.name, minutes, where)
+        return True
+
     def closing_items(self, status: str = "ok") -> Iterator[Any]:
         """The job's `load_ledger` row; and, while the warehouse has none, an empty
         `rejected_records`, so that the table readers and dashboards query always exists."""
         if t.REJECTED.name not in dlt.current.source_schema().data_table_names():
             yield routed(t.REJECTED, [])
-        yield self._ledger_item(status)
+        yield self._ledger_item("stopped" if self.stopped else status)
 
     def _ledger_item(self, status: str) -> Any:
         window = self.window

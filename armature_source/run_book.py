@@ -115,15 +115,15 @@ class RunBook:
             self.awaiting.pop(run_id, None)
         self.finished_now += len(batch.finished)
 
-    def save(self, lookback: timedelta) -> None:
-        """Advance the mark (the listing was delivered whole) and prune `done`."""
+    def save(self, lookback: timedelta, advance: bool = True) -> None:
+        """Advance the mark (when the listing was delivered whole) and prune `done`."""
         for run_id, raw in self.implausible.items():
             log.warning(
                 "runs: run %s has started_at %s, more than %s beyond the host's now (%s); it "
                 "is loaded, but the runs cursor does not move by it. The host's clock or data "
                 "may be wrong.", run_id, raw, FUTURE_TOLERANCE, iso(self.now),
             )
-        if self._newest is None:
+        if self._newest is None or not advance:
             return
         self.state["mark"] = iso(self._newest)
         horizon = self._newest - lookback - EDGE_MARGIN

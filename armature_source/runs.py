@@ -45,6 +45,8 @@ def runs(job: Job) -> Iterator[Any]:
     listed: set[str] = set()
     pages = 0
     for page in iter_pages(job.client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs"):
+        if job.out_of_time(f"after {pages} pages of the runs listing"):
+            break
         pages += 1
         rows = [_run_row(r) for r in page if str(r.get("id")) not in listed]
         listed.update(r["id"] for r in rows if r.get("id") is not None)
@@ -58,9 +60,12 @@ def runs(job: Job) -> Iterator[Any]:
         if window.since and earliest and earliest < window.since:
             break
     stale = [run_id for run_id in book.open if run_id not in listed]
-    yield from _deliver(job, book, _recheck(job, book, stale))
-    yield from _ask_again(job, book, load.children_retry)
-    book.save(load.lookback)
+    if not job.out_of_time("before re-reading open runs"):
+        yield from _deliver(job, book, _recheck(job, book, stale))
+    if not job.out_of_time("before asking again for missing children"):
+        yield from _ask_again(job, book, load.children_retry)
+    # a listing cut short must not move the mark: the older runs it did not reach come next
+    book.save(load.lookback, advance=not job.stopped)
     job.counts.pages, job.counts.listed, job.counts.vanished = pages, len(listed), book.vanished_now
     log.info(
         "runs: done, %d pages, %d listed, %d open re-checked, %d finished runs loaded with "

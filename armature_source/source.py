@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import dlt
+from dlt.common.configuration import with_config
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
@@ -39,6 +40,9 @@ from armature_source.runs import runs
 from armature_source.vocabulary import INSIGHT_RANGES, RANKED_LIST_LIMIT, SESSION_LIST_LIMIT
 
 log = logging.getLogger("armature_source")
+
+# a cron line every 15 minutes can then never pile up behind a hung load for long
+DEFAULT_MAX_LOAD_MINUTES = 60.0
 
 RESOURCES = (
     "organization", "mcp_servers", "workflows", "runs", "insights_overview", "topics",
@@ -68,6 +72,7 @@ def armature_source(
     max_attempts: int = 8,
     timeout_s: float = 60.0,
     children_retry_hours: float = 24.0,
+    max_load_minutes: float = DEFAULT_MAX_LOAD_MINUTES,
 ) -> Iterator[DltResource]:
     """Armature's workflow runs and MCP usage insights, loaded incrementally.
 
@@ -89,11 +94,16 @@ def armature_source(
         timeout_s: longest wait for one answer before it counts as a transient failure.
         children_retry_hours: how long a terminal run's missing trace, tool calls or
             evaluation are asked for again before they are recorded as a coverage gap.
+        max_load_minutes: the whole load's deadline: then each resource stops where what it
+            delivered is complete, and the next load goes on from there.
 
     Raises:
         ConfigError: a setting is missing or wrong (the message names it and where to set it).
     """
     connection = Connection.checked(base_url, api_key, allow_insecure_http)
+    if not max_load_minutes > 0:
+        raise ConfigError(f"max_load_minutes is {max_load_minutes!r}; it must be a number of "
+                          "minutes above 0 ([sources.armature] max_load_minutes).")
     unknown = [r for r in insight_ranges if r not in INSIGHT_RANGES]
     if unknown:
         raise ConfigError(
@@ -113,6 +123,7 @@ def armature_source(
         tuple(sorted(insight_ranges, key=lambda r: INSIGHT_RANGES[r])),
         timedelta(hours=children_retry_hours),
         frozenset(RESOURCES),
+        deadline_s=max_load_minutes * 60,
     )
     yield _resource(organization, load, t.ORGANIZATION)
     yield _resource(mcp_servers, load, t.MCP_SERVERS)
@@ -123,6 +134,12 @@ def armature_source(
     yield _resource(topics, load, t.TOPICS, t.TOPIC_SNAPSHOTS)
     yield _resource(failed_searches, load, t.FAILED_SEARCHES, t.FAILED_SEARCH_SNAPSHOTS)
     yield _resource(sessions, load, t.SESSIONS, t.SESSION_EVENTS)
+
+
+@with_config(sections=("sources", "armature"))
+def load_deadline_minutes(max_load_minutes: float = DEFAULT_MAX_LOAD_MINUTES) -> float:
+    """`max_load_minutes` as the source resolves it, for a caller that watches the load."""
+    return float(max_load_minutes)
 
 
 def _resource(fn: Callable[[Job], Iterator[Any]], load: Load, main: t.Table, *others: t.Table) -> DltResource:
@@ -148,6 +165,8 @@ def _resource(fn: Callable[[Job], Iterator[Any]], load: Load, main: t.Table, *ot
 
 def organization(job: Job) -> Iterator[Any]:
     """GET /org: the organization and the role of the key that reads it."""
+    if job.out_of_time("before reading the organization"):
+        return
     body = job.client.get("/org")
     if not isinstance(body, dict):
         raise ContractError(f"GET /org answered {type(body).__name__}; expected a JSON object.")
@@ -162,6 +181,8 @@ def organization(job: Job) -> Iterator[Any]:
 
 def mcp_servers(job: Job) -> Iterator[Any]:
     """GET /mcp-servers and each server's detail (for its tools)."""
+    if job.out_of_time("before reading the MCP sources"):
+        return
     rows = pick_rows(job.client.get("/mcp-servers"), "mcp_servers")
     details = job.client.get_many((job.client.path("mcp-servers", r.get("id")), None) for r in rows)
     for row, detail in zip(rows, details):
@@ -181,6 +202,8 @@ def workflows(job: Job) -> Iterator[Any]:
     The list shows live workflows only; one that drops out of it (archived) is read once by
     id, so the warehouse keeps it, marked with its archived state, instead of losing track.
     """
+    if job.out_of_time("before reading the workflows"):
+        return
     state = dlt.current.resource_state()
     listed = pick_rows(job.client.get("/workflows"), "workflows")
     rows = [_flat_workflow(r) for r in listed]

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
-from typing import Any
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import dlt
 
 from armature_source import RESOURCE_ALIASES, RESOURCES
 from armature_source.credentials import resolve_connection
+from armature_source.source import DEFAULT_MAX_LOAD_MINUTES, load_deadline_minutes
 from armature_source.errors import ConfigError
 from pipelines import loading, report
 from pipelines.lock import pipeline_lock
@@ -30,6 +34,10 @@ from pipelines.settings import (
 )
 
 log = logging.getLogger("armature_pipeline")
+
+# time a load's resources get, after max_load_minutes, to finish the requests in flight and
+# the destination to finish its step, before the process ends itself
+WATCHDOG_GRACE_S = 300.0
 
 
 def resolve(args: argparse.Namespace, org: Org | None = None) -> Settings:
@@ -73,6 +81,36 @@ def _resources(raw: str | None) -> list[str] | None:
     return sorted({RESOURCE_ALIASES[n] for n in names}, key=RESOURCES.index)
 
 
+@contextmanager
+def watchdog(settings: Settings) -> Iterator[None]:
+    """End the process if a load outlives `max_load_minutes` by `WATCHDOG_GRACE_S`.
+
+    The resources stop by themselves when the time is up; this is for a load stuck where they
+    cannot look (a destination that hangs). Ending then is as safe as a kill: the next run
+    completes the data. A cron line can never pile up behind a hung run.
+    """
+    try:
+        minutes = load_deadline_minutes()
+    except Exception:  # a bad value is reported by the source itself
+        minutes = DEFAULT_MAX_LOAD_MINUTES
+    limit = minutes * 60 + WATCHDOG_GRACE_S
+
+    def give_up() -> None:
+        log.error("the load is still running %.0f s after max_load_minutes (%g) ran out: ending "
+                  "the process so the lock is free; the next run completes the data.",
+                  WATCHDOG_GRACE_S, minutes)
+        logging.shutdown()
+        os._exit(EXIT_FAILED)
+
+    timer = threading.Timer(limit, give_up)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "all_orgs", False):
         return run_all_orgs(args)
@@ -111,7 +149,8 @@ def run_all_orgs(args: argparse.Namespace) -> int:
 
 def load(pipeline: dlt.Pipeline, settings: Settings) -> int:
     """Load once and print what landed, or what failed and what was kept."""
-    outcome = loading.load(pipeline, settings)
+    with watchdog(settings):
+        outcome = loading.load(pipeline, settings)
     if outcome.ok:
         report.after_load(pipeline, outcome)
     else:

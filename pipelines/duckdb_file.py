@@ -65,7 +65,7 @@ class _WaitingPool(DuckDbConnectionPool):
                 if held is None or now >= deadline:
                     raise
                 if now - noticed >= WAIT_NOTICE_EVERY_S:
-                    log.info("waiting up to %.0f s more for the DuckDB file: %s", deadline - now, held)
+                    log.info("waiting for the DuckDB file (up to %.0f s more): %s", deadline - now, held)
                     noticed = now
                 time.sleep(0.2)
 
@@ -79,7 +79,7 @@ class WaitingDuckDbCredentials(DuckDbCredentials):
         self.conn_pool = _WaitingPool(self)
 
 
-@configspec
+@configspec(init=False)
 class _WaitingConfiguration(DuckDbClientConfiguration):
     credentials: WaitingDuckDbCredentials = None  # type: ignore[assignment]
 
@@ -130,7 +130,7 @@ def wait_for_duckdb(pipeline: dlt.Pipeline, wait_s: float) -> None:
             if now >= deadline:
                 raise HeldError(f"{held}. Nothing was loaded.") from None
             if now - noticed >= WAIT_NOTICE_EVERY_S:
-                log.info("waiting up to %.0f s more for the DuckDB file: %s", deadline - now, held)
+                log.info("waiting for the DuckDB file (up to %.0f s more): %s", deadline - now, held)
                 noticed = now
             time.sleep(0.5)
         except duckdb.Error as exc:  # not a DuckDB file, or one of a newer version

@@ -24,6 +24,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from analytics import apply_comments, apply_views
 from armature_source import armature_source
+from armature_source import tables as t
 from armature_source.client import ArmatureClient
 from armature_source.credentials import resolve_connection
 from armature_source.errors import ArmatureError, ConfigError
@@ -46,6 +47,9 @@ class Outcome:
     load_ids: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     views: list[str] = field(default_factory=list)
+    gaps: int = 0
+    rejected: int = 0
+    stopped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -158,15 +162,39 @@ def set_aside(pipeline: dlt.Pipeline) -> Path:
 
 
 def finished(pipeline: dlt.Pipeline, info: Any) -> Outcome:
-    """After a successful load: comments and views, and what landed."""
+    """After a successful load: comments and views, and what landed, from the load's own
+    ledger rows. A load stopped by `max_load_minutes` kept what it completed, but fails."""
     trace = pipeline.last_trace
     rows: dict[str, int] = {}
     if trace and trace.last_normalize_info:
         rows = {n: c for n, c in trace.last_normalize_info.row_counts.items() if not n.startswith("_dlt")}
     apply_comments(pipeline)
     views = apply_views(pipeline)
-    return Outcome(EXIT_OK, f"loaded {sum(rows.values())} new or changed rows",
-                   list(info.loads_ids), rows, views)
+    loads = list(info.loads_ids)
+    stopped = _ledger_notes(pipeline, loads)
+    outcome = Outcome(EXIT_OK, f"loaded {sum(rows.values())} new or changed rows", loads, rows,
+                      views, rows.get(t.COVERAGE.name, 0), rows.get(t.REJECTED.name, 0), stopped)
+    if stopped:
+        outcome.code = EXIT_FAILED
+        outcome.message = (f"the load ran out of time (max_load_minutes) and stopped: "
+                           f"{'; '.join(stopped)}. What it loaded is kept; the next run goes on.")
+    return outcome
+
+
+def _ledger_notes(pipeline: dlt.Pipeline, load_ids: list[str]) -> list[str]:
+    """The messages of this load's ledger rows whose resource stopped early."""
+    if not load_ids:
+        return []
+    try:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name(t.LOAD_LEDGER.name)
+            marks = ", ".join(["%s"] * len(load_ids))
+            found = client.execute_sql(
+                f"select resource, message from {table} where status = 'stopped' and load_id in ({marks})",
+                *load_ids) or []
+    except Exception:  # a destination without SQL (files): the log said it
+        return []
+    return [f"{resource}: {message}" for resource, message in found]
 
 
 def _root(exc: BaseException) -> BaseException:

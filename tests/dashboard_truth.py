@@ -39,6 +39,9 @@ MARKS_SQL = {
         from topic_snapshots where range = '7d' and topic_id in (select topic_id from leaders)""",
     "unmet_demand": "select count(*) from topics where is_unmet_demand and not coalesce(archived, false)",
     "failed_searches": "select least(10, count(*)) from failed_searches",
+    # a bar per resource of the newest load in the ledger
+    "load_ledger": "select count(distinct resource) from load_ledger "
+                   "where load_id = (select max(load_id) from load_ledger)",
 }
 
 
