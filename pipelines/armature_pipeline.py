@@ -20,9 +20,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose)
     from pipelines import commands  # dlt is heavy: import it after argument parsing
 
+    from dlt.common.configuration.exceptions import ConfigurationException
+    from dlt.common.configuration.providers.toml import TomlProviderReadException
+
     try:
         return int(args.handler(commands, args))
     except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except TomlProviderReadException as exc:
+        print(f"error: a dlt settings file cannot be read: {exc}. Fix the TOML syntax there "
+              "(strings in double quotes, one `key = value` a line); nothing was loaded.",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    except ConfigurationException as exc:  # a setting dlt cannot resolve or convert
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except LockedError as exc:

@@ -55,17 +55,37 @@ def resolve(args: argparse.Namespace, org: Org | None = None) -> Settings:
     if org and getattr(args, "pipeline_name", None):
         raise UsageError(f"--pipeline-name and an organization do not go together: organization "
                          f"{org.slug} loads as pipeline {org.pipeline_name}.")
-    dataset = getattr(args, "dataset", None) or (org.dataset if org else None)
+    dataset = getattr(args, "dataset", None)
+    dataset = checked_name("--dataset", dataset) if dataset is not None else (org.dataset if org else None)
+    pipeline_name = getattr(args, "pipeline_name", None)
+    pipeline_name = checked_name("--pipeline-name", pipeline_name) if pipeline_name is not None else None
     return Settings(
         destination=getattr(args, "destination", None) or (org.destination if org else None),
         dataset=dataset or DEFAULT_DATASET,
         dataset_named=dataset is not None,
-        pipeline_name=org.pipeline_name if org else (getattr(args, "pipeline_name", None) or DEFAULT_PIPELINE),
+        pipeline_name=org.pipeline_name if org else (pipeline_name or DEFAULT_PIPELINE),
         resources=_resources(getattr(args, "resources", None)),
         full_refresh=bool(getattr(args, "full_refresh", False)),
         pipelines_dir=getattr(args, "pipelines_dir", None),
         source_args=source_args,
     )
+
+
+def checked_name(flag: str, given: str) -> str:
+    """A dataset or pipeline name as it will be used; an empty one is refused.
+
+    dlt normalises names (snake_case: `my;data` becomes `my_data`): the name is normalised here,
+    once, and a change is said, so every message and table shows the name that is used.
+    """
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    if not given.strip():
+        raise UsageError(f"{flag} is empty; give a name, or leave the flag out for the default.")
+    used = NamingConvention().normalize_identifier(given.strip())
+    if used != given:
+        log.warning("%s %r is used as %r (dlt's naming: lowercase letters, digits, underscores)",
+                    flag, given, used)
+    return used
 
 
 def _resources(raw: str | None) -> list[str] | None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.common.configuration.providers.toml import TomlProviderReadException
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from pipelines.duckdb_file import WaitingDuckDbCredentials, waiting_duckdb
@@ -21,6 +23,7 @@ from pipelines.settings import Settings, UsageError
 
 DUCKDB_MEMORY_ENV = "ARMATURE_DUCKDB_MEMORY_LIMIT"
 DUCKDB_MEMORY_DEFAULT = "512MB"
+MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B|bytes)", re.IGNORECASE)
 
 
 def make_pipeline(settings: Settings, destination: Any = None) -> dlt.Pipeline:
@@ -40,6 +43,8 @@ def make_pipeline(settings: Settings, destination: Any = None) -> dlt.Pipeline:
             dataset_name=settings.dataset,
             pipelines_dir=settings.pipelines_dir,  # type: ignore[arg-type]  # None: dlt's default
         )
+    except TomlProviderReadException:
+        raise  # a broken settings file: the command says so
     except Exception as exc:  # an unknown destination name, a bad credentials string
         raise UsageError(
             f"cannot set up destination {settings.destination or 'duckdb'!r}: {exc}. Pass a dlt "
@@ -70,18 +75,26 @@ def duckdb_at(path: str, dataset: str) -> Any:
     # first created in, not the current one
     path = os.path.abspath(path)
     credentials = WaitingDuckDbCredentials(path)
-    credentials.global_config = {
-        **(credentials.global_config or {}),
-        "memory_limit": os.environ.get(DUCKDB_MEMORY_ENV, DUCKDB_MEMORY_DEFAULT),
-    }
+    credentials.global_config = {**(credentials.global_config or {}), "memory_limit": memory_limit()}
     if named_like_its_file(path, dataset):
         return duckdb_named_like_its_file(credentials)
     return waiting_duckdb(credentials)
 
 
+def memory_limit() -> str:
+    """DuckDB's memory cap from ARMATURE_DUCKDB_MEMORY_LIMIT (checked), else the default."""
+    value = os.environ.get(DUCKDB_MEMORY_ENV) or DUCKDB_MEMORY_DEFAULT
+    if not MEMORY_SIZE.fullmatch(value.strip()):
+        raise UsageError(f"{DUCKDB_MEMORY_ENV}={value!r} is not a memory size; use DuckDB's form, "
+                         f"e.g. 512MB or 2GB (default {DUCKDB_MEMORY_DEFAULT}).")
+    return value.strip()
+
+
 def _configured_duckdb() -> Any:
     try:
         value: Any = dlt.secrets.get("destination.duckdb.credentials")
+    except TomlProviderReadException:
+        raise
     except Exception:
         return None
     return value or None  # an empty setting means none
