@@ -27,35 +27,38 @@ def _die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _after_calls(owner: Any, name: str, n: int) -> None:
-    original = getattr(owner, name)
+def _countdown(n: int) -> Any:
+    """A tick that SIGKILLs the process on its nth call, from any thread."""
     count = 0
     lock = threading.Lock()
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def tick() -> None:
         nonlocal count
-        result = original(*args, **kwargs)
         with lock:
             count += 1
             if count >= n:
                 _die()
+
+    return tick
+
+
+def _after_calls(owner: Any, name: str, tick: Any) -> None:
+    original = getattr(owner, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        tick()
         return result
 
     setattr(owner, name, wrapper)
 
 
-def _after_async_calls(owner: Any, name: str, n: int) -> None:
+def _after_async_calls(owner: Any, name: str, tick: Any) -> None:
     original = getattr(owner, name)
-    count = 0
-    lock = threading.Lock()
 
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        nonlocal count
         result = await original(*args, **kwargs)
-        with lock:
-            count += 1
-            if count >= n:
-                _die()
+        tick()
         return result
 
     setattr(owner, name, wrapper)
@@ -63,13 +66,14 @@ def _after_async_calls(owner: Any, name: str, n: int) -> None:
 
 def arm(point: str) -> None:
     kind, _, arg = point.partition(":")
-    if kind == "request":  # whichever httpx client the source sends with
-        _after_calls(httpx.Client, "send", int(arg))
-        _after_async_calls(httpx.AsyncClient, "send", int(arg))
+    if kind == "request":  # whichever httpx client the source sends with, counted together
+        tick = _countdown(int(arg))
+        _after_calls(httpx.Client, "send", tick)
+        _after_async_calls(httpx.AsyncClient, "send", tick)
     elif kind == "normalize":
-        _after_calls(Normalize, "spool_files", 1)
+        _after_calls(Normalize, "spool_files", _countdown(1))
     elif kind == "load":
-        _after_calls(PackageStorage, "complete_job", int(arg))
+        _after_calls(PackageStorage, "complete_job", _countdown(int(arg)))
     else:
         raise SystemExit(f"unknown crash point {point!r}")
 

@@ -45,12 +45,7 @@ def render(board: Board) -> str:
 
 
 def _panel(panel: Panel) -> str:
-    drawn = ""
-    if panel.chart is not None:
-        drawn = f'<figure data-chart="{escape(panel.id)}">{svg(panel.chart)}</figure>'
-    if panel.table is not None:
-        drawn += fragments.table(panel)
-    return drawn or fragments.empty(panel)
+    return fragments.panel_html(panel, svg)
 
 
 def write(board: Board, path: str | Path) -> Path:

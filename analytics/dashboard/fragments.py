@@ -6,6 +6,7 @@ Plain HTML and CSS with system fonts: nothing here loads anything from anywhere.
 from __future__ import annotations
 
 from html import escape
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -72,3 +73,13 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return "" if pd.isna(value) else f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     return describe_timestamp(value)
+
+
+def panel_html(panel: Panel, draw: Callable[[Any], str]) -> str:
+    """A panel as HTML: its chart (drawn by `draw`, SVG or marimo's), its table, or why empty."""
+    drawn = ""
+    if panel.chart is not None:
+        drawn = f'<figure data-chart="{escape(panel.id)}">{draw(panel.chart)}</figure>'
+    if panel.table is not None:
+        drawn += table(panel)
+    return drawn or empty(panel)

@@ -43,9 +43,4 @@ def render(board: Board) -> Any:
 
 
 def _panel(panel: Panel) -> Any:
-    drawn = ""
-    if panel.chart is not None:
-        drawn = f'<figure data-chart="{escape(panel.id)}">{mo.as_html(panel.chart).text}</figure>'
-    if panel.table is not None:
-        drawn += fragments.table(panel)
-    return mo.Html(drawn or fragments.empty(panel))
+    return mo.Html(fragments.panel_html(panel, lambda chart: mo.as_html(chart).text))
