@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 
+from armature_source import armature_source
+from postgres import postgres_server, postgres_url
 from tests.test_incremental_load import assert_no_duplicate_keys, expected
-from tests.warehouse import Warehouse
+from tests.warehouse import DATASET, Warehouse
+
+__all__ = ["postgres_server", "postgres_url"]
 
 WORLD = dict(seed=17, runs=150, days=30, sessions=80)
 REPLACEMENT = "\ufffd"
@@ -121,3 +125,29 @@ def test_a_run_from_the_future_loads_but_does_not_move_the_cursor(world: Any, tm
     wh.load(world)
     new = {r["id"] for r in world.control.truth()["runs"]}
     assert new <= wh.ids("runs"), "later runs still load"
+
+
+@pytest.mark.postgres
+def test_on_postgres_a_nul_in_text_and_in_json_loads_repaired_and_the_next_load_goes_on(
+    world: Any, tmp_path: Path, postgres_url: str
+) -> None:
+    import dlt
+
+    truth = world.control.truth()
+    run = terminal_run(truth)
+    world.control.poison([
+        {"kind": "nul", "record": "run", "id": run["id"], "field": "reason"},
+        {"kind": "nul", "record": "tool_call", "nth": 1, "parent": run["id"], "field": "arguments"},
+    ])
+    wh = Warehouse(tmp_path)
+    pipeline = wh.pipeline(dlt.destinations.postgres(postgres_url))
+    pipeline.run(armature_source(base_url=world.api_url, api_key=world.api_key))
+    with pipeline.sql_client() as client:
+        [(reason,)] = client.execute_sql(f"select reason from {DATASET}.runs where id = %s", run["id"])
+        arguments = client.execute_sql(f"select arguments::text from {DATASET}.tool_calls where run_id = %s", run["id"])
+        runs = client.execute_sql(f"select count(*) from {DATASET}.runs")[0][0]
+    assert REPLACEMENT in reason and "\x00" not in reason
+    assert any(REPLACEMENT in a or "\\ufffd" in a for (a,) in arguments)
+    assert runs == len(truth["runs"])
+    world.control.advance(minutes=60)
+    pipeline.run(armature_source(base_url=world.api_url, api_key=world.api_key))  # not jammed
