@@ -92,9 +92,9 @@ def tick(instance: Any) -> Any:
     return result
 
 
-def materialize(instance: Any, slug: str, retry_policy: Any = NO_DELAY) -> Any:
-    return dg.materialize([build_load_assets(retry_policy=retry_policy)], instance=instance,
-                          partition_key=slug, resources={"armature": ArmatureLoads()},
+def materialize(instance: Any, slug: str, loads: ArmatureLoads | None = None) -> Any:
+    return dg.materialize([build_load_assets(retry_policy=NO_DELAY)], instance=instance,
+                          partition_key=slug, resources={"armature": loads or ArmatureLoads()},
                           raise_on_error=False)
 
 
@@ -250,8 +250,18 @@ def test_a_rejected_key_fails_its_partition_with_our_message_and_is_not_retried(
     loaded = materialize(instance, "globex")
     assert loaded.success
     truth = orgs["globex"].control.truth()
-    assert org_file(project, "globex").ids("runs") == {r["id"] for r in truth["runs"]}
+    globex = org_file(project, "globex")
+    assert globex.ids("runs") == {r["id"] for r in truth["runs"]}
     assert metadata(loaded)["runs"]["dagster/row_count"] == len(truth["runs"])
+
+    # once its key is revoked too, its last finished load is what freshness is judged by
+    configure(project, sims, keys={"broken": "amt_revoked_key", "globex": "amt_revoked_key"})
+    stale = materialize(instance, "globex", ArmatureLoads(stale_after_minutes=0))
+    assert not stale.success and failure(stale).metadata["exit_code"].value == 2
+    fresh = checks(stale)[CHECK_FRESH]
+    (finished,) = globex.query("select max(inserted_at) from _dlt_loads where status = 0")[0]
+    assert not fresh.passed
+    assert fresh.metadata["last_successful_load_at"].value == finished.isoformat()
 
 
 def test_a_locked_pipeline_is_retried_then_fails_saying_which_run_holds_it(
