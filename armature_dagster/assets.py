@@ -70,7 +70,7 @@ def load_org(context: dg.AssetExecutionContext, armature: ArmatureLoads) -> Iter
         raise _failure(slug, EXIT_LOCKED, str(exc)) from None
     if facts is None:
         yield from _freshness_after_failure(pipeline, armature)
-        raise _failure(slug, EXIT_FAILED, outcome.message)
+        raise _failure(slug, EXIT_FAILED, outcome.message, retry=outcome.transient)
     context.log.info("organization %s: %s (load %s)", slug, outcome.message, ", ".join(outcome.load_ids))
     yield from _materializations(settings, outcome, facts)
     yield from load_checks(facts, armature.stale_after_minutes)
@@ -107,9 +107,10 @@ def _freshness_after_failure(pipeline: dlt.Pipeline | None, armature: ArmatureLo
         yield fresh_check(when, armature.stale_after_minutes)
 
 
-def _failure(slug: str, code: int, message: str) -> dg.Failure:
+def _failure(slug: str, code: int, message: str, retry: bool = True) -> dg.Failure:
+    """Our failure as Dagster's: retried only when running again soon may help."""
     return dg.Failure(
         description=f"organization {slug}: {message}",
         metadata={"exit_code": code, "organization": slug},
-        allow_retries=code != EXIT_CONFIG,
+        allow_retries=retry and code != EXIT_CONFIG,
     )

@@ -55,14 +55,17 @@ def resolve(args: argparse.Namespace, org: Org | None = None) -> Settings:
     if org and getattr(args, "pipeline_name", None):
         raise UsageError(f"--pipeline-name and an organization do not go together: organization "
                          f"{org.slug} loads as pipeline {org.pipeline_name}.")
-    dataset = getattr(args, "dataset", None)
-    dataset = checked_name("--dataset", dataset) if dataset is not None else (org.dataset if org else None)
+    destination = getattr(args, "destination", None) or (org.destination if org else None)
+    given: str | None = getattr(args, "dataset", None)
+    named = given is not None
+    dataset = checked_name("--dataset", given) if given is not None else (
+        org.default_dataset(destination) if org else None)
     pipeline_name = getattr(args, "pipeline_name", None)
     pipeline_name = checked_name("--pipeline-name", pipeline_name) if pipeline_name is not None else None
     return Settings(
-        destination=getattr(args, "destination", None) or (org.destination if org else None),
+        destination=destination,
         dataset=dataset or DEFAULT_DATASET,
-        dataset_named=dataset is not None,
+        dataset_named=named or bool(org and org.dataset),
         pipeline_name=org.pipeline_name if org else (pipeline_name or DEFAULT_PIPELINE),
         resources=_resources(getattr(args, "resources", None)),
         full_refresh=bool(getattr(args, "full_refresh", False)),

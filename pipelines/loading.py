@@ -27,7 +27,7 @@ from armature_source import armature_source
 from armature_source import tables as t
 from armature_source.client import ArmatureClient
 from armature_source.credentials import resolve_connection
-from armature_source.errors import ArmatureError, ConfigError
+from armature_source.errors import ArmatureError, ConfigError, TransientError
 from pipelines.duckdb_file import HeldError, check_destination, duckdb_wait_s, holder_of, wait_for_duckdb
 from pipelines.settings import EXIT_FAILED, EXIT_OK, Settings, UsageError
 
@@ -50,6 +50,9 @@ class Outcome:
     gaps: int = 0
     rejected: int = 0
     stopped: list[str] = field(default_factory=list)
+    # whether running again soon may succeed (the host or the file was busy, time ran out),
+    # as opposed to a failure that needs someone first (data refused, a role missing)
+    transient: bool = True
 
     @property
     def ok(self) -> bool:
@@ -65,7 +68,7 @@ def load(pipeline: dlt.Pipeline, settings: Settings) -> Outcome:
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     except ArmatureError as exc:
-        return Outcome(EXIT_FAILED, str(exc))
+        return Outcome(EXIT_FAILED, str(exc), transient=isinstance(exc, TransientError))
     check_destination(pipeline)
     try:
         wait_for_duckdb(pipeline, duckdb_wait_s())
@@ -126,7 +129,7 @@ def failed(pipeline: dlt.Pipeline, exc: PipelineStepFailed) -> Outcome:
                 f"the destination refused the data at the {exc.step} step ({reason}). The load "
                 f"package was set aside with its data for inspection at {where}; the cursors it "
                 "carried were rolled back, so the next run extracts that data again."
-            ))
+            ), transient=False)
         return Outcome(EXIT_FAILED, (
             f"the {exc.step} step failed ({reason}). The load package is kept; the next run "
             "loads it first, then reads what is new."
@@ -134,7 +137,7 @@ def failed(pipeline: dlt.Pipeline, exc: PipelineStepFailed) -> Outcome:
     return Outcome(EXIT_FAILED, (
         f"the load failed at the {exc.step} step ({reason}). Nothing was written and the "
         "cursors did not move; run the same command again to complete the data."
-    ))
+    ), transient=not isinstance(cause, ArmatureError) or isinstance(cause, TransientError))
 
 
 def is_terminal(exc: BaseException) -> bool:

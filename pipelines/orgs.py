@@ -43,6 +43,15 @@ class Org:
     def pipeline_name(self) -> str:
         return f"{DEFAULT_PIPELINE}_{self.slug}"
 
+    def default_dataset(self, destination: str | None = None) -> str:
+        """The organization's dataset: its own setting; else `armature_data` in its own DuckDB
+        file, or `armature_<slug>` on a shared warehouse, so organizations never mix."""
+        if self.dataset:
+            return self.dataset
+        if (destination or self.destination or "duckdb") == "duckdb":
+            return DEFAULT_DATASET
+        return self.pipeline_name
+
     def source_args(self) -> dict[str, Any]:
         return {k: v for k, v in (("base_url", self.base_url), ("api_key", self.api_key)) if v}
 
@@ -51,7 +60,7 @@ class Org:
         """The settings this organization loads with (for an orchestrator; the command
         applies its flags on top)."""
         return Settings(
-            destination=self.destination, dataset=self.dataset or DEFAULT_DATASET,
+            destination=self.destination, dataset=self.default_dataset(),
             dataset_named=self.dataset is not None, pipeline_name=self.pipeline_name,
             resources=resources, full_refresh=full_refresh, pipelines_dir=pipelines_dir,
             source_args=self.source_args(),
