@@ -24,9 +24,9 @@ from enum import Enum
 INITIAL_LIMIT = 4
 LATENCY_FLOOR = 4
 LATENCY_FACTOR = 2.0  # recent latency beyond this many times the best seen means queueing
-LATENCY_SLACK_S = 0.010  # ... plus this much, so that a 1 ms host is not judged by jitter
-RECENT_WEIGHT = 0.2  # weight of the newest answer in the recent latency
-BEST_DRIFT = 0.002  # the best latency creeps toward slower answers, to relearn a slower host
+LATENCY_SLACK_S = 0.050  # ... plus this much, so that a 1 ms host is not judged by its jitter
+RECENT_WEIGHT = 0.1  # weight of the newest answer in the recent latency
+BEST_DRIFT = 0.0005  # the best latency creeps toward slower answers, to relearn a slower host
 HISTORY_CAP = 10_000
 
 
