@@ -26,12 +26,13 @@ REPLACEMENT = "\ufffd"
 _REPLACEMENT_UTF8 = REPLACEMENT.encode()
 _HIGH = rb"[dD][89abAB][0-9a-fA-F]{2}"
 _LOW = rb"[dD][c-fC-F][0-9a-fA-F]{2}"
-# An escape is a backslash preceded by an even number of backslashes (none counts): the
-# lookbehind anchors the run of pairs so that `\\u0000` (escaped backslash) never matches.
-# A surrogate pair matches whole, so that its low half is never taken for a lone one.
-_ESCAPE = re.compile(
-    rb"(?<!\\)((?:\\\\)*)\\u(0000|" + _HIGH + rb"(?:\\u" + _LOW + rb")?|" + _LOW + rb")"
-)
+# Led by the literal `\u`, so the regex engine skips ahead to candidates at memchr speed; a
+# surrogate pair matches whole, so that its low half is never taken for a lone one. Whether
+# the backslash really starts an escape (an even number of backslashes before it) is checked
+# per candidate: `\\u0000` is an escaped backslash and the text `u0000`.
+_ESCAPE = re.compile(rb"\\u(0000|" + _HIGH + rb"(?:\\u" + _LOW + rb")?|" + _LOW + rb")")
+_BACKSLASH = 0x5C
+_FFFD_ESCAPE = rb"\ufffd"
 
 
 class NotJson(ValueError):
@@ -76,13 +77,26 @@ def _repair_escapes(data: bytes | bytearray) -> tuple[bytes, int]:
 
     def fix(match: re.Match[bytes]) -> bytes:
         nonlocal count
-        backslashes, code = match.group(1), match.group(2)
-        if len(code) == 10:  # a high surrogate with its low partner: one real character
-            return match.group(0)
+        text = match.group(0)
+        if _escaped_backslash(data, match.start()):
+            if len(text) == 12:  # literal `\\` + `ud8xx`, then a real escape: a lone low
+                count += 1
+                return text[:6] + _FFFD_ESCAPE
+            return text
+        if len(text) == 12:  # a high surrogate with its low partner: one real character
+            return text
         count += 1
-        return backslashes + rb"\ufffd"
+        return _FFFD_ESCAPE
 
     return _ESCAPE.sub(fix, data), count
+
+
+def _escaped_backslash(data: bytes | bytearray, at: int) -> bool:
+    """Whether the backslash at `at` is the second half of an escaped backslash `\\\\`."""
+    run = 0
+    while at - run - 1 >= 0 and data[at - run - 1] == _BACKSLASH:
+        run += 1
+    return run % 2 == 1
 
 
 def _as_text(data: bytes | bytearray) -> tuple[str, int]:

@@ -44,10 +44,25 @@ def _after_calls(owner: Any, name: str, n: int) -> None:
     setattr(owner, name, wrapper)
 
 
+def _after_async_calls(owner: Any, name: str, n: int) -> None:
+    original = getattr(owner, name)
+    count = 0
+
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        result = await original(*args, **kwargs)
+        count += 1  # one event loop runs every request: no lock needed
+        if count >= n:
+            _die()
+        return result
+
+    setattr(owner, name, wrapper)
+
+
 def arm(point: str) -> None:
     kind, _, arg = point.partition(":")
     if kind == "request":
-        _after_calls(httpx.Client, "send", int(arg))
+        _after_async_calls(httpx.AsyncClient, "send", int(arg))
     elif kind == "normalize":
         _after_calls(Normalize, "spool_files", 1)
     elif kind == "load":
