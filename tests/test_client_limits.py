@@ -65,16 +65,18 @@ def test_rising_latency_trims_the_limit_below_its_ceiling(hostile: HostileServer
 def test_behind_a_token_bucket_at_most_5_percent_of_requests_are_answered_429(
     hostile: HostileServer,
 ) -> None:
-    bucket = TokenBucket(rate=50, burst=10, latency_s=0.02, inner=json_body(BODY))
+    # the first round trip over the limit costs up to max_in_flight 429s, whatever follows:
+    # enough requests that the test is about the pacing, not that first storm
+    bucket = TokenBucket(rate=100, burst=20, latency_s=0.02, inner=json_body(BODY))
     hostile.route("/runs/", bucket)
     with client_for(hostile, max_in_flight=32) as client:
-        bodies = list(client.get_many((f"/runs/{i}/trace", None) for i in range(600)))
-    assert bodies == [BODY] * 600
+        bodies = list(client.get_many((f"/runs/{i}/trace", None) for i in range(1200)))
+    assert bodies == [BODY] * 1200
     share = client.stats.rate_limited / client.stats.requests
     assert share <= 0.05, (client.stats, client.pacer.lessons)
     assert bucket.limited == client.stats.rate_limited
     assert client.pacer.lessons, "the client learned the host's rate"
-    assert 25 <= client.pacer.lessons[-1][1] <= 100, client.pacer.lessons
+    assert 50 <= client.pacer.lessons[-1][1] <= 200, client.pacer.lessons
 
 
 def test_a_429_delays_only_its_own_request(hostile: HostileServer) -> None:
