@@ -5,7 +5,7 @@ Each attempt must end, headers and body, within the request deadline and within 
 of the retry budget, so no request outlives its budget however slowly a host drips bytes.
 Transient failures (429, 5xx, timeouts, dropped connections, a 2xx whose JSON is cut short)
 are retried here and nowhere else; a 429 waits its own Retry-After while the other requests
-go on at the pace. A final answer is settled into a value (parsed, repaired, snake_cased),
+go on at the pace (pacer.py). A final answer is settled into a value (parsed, repaired, snake_cased),
 `Missing`, or the error it means.
 """
 
@@ -49,7 +49,11 @@ Counters = tuple[RequestStats, ...]
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long transient failures are retried before a request gives up."""
+    """How long transient failures are retried before a request gives up.
+
+    `max_attempts` counts failures; a 429 is the host asking to wait, bounded by `budget_s`
+    only (with its Retry-After capped at `max_retry_after_s`).
+    """
 
     max_attempts: int = 8
     backoff_base_s: float = 0.5

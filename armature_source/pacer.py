@@ -1,22 +1,26 @@
 """Pacing request starts to just under the rate a host allows, learned from its 429s.
 
-A host that rate-limits (a token bucket, say) lets through, once its burst is spent, about
-its allowed rate and answers the rest 429. The allowed rate is read at two moments:
+A host that rate-limits (a token bucket, say) lets through, once its burst is spent, its
+allowed rate and answers the rest 429. The rate is learned in *episodes* of 429s (each
+lesson within `EPISODE_GAP_S` of the last):
 
-- when 429s start: the rate of good answers over the second before. It is only a guess
-  (a saved-up burst may have been spent in that second, or the load was still warming up),
-  so requests start at once evenly spaced at `BACKOFF` of it, and the guess is checked:
-- while 429s go on (an *episode*: each lesson within `EPISODE_GAP_S` of the last): among
-  the answers to requests sent at the new pace, the share that got through, times the rate
-  they were sent at. The bucket was empty when the pace was set, so that share is the
-  allowed rate's, burst-free: a *measured* rate.
+- A storm (429s are a quarter or more of the last answers) starts one with a guess: the
+  rate of good answers over the second before. A saved-up burst spent in that second makes
+  it too high, so it is checked at once. A lone 429 among good answers starts an episode
+  without a guess: it may not be about the pace at all.
+- Within an episode, once enough answers came back at the pace set, and at least a tenth of
+  them were 429s (the pace is too fast): the good answers per second since then. The bucket
+  was empty when that pace was set and the pace outruns its refill, so every token since went
+  to some request: this is the allowed rate itself, burst-free, a *measured* rate.
+- If a slower pace brings as large a share of 429s as the faster one did, they do not follow
+  the pace (a flaky host, a proxy): pacing stops instead of slowing down further.
 
-Between lessons the pace probes upward as a cubic curve of the time spent pacing: flat near
-the learned rate, steeper beyond it, so a raised limit is found again in seconds. Near a
-measured rate it probes slowly (a few 429s a minute); from a guess, ten times faster. A
-`Retry-After` below a second, as an honest token bucket gives it (the wait for its next
-token), bounds the rate from above: at most one request per Retry-After; whole seconds say
-nothing of the rate. Either way a 429 delays only its own request (exchange.py).
+Requests then start evenly spaced at `BACKOFF` of the rate learned, and the pace probes
+upward as a cubic curve of the time spent pacing: flat near the learned rate, steeper beyond
+it, so a raised limit is found again in seconds. Near a measured rate it probes slowly; from
+a guess, ten times faster. A `Retry-After` below a second, as an honest token bucket gives it
+(the wait for its next token), bounds the rate from above: one request per Retry-After; whole
+seconds say nothing of the rate. Either way a 429 delays only its own request (exchange.py).
 
 Only answers to requests sent after the last lesson count toward the next: the ones sent
 before were in flight at the old pace. Time counts toward probing only while requests keep
