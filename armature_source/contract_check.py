@@ -4,7 +4,9 @@
 host's OpenAPI 3.0 document and reports, in plain words, every difference between it and
 what the source reads. A difference is *blocking* when the source cannot load the table at
 all (a missing path, a missing key field); otherwise it is informational (a column stays
-empty, a parameter the source sends is undocumented).
+empty, a parameter the source sends is undocumented). Whatever the host serves at `/openapi`
+(not JSON, not an object, a `$ref` that loops), the check ends with findings, never a hang or
+a traceback.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from armature_source.client import ArmatureClient
-from armature_source.credentials import Connection
-from armature_source.casing import snake
-from armature_source.paging import ENVELOPE_KEYS
 from armature_source import tables as t
+from armature_source.casing import snake
+from armature_source.client import ArmatureClient, Missing, RetryPolicy
+from armature_source.credentials import Connection
+from armature_source.errors import ArmatureError, ConfigError
+from armature_source.openapi_doc import (
+    Unreadable, list_item, obj, properties, query_parameters, resolve, response_schema,
+)
+from armature_source.paging import ENVELOPE_KEYS
 from armature_source.vocabulary import API_PREFIX
 
 
@@ -56,6 +60,10 @@ DERIVED_COLUMNS = {"run_id", "session_id", "topic_id", "failed_search_id", "snap
                    "current_version_number", "current_version_created_at"}
 
 
+# a check is interactive: a host that answers badly is reported within seconds, not minutes
+CHECK_RETRY = RetryPolicy(max_attempts=3, backoff_base_s=0.5, budget_s=60.0)
+
+
 @dataclass
 class Finding:
     blocking: bool
@@ -63,19 +71,26 @@ class Finding:
 
 
 def check_host(connection: Connection) -> int:
-    """Print the key's organization and role and every contract difference; 0 if loadable."""
-    with ArmatureClient(connection) as client:
-        org = client.get("/org")
-        organization, actor = org.get("organization") or {}, org.get("actor") or {}
+    """Print the key's organization and role and every contract difference; 0 if loadable.
+
+    Raises:
+        ConfigError: the key is rejected or the host cannot be reached (exit 2).
+    """
+    with ArmatureClient(connection, retry=CHECK_RETRY) as client:
+        try:
+            org = obj(client.get("/org"))
+        except ConfigError:
+            raise
+        except ArmatureError as exc:
+            print(f"  BLOCKING  {exc}")
+            print("openapi: not checked; the key smoke test failed.")
+            return 1
+        organization, actor = obj(org.get("organization")), obj(org.get("actor"))
         print(f"key accepted: organization {organization.get('name')!r} "
               f"({organization.get('slug')}), role {actor.get('role')}")
-        try:
-            document = httpx.get(f"{client.api_url}/openapi", timeout=30).json()
-        except (httpx.HTTPError, ValueError) as exc:
-            print(f"cannot read {client.api_url}/openapi ({type(exc).__name__}); "
-                  "the contract check was skipped.")
-            return 1
-    findings = compare(document)
+        document, findings = _read_document(client)
+    if document is not None:
+        findings = compare(document)
     if not findings:
         print("openapi: the host serves everything the source reads; no differences.")
         return 0
@@ -86,19 +101,50 @@ def check_host(connection: Connection) -> int:
     return 1 if blocking else 0
 
 
-def compare(document: dict[str, Any]) -> list[Finding]:
-    """Every difference between the OpenAPI document and NEEDS."""
-    paths = {_shape(p): item for p, item in (document.get("paths") or {}).items()}
+def _read_document(client: ArmatureClient) -> tuple[Any, list[Finding]]:
+    """The host's OpenAPI document with its keys as served, or why it cannot be had."""
+    try:
+        document = client.get("/openapi", missing_ok=True, keep_keys=True)
+    except ArmatureError as exc:
+        return None, [Finding(True, f"cannot read the host's OpenAPI document: {exc}")]
+    if isinstance(document, Missing):
+        return None, [Finding(True, "GET /openapi answered 404: the host publishes no OpenAPI "
+                                    "document here, so the contract cannot be checked.")]
+    return document, []
+
+
+def compare(document: Any) -> list[Finding]:
+    """Every difference between the OpenAPI document and NEEDS; any JSON value is accepted."""
+    if not isinstance(document, dict):
+        kind = "array" if isinstance(document, list) else type(document).__name__
+        return [Finding(True, f"the /openapi answer is a JSON {kind}, not an OpenAPI document "
+                              "(an object with 'paths').")]
+    if not isinstance(document.get("paths"), dict):
+        return [Finding(True, "the OpenAPI document has no 'paths' object; no endpoint can be checked.")]
+    paths = {_shape(p): item for p, item in document["paths"].items() if isinstance(p, str)}
     findings: list[Finding] = []
     for need in NEEDS:
-        operation = (paths.get(need.path) or {}).get("get")
-        if operation is None:
-            findings.append(Finding(True, f"GET {need.path} is not in the host's API."))
-            continue
-        findings += _compare_params(need, operation)
-        schema = _response_schema(document, operation)
-        if schema is not None:
-            findings += _compare_fields(document, need, schema)
+        try:
+            findings += _compare_need(document, need, paths)
+        except Unreadable as exc:
+            findings.append(Finding(True, f"GET {need.path}: its description cannot be read: {exc}."))
+    return findings
+
+
+def _compare_need(document: dict[str, Any], need: Need, paths: dict[str, Any]) -> list[Finding]:
+    path_item = resolve(document, paths.get(need.path))
+    if not isinstance(path_item.get("get"), dict):
+        return [Finding(True, f"GET {need.path} is not in the host's API.")]
+    operation = resolve(document, path_item["get"])
+    documented = query_parameters(document, path_item, operation)
+    findings = [
+        Finding(False, f"GET {need.path}: query parameter '{name}' is not documented; "
+                       "the source sends it and relies on the host honouring it.")
+        for name in need.params if name not in documented
+    ]
+    schema = response_schema(document, operation)
+    if schema is not None:
+        findings += _compare_fields(document, need, schema)
     return findings
 
 
@@ -107,48 +153,15 @@ def _shape(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{}", path)
 
 
-def _compare_params(need: Need, operation: dict[str, Any]) -> list[Finding]:
-    documented = {p.get("name") for p in operation.get("parameters") or [] if p.get("in") == "query"}
-    return [
-        Finding(False, f"GET {need.path}: query parameter '{name}' is not documented; "
-                       "the source sends it and relies on the host honouring it.")
-        for name in need.params if name not in documented
-    ]
-
-
-def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while isinstance(schema, dict) and "$ref" in schema:
-        node: Any = document
-        for part in schema["$ref"].lstrip("#/").split("/"):
-            node = node.get(part, {})
-        schema = node
-    return schema if isinstance(schema, dict) else {}
-
-
-def _response_schema(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any] | None:
-    response = (operation.get("responses") or {}).get("200") or {}
-    content = _resolve(document, response).get("content") or {}
-    media: Any = content.get("application/json") or next(iter(content.values()), {})
-    schema = media.get("schema") if isinstance(media, dict) else None
-    return _resolve(document, schema) if schema else None
-
-
-def _properties(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    props: dict[str, Any] = dict(schema.get("properties") or {})
-    for part in schema.get("allOf") or []:
-        props.update(_properties(document, _resolve(document, part)))
-    return props
-
-
 def _compare_fields(document: dict[str, Any], need: Need, schema: dict[str, Any]) -> list[Finding]:
     record: dict[str, Any] | None = schema
     if need.is_list:
-        record = _list_item(document, schema)
+        record = list_item(document, schema, ENVELOPE_KEYS)
         if record is None:
             return [Finding(True, f"GET {need.path}: the response has no array of records "
                                   f"(looked for a bare array or one of {list(ENVELOPE_KEYS)}).")]
     assert record is not None
-    fields = {snake(name) for name in _properties(document, record)}
+    fields = {snake(name) for name in properties(document, record) if isinstance(name, str)}
     if not fields:
         return []
     findings = [
@@ -163,15 +176,3 @@ def _compare_fields(document: dict[str, Any], need: Need, schema: dict[str, Any]
             if column not in fields and column not in DERIVED_COLUMNS and column not in need.keys
         ]
     return findings
-
-
-def _list_item(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any] | None:
-    if schema.get("type") == "array":
-        return _resolve(document, schema.get("items") or {})
-    props = _properties(document, schema)
-    arrays = {k: _resolve(document, v) for k, v in props.items()}
-    arrays = {k: v for k, v in arrays.items() if v.get("type") == "array"}
-    for key in (*ENVELOPE_KEYS, *arrays):
-        if key in arrays:
-            return _resolve(document, arrays[key].get("items") or {})
-    return None

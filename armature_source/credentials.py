@@ -23,25 +23,42 @@ def normalize_base_url(base_url: str, allow_http: bool = False) -> str:
     """Turn a dashboard URL or a REST base into the REST base ending in /api/armature/v1.
 
     Raises:
-        ConfigError: the URL is empty, not http(s), or plain http to a non-local host.
+        ConfigError: the URL is empty, not http(s), carries credentials, a query or a
+            fragment, or is plain http to a non-local host. The message never shows a
+            password, a query, or a value that is not a URL at all (it may be a key).
     """
     url = (base_url or "").strip().rstrip("/")
     if not url:
         raise ConfigError(f"No Armature base URL is configured. {URL_HELP}")
+    if not url.isprintable() or any(c.isspace() for c in url):
+        raise ConfigError(f"The base URL holds spaces or control characters. {URL_HELP}")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(
-            f"The base URL {url!r} is not an http(s) URL; expected e.g. "
-            f"https://your-org.armature.app. {URL_HELP}"
+            "The base URL is not an http(s) URL (it should start with https://, e.g. "
+            f"https://your-org.armature.app). {URL_HELP}"
         )
-    if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
+    if "@" in parts.netloc:
         raise ConfigError(
-            f"The base URL {url!r} uses plain http to a non-local host; the API key would "
+            "The base URL carries credentials (user:password@host); they are not sent and "
+            "must not be stored there. Remove them: the API key goes in ARMATURE_API_KEY or "
+            f"[sources.armature] api_key in .dlt/secrets.toml. {URL_HELP}"
+        )
+    shown = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    try:
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        raise ConfigError(f"The base URL {shown!r} has a port that is not a number. {URL_HELP}") from None
+    if not host:
+        raise ConfigError(f"The base URL {shown!r} names no host. {URL_HELP}")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"The base URL {shown!r} must not carry a query or fragment. {URL_HELP}")
+    if parts.scheme == "http" and not allow_http and not _is_loopback(host):
+        raise ConfigError(
+            f"The base URL {shown!r} uses plain http to a non-local host; the API key would "
             "travel unencrypted. Use https, or set allow_insecure_http (--allow-insecure-http) "
             "if you really mean it."
         )
-    if parts.query or parts.fragment:
-        raise ConfigError(f"The base URL {url!r} must not carry a query or fragment. {URL_HELP}")
     path = parts.path.rstrip("/")
     if path.endswith(API_PREFIX):
         path = path[: -len(API_PREFIX)]
@@ -60,18 +77,38 @@ def _is_loopback(host: str) -> bool:
 def check_api_key(api_key: str | None) -> str:
     """Return the key if it has Armature's shape `amt_<key-id>_<secret>`.
 
+    A key travels in a header, so it must be printable ASCII without spaces: anything else
+    is refused here, before it is sent anywhere.
+
     Raises:
         ConfigError: the key is missing or malformed (its value is never echoed).
     """
     key = (api_key or "").strip()
     if not key:
         raise ConfigError(f"No Armature API key is configured. {KEY_HELP}")
-    if not key.startswith("amt_") or key.count("_") < 2 or any(c.isspace() for c in key):
+    bad = next((i for i, c in enumerate(key) if not "!" <= c <= "~"), None)
+    if bad is not None:
+        char = key[bad]
+        kind = "a space" if char.isspace() else "a control character" if not char.isprintable() \
+            else "a character that is not ASCII"
+        raise ConfigError(
+            f"The Armature API key is malformed: character {bad + 1} of {len(key)} is {kind}. "
+            "Keys are printable ASCII (amt_<key-id>_<secret>); copy it again from Settings -> "
+            f"API keys in the dashboard. {KEY_HELP}"
+        )
+    if not key.startswith("amt_") or key.count("_") < 2:
         raise ConfigError(
             "The Armature API key is malformed: it should look like amt_<key-id>_<secret> "
             f"(Settings -> API keys in the dashboard). {KEY_HELP}"
         )
     return key
+
+
+def secret_parts(key: str) -> tuple[str, ...]:
+    """The strings to keep out of every message: the key, and its secret when long enough to
+    be told apart from ordinary words."""
+    secret = key.split("_", 2)[-1]
+    return (key, secret) if len(secret) >= 8 else (key,)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@
     │   ├── FeatureDisabledError        403 feature_disabled (MCP Analytics is off)
     │   ├── NotFoundError               404 (a run or session gone between list and detail)
     │   └── ContractError               a body we cannot read (no array, runaway paging)
+    │       └── BodyTooLargeError           a body beyond max_body_bytes, cut off unread
     └── TransientError                  429/5xx/transport errors that outlived every retry
 
 Every message names what failed, where, and what to do. No message carries the API key.
@@ -51,6 +52,10 @@ class NotFoundError(ApiError):
 
 class ContractError(ApiError):
     """The body does not have a shape the source can read."""
+
+
+class BodyTooLargeError(ContractError):
+    """A body larger than the client's cap; it was cut off while streaming, never parsed."""
 
 
 class TransientError(ArmatureError):

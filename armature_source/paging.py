@@ -21,7 +21,7 @@ class Getter(Protocol):
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any: ...
 
 
-def pick_rows(body: Any, *names: str) -> list[dict[str, Any]]:
+def pick_rows(body: Any, *names: str, where: str = "") -> list[dict[str, Any]]:
     """The list of records in a list body.
 
     Accepts, for example::
@@ -33,14 +33,16 @@ def pick_rows(body: Any, *names: str) -> list[dict[str, Any]]:
 
     Args:
         names: envelope keys to try first (e.g. the resource's plural name).
+        where: the request the body answered (`GET /runs`), named in the error.
 
     Raises:
         ContractError: no member holds the array.
     """
     if isinstance(body, list):
         return body
+    prefix = f"{where}: " if where else ""
     if not isinstance(body, dict):
-        raise ContractError(f"expected a JSON object or array, got {type(body).__name__}")
+        raise ContractError(f"{prefix}expected a JSON object or array, got {type(body).__name__}")
     for key in (*names, *ENVELOPE_KEYS):
         if isinstance(body.get(key), list):
             return body[key]
@@ -48,7 +50,7 @@ def pick_rows(body: Any, *names: str) -> list[dict[str, Any]]:
     if len(arrays) == 1:
         return body[arrays[0]]
     raise ContractError(
-        f"cannot find the list in a body with keys {sorted(body)}; expected one of "
+        f"{prefix}cannot find the list in a body with keys {sorted(body)}; expected one of "
         f"{list((*names, *ENVELOPE_KEYS))}"
     )
 
@@ -105,7 +107,7 @@ def iter_pages(
     served = 0
     for page in range(1, max_pages + 1):
         body = client.get(path, {**params, "page": page, "pageSize": page_size})
-        rows = pick_rows(body, *names)
+        rows = pick_rows(body, *names, where=f"GET {path}")
         if rows:
             yield rows
         if is_last_page(body, rows, page, served):

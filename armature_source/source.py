@@ -28,7 +28,9 @@ from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from armature_source import tables as t
-from armature_source.client import ArmatureClient, RetryPolicy
+from armature_source.client import (
+    DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT, ArmatureClient, RetryPolicy,
+)
 from armature_source.context import Load
 from armature_source.job import Job
 from armature_source.credentials import Connection
@@ -63,7 +65,7 @@ def armature_source(
     base_url: Optional[str] = dlt.config.value,
     api_key: Optional[TSecretStrValue] = dlt.secrets.value,
     lookback_minutes: int = 60,
-    max_in_flight: int = 8,
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     insight_ranges: Sequence[str] = tuple(INSIGHT_RANGES),
     session_limit: int = SESSION_LIST_LIMIT,
     list_limit: int = RANKED_LIST_LIMIT,
@@ -71,6 +73,8 @@ def armature_source(
     retry_budget_s: float = 300.0,
     max_attempts: int = 8,
     timeout_s: float = 60.0,
+    request_deadline_s: float = DEFAULT_DEADLINE_S,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     children_retry_hours: float = 24.0,
     max_load_minutes: float = DEFAULT_MAX_LOAD_MINUTES,
 ) -> Iterator[DltResource]:
@@ -84,14 +88,16 @@ def armature_source(
         base_url: dashboard URL (`https://your-org.armature.app`) or the REST base.
         api_key: `amt_<key-id>_<secret>`; a viewer key is enough.
         lookback_minutes: how far behind the last high-water mark each load re-reads.
-        max_in_flight: most concurrent requests to the host.
+        max_in_flight: most concurrent requests to the host (the adaptive limit's ceiling).
         insight_ranges: ranges whose topic/search/overview snapshots are taken each day.
         session_limit: `limit` for the sessions list (the host caps it at 100).
         list_limit: `limit` for the topics and failed-searches lists (capped at 200).
         allow_insecure_http: permit plain http to a host that is not loopback.
-        retry_budget_s: longest time one request keeps retrying transient failures.
+        retry_budget_s: longest time one request, with all its retries, may take.
         max_attempts: most tries of one request.
-        timeout_s: longest wait for one answer before it counts as a transient failure.
+        timeout_s: longest silence while connecting or reading before an attempt fails.
+        request_deadline_s: longest one attempt may take, connect, headers and body together.
+        max_body_bytes: largest body read; a larger one is cut off and counted as unreadable.
         children_retry_hours: how long a terminal run's missing trace, tool calls or
             evaluation are asked for again before they are recorded as a coverage gap.
         max_load_minutes: the whole load's deadline: then each resource stops where what it
@@ -113,7 +119,8 @@ def armature_source(
     retry = RetryPolicy(max_attempts=max_attempts, budget_s=retry_budget_s)
 
     def open_client() -> ArmatureClient:
-        return ArmatureClient(connection, max_in_flight=max_in_flight, timeout_s=timeout_s, retry=retry)
+        return ArmatureClient(connection, max_in_flight=max_in_flight, timeout_s=timeout_s, retry=retry,
+                              request_deadline_s=request_deadline_s, max_body_bytes=max_body_bytes)
 
     load = Load(
         open_client,

@@ -86,18 +86,12 @@ def test_repeated_429s_slow_the_client_down_and_it_recovers(sim: Any) -> None:
     control = sim.control
     runs = control.truth()["runs"]
     control.set_faults([{"kind": "429", "path": CHILDREN, "times": 12, "retry_after": "0"}])
-    lowest = []
     with ArmatureClient(Connection.checked(sim.api_url, sim.api_key), max_in_flight=8) as client:
-        halve = client.throttle.rate_limited
-
-        def watch(wait: float) -> None:
-            halve(wait)
-            lowest.append(client.throttle.limit)
-
-        client.throttle.rate_limited = watch  # type: ignore[method-assign]
         paths = [(f"/runs/{r['id']}/trace", None) for r in runs] * 2
         bodies = list(client.get_many(paths))
+    lowest = [limit for _, limit in client.limiter.history]
     assert len(bodies) == len(paths) and all("spans" in b for b in bodies)
     assert min(lowest) <= 2, "twelve 429s in a row must cut the requests in flight"
-    assert client.throttle.limit == 8, "after the storm the client must climb back"
+    assert client.limiter.limit == 8, "after the storm the client must climb back"
     assert control.faults()[0]["fired"] == 12
+    assert client.stats.rate_limited == 12
