@@ -15,6 +15,7 @@ from typing import Any
 import dlt
 import duckdb
 
+from pipelines import logs
 from pipelines.settings import UsageError
 
 log = logging.getLogger("armature_pipeline")
@@ -51,7 +52,7 @@ def wait_for_duckdb(pipeline: dlt.Pipeline, wait_s: float) -> None:
                 raise
             if time.monotonic() >= deadline:
                 raise HeldError(f"{held}. Nothing was loaded.") from None
-            log.info("waiting for the DuckDB file: %s", held)
+            logs.waiting(log, "the DuckDB file", deadline, held)
             time.sleep(1.0)
 
 
