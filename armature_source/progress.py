@@ -9,7 +9,9 @@ so a command on a terminal can draw bars:
         pipeline.run(source)
 
 Time-based rather than every N pages: at 150 ms a request, 10 pages of runs with their
-children take about a minute; at 5 ms, a second.
+children take about a minute; at 5 ms, a second. The clock is checked at every answer of the
+host (`Progress.watch` wraps the job's client), so the line comes on time even while one page's
+children are still being fetched.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator
+
+from armature_source.client import Params
+from armature_source.job import JobClient
 
 log = logging.getLogger("armature_source.progress")
 
@@ -69,16 +74,23 @@ class Progress:
         self._clock = clock
         self._started = self._logged = clock()
         self.counters: dict[str, tuple[int, int | None]] = {}
+        self.requests = 0
 
     def add(self, counter: str, n: int = 1, *, total: int | None = None) -> None:
         """Count `n` more of `counter`; `total`, when given, replaces what was known."""
         done, known = self.counters.get(counter, (0, None))
         self.counters[counter] = (done + n, known if total is None else total)
         self._tell(Step(self.resource, counter, *self.counters[counter]))
-        now = self._clock()
-        if now - self._logged >= self.every_s:
-            self._logged = now
-            self._log(now)
+        self._maybe_log()
+
+    def answered(self, n: int = 1) -> None:
+        """Count `n` more requests answered."""
+        self.requests += n
+        self._maybe_log()
+
+    def watch(self, client: JobClient) -> "Watched":
+        """`client`, telling this progress of every answer (see `Watched`)."""
+        return Watched(client, self)
 
     def close(self) -> None:
         """Tell the watchers that every counter is finished."""
@@ -88,12 +100,18 @@ class Progress:
     def describe(self) -> str:
         parts = [f"{done} of {total} {counter}" if total is not None else f"{done} {counter}"
                  for counter, (done, total) in self.counters.items()]
+        if self.requests:
+            parts.append(f"{self.requests} requests answered")
         return ", ".join(parts)
 
-    def _log(self, now: float) -> None:
+    def _maybe_log(self) -> None:
+        now = self._clock()
+        if now - self._logged < self.every_s:
+            return
+        self._logged = now
         seconds = round(now - self._started, 1)
         log.info("%s: %s (%.0f s so far)", self.resource, self.describe(), seconds,
-                 extra={"resource": self.resource, "seconds": seconds,
+                 extra={"resource": self.resource, "seconds": seconds, "requests": self.requests,
                         "progress": {c: {"done": d, "total": t} for c, (d, t) in self.counters.items()}})
 
     def _tell(self, step: Step) -> None:
@@ -103,18 +121,28 @@ class Progress:
             watcher(step)
 
 
-class Listing:
-    """Passes a page listing's GETs through and notes the `total` its bodies carry, if any."""
+class Watched(JobClient):
+    """A job's client that tells its `Progress` of every answer (so the line comes on time
+    while a page's children are fetched) and notes the `total` a list body carries."""
 
-    def __init__(self, client: Any) -> None:
-        self._client = client
+    def __init__(self, inner: JobClient, progress: Progress) -> None:
+        self._inner, self.stats, self.progress = inner, inner.stats, progress
         self.total: int | None = None
 
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        body = self._client.get(path, params)
+    def path(self, *segments: Any) -> str:
+        return self._inner.path(*segments)
+
+    def get(self, path: str, params: Params = None, *, missing_ok: bool = False) -> Any:
+        body = self._inner.get(path, params, missing_ok=missing_ok)
         if isinstance(body, dict):
             for key in TOTAL_KEYS:
                 if isinstance(body.get(key), int) and not isinstance(body.get(key), bool):
                     self.total = body[key]
                     break
+        self.progress.answered()
         return body
+
+    def get_many(self, requests: Iterable[tuple[str, Params]], *, failed_ok: bool = False) -> Iterator[Any]:
+        for body in self._inner.get_many(requests, failed_ok=failed_ok):
+            self.progress.answered()
+            yield body

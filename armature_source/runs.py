@@ -19,7 +19,7 @@ from armature_source.client import Missing
 from armature_source.job import Job
 from armature_source.coverage import children_unavailable, record_gap, window_gap
 from armature_source.paging import iter_pages
-from armature_source.progress import Listing, Progress
+from armature_source.progress import Progress
 from armature_source.run_book import Batch, RunBook
 from armature_source.run_children import ChildRows, Fetched, children_of, fetch
 from armature_source.timestamps import iso, oldest, try_ts
@@ -44,15 +44,16 @@ def runs(job: Job) -> Iterator[Any]:
         yield from record_gap(window_gap("runs", window, now))
     listed: set[str] = set()
     pages = 0
-    progress, listing = Progress("runs"), Listing(job.client)
-    for page in iter_pages(listing, "/runs", {"range": window.range, "sort": "-started_at"}, "runs"):
+    progress = Progress("runs")
+    job.client = client = progress.watch(job.client)  # every answer, and the listing's total
+    for page in iter_pages(client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs"):
         pages += 1
         rows = [_run_row(r) for r in page if str(r.get("id")) not in listed]
         listed.update(r["id"] for r in rows)
         wanted = [r for r in rows if book.wants(r, window.since)]
         job.counts.skipped += len(rows) - len(wanted)
-        if listing.total is not None:  # n of the host's total when it says one, else pages
-            progress.add("runs listed", len(rows), total=listing.total)
+        if client.total is not None:  # n of the host's total when it says one, else pages
+            progress.add("runs listed", len(rows), total=client.total)
         else:
             progress.add("pages listed")
         finished_before = book.finished_now

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from armature_source import progress
-from armature_source.progress import Listing, Progress, Step, watching
+from armature_source.progress import Progress, Step, watching
 from armature_source.vocabulary import OPEN_STATUSES
 from tests.warehouse import REPO, Warehouse
 
 WORLD = dict(seed=3, runs=301, sessions=60)
-LINE = re.compile(r"runs: (\d+) of (\d+) runs listed(?:, (\d+) finished runs loaded with children)? "
-                  r"\((\d+) s so far\)")
+LINE = re.compile(r"runs: (\d+) of (\d+) runs listed(?:, (\d+) finished runs loaded with children)?, "
+                  r"(\d+) requests answered \((\d+) s so far\)")
 
 
 def test_progress_is_logged_by_the_clock_at_most_every_ten_seconds(caplog: Any) -> None:
@@ -53,20 +53,27 @@ def test_watchers_see_every_step_and_the_end_while_they_watch() -> None:
                     Step("runs", "pages listed", 2, finished=True)]
 
 
-def test_a_listing_notes_the_total_a_body_carries_and_nothing_else() -> None:
+def test_a_watched_client_counts_every_answer_and_notes_the_total_a_list_body_carries() -> None:
     class Client:
+        stats = None
         bodies = iter([{"rows": [], "total": 301}, [], {"rows": [], "total_count": 7}])
 
-        def get(self, path: str, params: Any = None) -> Any:
+        def get(self, path: str, params: Any = None, *, missing_ok: bool = False) -> Any:
             return next(self.bodies)
 
-    listing = Listing(Client())
-    listing.get("/runs")
-    assert listing.total == 301
-    listing.get("/runs")
-    assert listing.total == 301
-    listing.get("/runs")
-    assert listing.total == 7
+        def get_many(self, requests: Any, *, failed_ok: bool = False) -> Any:
+            return iter([{"spans": []} for _ in requests])
+
+    counter = Progress("runs")
+    client = counter.watch(Client())  # type: ignore[arg-type]
+    client.get("/runs")
+    assert client.total == 301
+    client.get("/runs")
+    assert client.total == 301
+    client.get("/runs")
+    assert client.total == 7
+    assert len(list(client.get_many([("/runs/a/trace", None), ("/runs/b/trace", None)]))) == 2
+    assert counter.requests == 5 and counter.describe() == "5 requests answered"
 
 
 def test_a_backfill_logs_its_progress_against_the_hosts_total(
@@ -75,15 +82,21 @@ def test_a_backfill_logs_its_progress_against_the_hosts_total(
     sim.control.reset(**WORLD)
     monkeypatch.setattr(progress, "EVERY_S", 0.0)  # a line at every page, to read them all
     with caplog.at_level(logging.INFO, logger="armature_source.progress"):
-        Warehouse(tmp_path).load(sim, resources=["runs"])
+        wh = Warehouse(tmp_path)
+        wh.load(sim, resources=["runs"])
     truth = sim.control.truth()["runs"]
-    found = [LINE.fullmatch(r.getMessage()) for r in caplog.records]
-    assert found and all(found), [r.getMessage() for r in caplog.records]
+    said = [r.getMessage() for r in caplog.records if "runs listed" in r.getMessage()]
+    found = [LINE.fullmatch(line) for line in said]
+    assert found and all(found), said
     listed = [int(m[1]) for m in found if m]
     assert {int(m[2]) for m in found if m} == {len(truth)}
     assert listed == sorted(listed) and listed[-1] == len(truth)
     finished = sum(1 for r in truth if r["status"] not in OPEN_STATUSES)
     assert max(int(m[3] or 0) for m in found if m) == finished
+    answered = [int(m[4]) for m in found if m]
+    assert answered == sorted(answered)
+    ((requests,),) = wh.query("select requests from load_ledger where resource = 'runs'")
+    assert answered[-1] <= requests
 
 
 def test_on_a_terminal_the_backfill_draws_bars_and_leaves_the_log_lines_whole(
