@@ -52,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.error("interrupted: nothing half-written is kept; run again to finish.")
         return EXIT_FAILED
+    except Exception as exc:  # a bug: its traceback goes through the log too (JSON stays JSON)
+        log.exception("unexpected %s: %s", type(exc).__name__, exc)
+        return EXIT_FAILED
     finally:
         logs.finish()
 
