@@ -24,7 +24,7 @@ import logging
 import os
 import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -36,6 +36,7 @@ log = logging.getLogger("armature_pipeline.reader")
 DEFAULT_DATABASE = "armature.duckdb"
 DEFAULT_DATASET = "armature_data"
 DEFAULT_WAIT_S = 30.0
+WAIT_LOG_EVERY_S = 10.0
 # a DuckDB file carries this magic number after its 8-byte checksum
 _MAGIC = b"DUCK"
 _SOURCE = "armature_source_file"
@@ -67,6 +68,7 @@ def snapshot(
     dataset: str = DEFAULT_DATASET,
     *,
     wait_s: float | None = None,
+    catalog: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """Copy the dataset's views and health tables into memory; the file is closed on return.
 
@@ -78,6 +80,8 @@ def snapshot(
         dataset: the dataset (schema) in it.
         wait_s: how long to retry while a load holds the file for writing; by default
             ARMATURE_DUCKDB_WAIT_S (the setting the load's own wait reads), else 30 s.
+        catalog: also a table `_catalog` (table_name, table_type, row_count): every table
+            and view of the dataset, with the row count of each table.
 
     Raises:
         WarehouseNotFound, NotAWarehouse, DatasetNotFound, WarehouseBusy.
@@ -91,6 +95,8 @@ def snapshot(
         _attach(con, file, wait_s)
         try:
             copied = _copy(con, file, dataset)
+            if catalog:
+                _catalog(con, dataset)
         finally:
             con.execute(f"detach {_SOURCE}")
     except BaseException:
@@ -120,7 +126,8 @@ def _check_file(file: Path) -> None:
 
 def _attach(con: duckdb.DuckDBPyConnection, file: Path, wait_s: float) -> None:
     """Attach read-only, retrying while a writer holds the file, for at most `wait_s`."""
-    deadline = time.monotonic() + wait_s
+    started = time.monotonic()
+    deadline, said = started + wait_s, float("-inf")
     quoted = str(file).replace("'", "''")
     while True:
         try:
@@ -130,9 +137,14 @@ def _attach(con: duckdb.DuckDBPyConnection, file: Path, wait_s: float) -> None:
             held = _HELD.search(str(exc))
             if held is None:
                 raise NotAWarehouse(f"cannot read {file} as a DuckDB database: {exc}") from None
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= deadline:
                 raise WarehouseBusy(_busy_message(file, held, wait_s)) from None
-            log.info("waiting for %s: a load is writing it", file)
+            if now - said >= WAIT_LOG_EVERY_S:  # one line per 10 s, not one per retry
+                said = now
+                until = datetime.now(timezone.utc) + timedelta(seconds=deadline - now)
+                log.info("waiting for %s: a load is writing it (%.0f s so far, until %s)",
+                         file, now - started, until.isoformat(timespec="seconds"))
             time.sleep(0.2)
 
 
@@ -173,6 +185,23 @@ def _copy(con: duckdb.DuckDBPyConnection, file: Path, dataset: str) -> list[str]
         copied.append(name)
     con.execute(f"use memory.{schema}")
     return copied
+
+
+def _catalog(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    """`_catalog` in the snapshot's schema: the dataset's tables and views, tables counted."""
+    found = con.execute(
+        "select table_name, table_type from information_schema.tables "
+        "where table_catalog = ? and table_schema = ? order by 1",
+        [_SOURCE, dataset],
+    ).fetchall()
+    con.execute("create table _catalog (table_name varchar, table_type varchar, row_count bigint)")
+    schema = _quote(dataset)
+    for name, kind in found:
+        count = None
+        if kind == "BASE TABLE":
+            row = con.execute(f"select count(*) from {_SOURCE}.{schema}.{_quote(name)}").fetchone()
+            count = int(row[0]) if row else 0
+        con.execute("insert into _catalog values (?, ?, ?)", [name, kind, count])
 
 
 def _no_dataset_message(con: duckdb.DuckDBPyConnection, file: Path, dataset: str) -> str:

@@ -19,6 +19,7 @@ from armature_source.client import Missing
 from armature_source.job import Job
 from armature_source.coverage import children_unavailable, record_gap, window_gap
 from armature_source.paging import iter_pages
+from armature_source.progress import Progress
 from armature_source.run_book import Batch, RunBook
 from armature_source.run_children import ChildRows, Fetched, children_of, fetch
 from armature_source.timestamps import iso, oldest, try_ts
@@ -28,7 +29,6 @@ from armature_source.windows import pick_window
 log = logging.getLogger("armature_source")
 
 DETAIL_ONLY_FIELDS = ("judge_model", "evaluator_output")
-PROGRESS_EVERY_PAGES = 10
 
 
 def runs(job: Job) -> Iterator[Any]:
@@ -44,7 +44,9 @@ def runs(job: Job) -> Iterator[Any]:
         yield from record_gap(window_gap("runs", window, now))
     listed: set[str] = set()
     pages = 0
-    for page in iter_pages(job.client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs"):
+    progress = Progress("runs")
+    job.client = client = progress.watch(job.client)  # every answer, and the listing's total
+    for page in iter_pages(client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs"):
         if job.out_of_time(f"after {pages} pages of the runs listing"):
             break
         pages += 1
@@ -52,10 +54,13 @@ def runs(job: Job) -> Iterator[Any]:
         listed.update(r["id"] for r in rows if r.get("id") is not None)
         wanted = [r for r in rows if book.wants(r, window.since)]
         job.counts.skipped += len(rows) - len(wanted)
+        if client.total is not None:  # n of the host's total when it says one, else pages
+            progress.add("runs listed", len(rows), total=client.total)
+        else:
+            progress.add("pages listed")
+        finished_before = book.finished_now
         yield from _deliver(job, book, wanted)
-        if pages % PROGRESS_EVERY_PAGES == 0:
-            log.info("runs: %d pages, %d runs listed, %d finished runs loaded",
-                     pages, len(listed), book.finished_now)
+        progress.add("finished runs loaded with children", book.finished_now - finished_before)
         earliest = oldest(r.get("started_at") for r in rows)
         if window.since and earliest and earliest < window.since:
             break
@@ -66,6 +71,7 @@ def runs(job: Job) -> Iterator[Any]:
         yield from _ask_again(job, book, load.children_retry)
     # a listing cut short must not move the mark: the older runs it did not reach come next
     book.save(load.lookback, advance=not job.stopped)
+    progress.close()
     job.counts.pages, job.counts.listed, job.counts.vanished = pages, len(listed), book.vanished_now
     log.info(
         "runs: done, %d pages, %d listed, %d open re-checked, %d finished runs loaded with "

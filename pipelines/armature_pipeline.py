@@ -1,7 +1,8 @@
-"""The `armature-pipeline` command: run, status, check, demo, dashboard.
+"""The `armature-pipeline` command: run, status, check, demo, dashboard, sql.
 
 Exit codes (schedulers depend on them): 0 loaded; 1 the load failed; 2 bad usage or
 configuration (nothing written); 3 another run of the same pipeline holds the lock.
+`status` exits 0 when healthy, 1 when not (see pipelines/status.py).
 """
 
 from __future__ import annotations
@@ -10,23 +11,43 @@ import argparse
 import importlib
 import logging
 import sys
-from typing import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, NoReturn, Sequence
 
-from pipelines import sql_shell
+from pipelines import logs, sql_shell
+from pipelines.durations import parse_duration
 from pipelines.settings import EXIT_CONFIG, EXIT_FAILED, EXIT_LOCKED, LockedError, UsageError
 
+log = logging.getLogger("armature_pipeline")
+# dlt keeps a merge's staging copy of every table unless told to empty it after the load
+TRUNCATE_STAGING = "load.truncate_staging_dataset"
+LOADING_COMMANDS = ("run", "demo")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    _setup_logging(args.verbose)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(raw)
+    except BadUsage as exc:
+        fmt = _format_asked(raw)
+        logs.setup(fmt=fmt)
+        if fmt == "text":
+            sys.stderr.write(exc.usage)
+        log.error("%s", exc)
+        return EXIT_CONFIG
+    logs.setup(verbose=args.verbose, quiet=getattr(args, "quiet", False),
+               fmt=getattr(args, "log_format", "text"))
     from pipelines import commands  # dlt is heavy: import it after argument parsing
 
     from dlt.common.configuration.exceptions import ConfigurationException
     from dlt.common.configuration.providers.toml import TomlProviderReadException
 
     try:
-        return int(args.handler(commands, args))
+        with _staging_emptied(args.command):
+            return int(args.handler(commands, args))
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        log.error("%s", exc)
         return EXIT_CONFIG
     except TomlProviderReadException as exc:
         print(f"error: a dlt settings file cannot be read: {exc}. Fix the TOML syntax there "
@@ -37,15 +58,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except LockedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        log.error("%s", exc)
         return EXIT_LOCKED
     except KeyboardInterrupt:
-        print("interrupted: nothing half-written is kept; run again to finish.", file=sys.stderr)
+        log.error("interrupted: nothing half-written is kept; run again to finish.")
         return EXIT_FAILED
+    except Exception as exc:  # a bug: its traceback goes through the log too (JSON stays JSON)
+        log.exception("unexpected %s: %s", type(exc).__name__, exc)
+        return EXIT_FAILED
+    finally:
+        logs.finish()
+
+
+def _staging_emptied(command: str) -> AbstractContextManager[Any]:
+    """dlt's `[load] truncate_staging_dataset`, on for a load unless configured otherwise.
+
+    A merge goes through `<dataset>_staging`, which otherwise keeps a full copy of every
+    table that every BI tool lists.
+    """
+    if command not in LOADING_COMMANDS:
+        return nullcontext()
+    import dlt
+
+    if dlt.config.get(TRUNCATE_STAGING) is not None:
+        return nullcontext()
+    return dlt.config.values({TRUNCATE_STAGING: True})
+
+
+class BadUsage(Exception):
+    """What argparse would print before exiting 2, kept so it can be logged (JSON too)."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise BadUsage(f"{self.prog}: {message}", self.format_usage())
+
+
+def _format_asked(raw: list[str]) -> logs.Format:
+    """The --log-format of a command line that did not parse, as far as it can be read."""
+    for i, arg in enumerate(raw):
+        value = arg.split("=", 1)[1] if arg.startswith("--log-format=") else (
+            raw[i + 1] if arg == "--log-format" and i + 1 < len(raw) else None)
+        if value == "json":
+            return "json"
+    return "text"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="armature-pipeline", description="Load Armature's REST API into a warehouse with dlt."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -58,11 +122,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--full-refresh", action="store_true",
                      help="load everything again, swapped in for the old tables only on success")
     _org_flags(run)
+    run.add_argument("--quiet", action="store_true",
+                     help="print only warnings, errors and one summary line (for cron)")
+    _log_format_flag(run)
     run.set_defaults(handler=lambda c, a: c.run(a))
 
-    status = sub.add_parser("status", help="cursors, last load, row counts, coverage warnings")
+    status = sub.add_parser("status", help="health of the last load, the ledger, gaps, rejects")
     _target_flags(status)
     _org_flags(status)
+    status.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    status.add_argument("--max-age", type=_duration, metavar="DURATION",
+                        help="unhealthy (exit 1) when the last successful load is older, "
+                             "e.g. 30m, 2h, 1d")
+    _log_format_flag(status)
     status.set_defaults(handler=lambda c, a: c.status(a))
 
     check = sub.add_parser("check", help="key smoke test and live /openapi contract check")
@@ -72,6 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load a local simulator into armature_demo.duckdb")
     demo.add_argument("--runs", type=int, default=3000, help="runs in the simulated world")
     demo.add_argument("--latency-ms", type=int, default=0)
+    _log_format_flag(demo)
     demo.set_defaults(handler=lambda c, a: c.demo(a))
 
     sql_shell.add_parser(sub)
@@ -108,14 +181,16 @@ def _target_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pipelines-dir", default=None, help=argparse.SUPPRESS)
 
 
-def _setup_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
-    for name in ("armature_source", "armature_pipeline"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(logging.DEBUG if verbose else logging.INFO)
-        logger.propagate = False
+def _log_format_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-format", choices=logs.FORMATS, default="text",
+                        help="text lines (default) or one JSON object per line")
+
+
+def _duration(raw: str) -> float:
+    try:
+        return parse_duration(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 if __name__ == "__main__":

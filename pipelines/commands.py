@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import threading
+import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -16,7 +16,7 @@ from armature_source import RESOURCE_ALIASES, RESOURCES
 from armature_source.credentials import resolve_connection
 from armature_source.source import DEFAULT_MAX_LOAD_MINUTES, load_deadline_minutes
 from armature_source.errors import ConfigError
-from pipelines import loading, report
+from pipelines import last_run, loading, logs, progress, report
 from pipelines.lock import pipeline_lock
 from pipelines.destination import duckdb_at, make_pipeline
 from pipelines.orgs import Org, configured_orgs, pick
@@ -159,32 +159,52 @@ def run_all_orgs(args: argparse.Namespace) -> int:
             with pipeline_lock(pipeline):
                 results[slug] = (load(pipeline, settings), "")
         except UsageError as exc:
-            print(f"error: organization {slug}: {exc}", file=sys.stderr)
+            log.error("organization %s: %s", slug, exc, extra={"organization": slug})
             results[slug] = (EXIT_CONFIG, str(exc))
         except LockedError as exc:
-            print(f"error: organization {slug}: {exc}", file=sys.stderr)
+            log.error("organization %s: %s", slug, exc, extra={"organization": slug})
             results[slug] = (EXIT_LOCKED, str(exc))
     failed = {slug: code for slug, (code, _) in results.items() if code != EXIT_OK}
-    print(f"Organizations: {len(results) - len(failed)} of {len(results)} loaded"
-          + (f"; failed: {', '.join(f'{s} (exit {c})' for s, c in failed.items())}" if failed else "."))
+    logs.report(log, "Organizations: %d of %d loaded%s", len(results) - len(failed), len(results),
+                f"; failed: {', '.join(f'{s} (exit {c})' for s, c in failed.items())}" if failed else ".",
+                final=True, loaded=len(results) - len(failed), failed=failed)
     return EXIT_FAILED if failed else EXIT_OK
 
 
 def load(pipeline: dlt.Pipeline, settings: Settings) -> int:
-    """Load once and print what landed, or what failed and what was kept."""
-    with watchdog(settings):
-        outcome = loading.load(pipeline, settings)
+    """Load once and report what landed, or what failed and what was kept; the outcome is
+    kept for `status` (pipelines/last_run.py)."""
+    started = time.monotonic()
+    try:
+        with watchdog(settings), progress.shown():
+            outcome = loading.load(pipeline, settings)
+    except UsageError as exc:
+        last_run.record(pipeline.pipelines_dir, pipeline.pipeline_name, EXIT_CONFIG, str(exc),
+                        time.monotonic() - started)
+        raise
+    seconds = time.monotonic() - started
+    last_run.record(pipeline.pipelines_dir, pipeline.pipeline_name, outcome.code, outcome.message,
+                    seconds, outcome.load_ids, outcome.rows)
     if outcome.ok:
-        report.after_load(pipeline, outcome)
+        report.after_load(pipeline, outcome, seconds)
     else:
-        print(f"error: {outcome.message}", file=sys.stderr)
+        log.error("%s", outcome.message, extra={"pipeline": pipeline.pipeline_name})
     return outcome.code
 
 
 def status(args: argparse.Namespace) -> int:
-    settings = resolve(args)
-    pipeline = make_pipeline(settings)
-    return report.status(pipeline)
+    """Each configured organization's pipeline (all, when any is configured and neither
+    --org nor --pipeline-name picks one), else the one the flags name."""
+    from pipelines.status import show
+
+    orgs = configured_orgs() if not (args.org or args.pipeline_name) else {}
+    if args.all_orgs and not orgs:
+        raise UsageError("--all-orgs: no organization is configured; add [armature.orgs.<slug>] "
+                         "sections to .dlt/config.toml (keys in .dlt/secrets.toml).")
+    targets: list[tuple[str | None, Settings]] = (
+        [(slug, resolve(args, org)) for slug, org in orgs.items()] if orgs
+        else [(args.org, resolve(args))])
+    return show(targets, as_json=args.json, max_age_s=args.max_age)
 
 
 def check(args: argparse.Namespace) -> int:
@@ -200,9 +220,9 @@ def check(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     from armature_sim.server import spawn
 
-    print(f"Starting the Armature simulator ({args.runs} runs over 30 days) ...")
+    log.info("Starting the Armature simulator (%d runs over 30 days) ...", args.runs)
     with spawn(runs=args.runs, latency_ms=args.latency_ms) as sim:
-        print(f"Simulator listening at {sim.api_url} (key {sim.api_key}).")
+        log.info("Simulator listening at %s (key %s).", sim.api_url, sim.api_key)
         settings = Settings(
             destination="duckdb", dataset=DEFAULT_DATASET, pipeline_name=DEMO_PIPELINE,
             full_refresh=True,

@@ -22,13 +22,13 @@ from dlt.destinations.impl.duckdb.configuration import (
     DuckDbCredentials,
 )
 
+from pipelines import logs
 from pipelines.settings import UsageError
 
 log = logging.getLogger("armature_pipeline")
 
 DUCKDB_WAIT_ENV = "ARMATURE_DUCKDB_WAIT_S"
 DUCKDB_WAIT_DEFAULT = 30.0
-WAIT_NOTICE_EVERY_S = 10.0
 
 
 def duckdb_wait_s() -> float:
@@ -55,18 +55,14 @@ class _WaitingPool(DuckDbConnectionPool):
 
     def borrow_conn(self, *args: Any, **kwargs: Any) -> Any:
         deadline = time.monotonic() + duckdb_wait_s()
-        noticed = 0.0
         while True:
             try:
                 return super().borrow_conn(*args, **kwargs)
             except duckdb.IOException as exc:
                 held = holder_of(str(exc))
-                now = time.monotonic()
-                if held is None or now >= deadline:
+                if held is None or time.monotonic() >= deadline:
                     raise
-                if now - noticed >= WAIT_NOTICE_EVERY_S:
-                    log.info("waiting for the DuckDB file (up to %.0f s more): %s", deadline - now, held)
-                    noticed = now
+                logs.waiting(log, "the DuckDB file", deadline, held)
                 time.sleep(0.2)
 
 
@@ -115,23 +111,19 @@ def wait_for_duckdb(pipeline: dlt.Pipeline, wait_s: float) -> None:
     if path is None or not Path(path).exists():
         return
     deadline = time.monotonic() + wait_s
-    noticed = 0.0
     while True:
         try:
             duckdb.connect(path).close()
             return
         except duckdb.IOException as exc:
             held = holder_of(str(exc))
-            now = time.monotonic()
             if held is None:
                 raise UsageError(f"cannot open the DuckDB file {path}: {exc}. Point "
                                  "DESTINATION__DUCKDB__CREDENTIALS at a DuckDB file, or move "
                                  "this file away.") from None
-            if now >= deadline:
+            if time.monotonic() >= deadline:
                 raise HeldError(f"{held}. Nothing was loaded.") from None
-            if now - noticed >= WAIT_NOTICE_EVERY_S:
-                log.info("waiting for the DuckDB file (up to %.0f s more): %s", deadline - now, held)
-                noticed = now
+            logs.waiting(log, "the DuckDB file", deadline, held)
             time.sleep(0.5)
         except duckdb.Error as exc:  # not a DuckDB file, or one of a newer version
             raise UsageError(f"cannot open {path} as a DuckDB file ({type(exc).__name__}: {exc}). "

@@ -1,30 +1,51 @@
-"""What the commands print: the summary after a load, `status`, and the demo's headlines."""
+"""What the commands report: the summary after a load, the demo's headlines and next steps,
+and the note on a dataset named like its DuckDB file. (`status` is pipelines/status.py.)"""
 
 from __future__ import annotations
 
+import logging
+import os
+import shlex
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dlt
 
-from armature_source.tables import ALL_TABLES
-from pipelines.duckdb_file import duckdb_path
+from armature_source import tables as t
+from pipelines import logs
 from pipelines.legacy_duckdb import move_statements, named_like_its_file
-from pipelines.settings import DEFAULT_DATASET, EXIT_OK
+from pipelines.settings import DEFAULT_DATASET
 
 if TYPE_CHECKING:
     from pipelines.loading import Outcome
 
+log = logging.getLogger("armature_pipeline")
+HEALTH = (t.COVERAGE.name, t.REJECTED.name, t.LOAD_LEDGER.name)
+REPO = Path(__file__).resolve().parent.parent
 
-def after_load(pipeline: dlt.Pipeline, outcome: "Outcome") -> None:
-    """One line per table that received rows, then the views made."""
-    total = sum(outcome.rows.values())
-    print(f"Loaded {total} new or changed rows into {pipeline.dataset_name} "
-          f"({_where(pipeline)}), load {', '.join(outcome.load_ids) or 'none'}.")
-    for name, n in sorted(outcome.rows.items()):
-        print(f"  {name:<26} {n:>9}")
+
+def after_load(pipeline: dlt.Pipeline, outcome: "Outcome", seconds: float) -> None:
+    """A line per table that received rows, the views made, then the one line --quiet keeps:
+    what loaded, coverage gaps and rejected records found, how long it took."""
+    data = {n: c for n, c in sorted(outcome.rows.items()) if n not in HEALTH and c}
+    gaps, rejected = outcome.rows.get(t.COVERAGE.name, 0), outcome.rows.get(t.REJECTED.name, 0)
+    for name, n in data.items():
+        logs.report(log, "  %-26s %9d", name, n, table=name, rows=n)
     if outcome.views:
-        print(f"Reporting views created or replaced: {', '.join(outcome.views)}.")
+        logs.report(log, "reporting views created or replaced: %s", ", ".join(outcome.views),
+                    views=outcome.views)
+    total = sum(data.values())
+    tables = ", ".join(f"{n} {c}" for n, c in data.items()) or "nothing new"
+    where = _where(pipeline)
+    logs.report(
+        log, "%s: loaded %d new or changed rows into %s (%s) in %.1f s: %s; %d coverage gap%s, "
+        "%d rejected record%s; load %s", pipeline.pipeline_name, total, pipeline.dataset_name,
+        where, seconds, tables, gaps, "" if gaps == 1 else "s", rejected,
+        "" if rejected == 1 else "s", ", ".join(outcome.load_ids) or "none",
+        final=True, pipeline=pipeline.pipeline_name, dataset=pipeline.dataset_name,
+        destination=where, rows=total, tables=data, coverage_gaps=gaps, rejected=rejected,
+        seconds=round(seconds, 3), load_ids=outcome.load_ids)
 
 
 def _where(pipeline: dlt.Pipeline) -> str:
@@ -39,88 +60,21 @@ def _where(pipeline: dlt.Pipeline) -> str:
     return destination
 
 
-def table_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
-    """Row counts of every contract table present in the destination."""
-    counts: dict[str, int] = {}
-    with pipeline.sql_client() as client:
-        for table in ALL_TABLES:
-            try:
-                rows = client.execute_sql(f"select count(*) from {client.make_qualified_table_name(table.name)}")
-            except Exception:
-                continue
-            counts[table.name] = int(rows[0][0]) if rows else 0
-    return counts
-
-
-def status(pipeline: dlt.Pipeline) -> int:
-    """Cursors, last successful load, row counts and coverage warnings."""
-    state = pipeline.state.get("sources", {}).get("armature", {})
-    resources = state.get("resources", {})
-    print(f"pipeline {pipeline.pipeline_name}: dataset {pipeline.dataset_name} on {_where(pipeline)}")
-    last = _last_load(pipeline)
-    print(f"last successful load: {last or 'none yet'}")
-    runs = resources.get("runs", {})
-    print(f"runs cursor: newest started_at {runs.get('mark') or '-'}, "
-          f"{len(runs.get('open', {}))} open runs to re-check")
-    sessions = resources.get("sessions", {})
-    print(f"sessions cursor: last read at {sessions.get('mark') or '-'}, "
-          f"{len(sessions.get('known', {}))} recent sessions tracked")
-    try:
-        counts = table_counts(pipeline)
-    except Exception as exc:
-        print(f"row counts unavailable: {exc}")
-        counts = {}
-    for name, n in counts.items():
-        print(f"  {name:<26} {n:>9}")
-    coverage = state.get("coverage", [])
-    if coverage:
-        print(f"coverage warnings ({len(coverage)}, newest last):")
-        for entry in coverage[-10:]:
-            print(f"  {entry['detected_at']}  {entry['message']}")
-    else:
-        print("coverage warnings: none")
-    for line in legacy_note(pipeline):
-        print(line)
-    return EXIT_OK
-
-
-def legacy_note(pipeline: dlt.Pipeline) -> list[str]:
+def legacy_note(path: str, dataset: str, tables: list[str], views: list[str]) -> list[str]:
     """For a DuckDB dataset named like its file (the old default): how to move it."""
-    path = duckdb_path(pipeline)
-    if path is None or not named_like_its_file(path, pipeline.dataset_name):
-        return []
-    try:
-        with pipeline.sql_client() as client:
-            found = client.execute_sql(
-                "select table_name, table_type from information_schema.tables "
-                "where table_schema = %s", pipeline.dataset_name) or []
-        tables = sorted(r[0] for r in found if r[1] == "BASE TABLE")
-        views = sorted(r[0] for r in found if r[1] == "VIEW")
-    except Exception:
+    if not named_like_its_file(path, dataset) or not tables:
         return []
     catalog = Path(path).stem
-    statements = move_statements(catalog, pipeline.dataset_name, DEFAULT_DATASET, tables, views)
+    statements = move_statements(catalog, dataset, DEFAULT_DATASET, tables, views)
     return [
-        f"note: dataset {pipeline.dataset_name!r} shares its name with the DuckDB file "
+        f"note: dataset {dataset!r} shares its name with the DuckDB file "
         f"{Path(path).name} (the old default), so readers must write "
-        f"{catalog}.{pipeline.dataset_name}.<table>. To move it to {DEFAULT_DATASET!r}, the "
+        f"{catalog}.{dataset}.<table>. To move it to {DEFAULT_DATASET!r}, the "
         "default now, stop the scheduled loads, run these statements on the file with "
         f"`armature-pipeline sql --duckdb {Path(path).name} --write` (they are read from "
         "standard input), then load without --dataset:",
         *(f"  {statement}" for statement in statements),
     ]
-
-
-def _last_load(pipeline: dlt.Pipeline) -> str | None:
-    try:
-        with pipeline.sql_client() as client:
-            rows = client.execute_sql(
-                f"select max(inserted_at) from {client.make_qualified_table_name('_dlt_loads')} "
-                "where status = 0"
-            )
-    except Exception:
-        return None
-    return str(rows[0][0]) if rows and rows[0][0] else None
 
 
 HEADLINES = {
@@ -139,22 +93,68 @@ HEADLINES = {
 
 
 def demo_summary(pipeline: dlt.Pipeline) -> None:
-    """Headline numbers and where to look next."""
-    print()
+    """Headline numbers and where to look next: commands that work as printed, run from
+    the folder the demo ran in (a test runs each one)."""
+    values = {}
     with pipeline.sql_client() as client:
-        names = {t.name: client.make_qualified_table_name(t.name) for t in ALL_TABLES}
+        names = {table.name: client.make_qualified_table_name(table.name) for table in t.ALL_TABLES}
         for label, sql in HEADLINES.items():
             try:
                 rows = client.execute_sql(sql.format(**names))
-                value = rows[0][0] if rows else None
+                values[label] = rows[0][0] if rows else None
             except Exception:
-                value = None
-            print(f"{label}: {value if value is not None else '-'}")
+                values[label] = None
+    where, hints = _where(pipeline), next_steps(pipeline.pipeline_name, pipeline.dataset_name)
+    if not logs.interactive():
+        logs.report(log, "demo loaded into %s, dataset %s", where, pipeline.dataset_name,
+                    final=True, headlines=values, next=[command for _, command in hints])
+        return
     print()
-    dataset = pipeline.dataset_name
-    print(f"The data is in {_where(pipeline)}, dataset '{dataset}'. Next:")
-    print(f"  duckdb {pipeline.pipeline_name}.duckdb -c \"use {dataset}; "
-          "select status, count(*) from runs group by 1\"")
-    print(f"  .venv/bin/armature-pipeline status --pipeline-name {pipeline.pipeline_name}")
-    print("  docs/analysts.md: how to open the data, the tables and the reporting views;")
-    print("  notebooks/: workflow health and MCP usage insights.")
+    for label, value in values.items():
+        print(f"{label}: {value if value is not None else '-'}")
+    print(f"\nThe data is in {where}, dataset '{pipeline.dataset_name}'. Next:")
+    for what, command in hints:
+        print(f"  {what}:\n    {command}")
+    guide = REPO / "docs" / "analysts.md"
+    if guide.exists():
+        print(f"  {_shown(guide)} says how to open the data, and what each table and view holds.")
+    sys.stdout.flush()
+
+
+def next_steps(pipeline_name: str, dataset: str) -> list[tuple[str, str]]:
+    """(what it does, the command) for each hint the demo prints."""
+    command, file = _command(), f"{pipeline_name}.duckdb"
+    query = "select status, count(*) as runs from runs group by 1 order by 2 desc"
+    hints = [
+        ("query it", f"{command} sql --duckdb {file} {shlex.quote(query)}"),
+        ("the health of its loads", f"{command} status --pipeline-name {pipeline_name}"),
+    ]
+    bin_dir, repo = _shown(Path(sys.executable).parent), _shown(REPO)
+    notebook = REPO / "notebooks" / "workflow_health.ipynb"
+    if notebook.exists():  # a checkout, not an installed wheel
+        hints.append((
+            f"a notebook, run headless (first: {bin_dir}/pip install -e '{repo}[analysts]')",
+            f'ARMATURE_DUCKDB="$PWD/{file}" {bin_dir}/jupyter nbconvert --to notebook --execute '
+            f"{_shown(notebook)} --output-dir out/"))
+    extra = (f"first: {bin_dir}/pip install -e '{repo}[dashboard]'" if notebook.exists()
+             else "first: pip install 'armature-dlt[dashboard]'")
+    hints.append((f"the dashboard, read-only ({extra})",
+                  f"{command} dashboard --duckdb {file}"
+                  + ("" if dataset == DEFAULT_DATASET else f" --dataset {dataset}")))
+    return hints
+
+
+def _command() -> str:
+    """This command as the user can type it again from here."""
+    script = Path(sys.argv[0])
+    if script.name == "armature-pipeline" and script.exists():
+        return str(_shown(script.absolute()))
+    return f"{_shown(Path(sys.executable))} -m pipelines.armature_pipeline"
+
+
+def _shown(path: Path) -> Path:
+    """`path` relative to the current folder when it is inside it, else absolute."""
+    try:
+        return path.relative_to(Path(os.getcwd()))
+    except ValueError:
+        return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import duckdb
 import httpx
 from filelock import FileLock
 
@@ -106,3 +107,39 @@ def test_contract_check_names_every_difference_in_plain_words(sim: Any) -> None:
     texts = [f.text for f in compare(broken)]
     assert any("GET /insights/searches is not in the host's API" in t for t in texts)
     assert any("'sort' is not documented" in t for t in texts)
+
+
+def test_help_names_the_flags_for_cron_and_monitoring(tmp_path: Any) -> None:
+    wh = Warehouse(tmp_path)
+    run = wh.cli("run", "--help").stdout
+    assert "--quiet" in run and "--log-format {text,json}" in run
+    status = wh.cli("status", "--help").stdout
+    assert all(flag in status for flag in ("--json", "--max-age DURATION", "--org SLUG", "--all-orgs",
+                                           "--log-format"))
+    assert "--log-format" in wh.cli("demo", "--help").stdout
+
+
+def _staging_rows(wh: Warehouse) -> dict[str, int]:
+    with duckdb.connect(str(wh.db_path), read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = "
+            "'armature_data_staging' and table_name not like '_dlt%'").fetchall()]
+        return {t: con.execute(f'select count(*) from armature_data_staging."{t}"').fetchone()[0]  # type: ignore[index]
+                for t in tables}
+
+
+def test_after_a_load_the_merge_staging_copy_is_empty_unless_configured_to_stay(
+    sim: Any, tmp_path: Any
+) -> None:
+    sim.control.reset(seed=3, runs=80, sessions=60)
+    wh = Warehouse(tmp_path / "emptied")
+    assert wh.cli("run", "--base-url", sim.api_url, "--api-key", sim.api_key).returncode == 0
+    staged = _staging_rows(wh)
+    assert "runs" in staged and set(staged.values()) == {0}, staged
+    assert wh.count("runs") == len(sim.control.truth()["runs"])
+
+    kept = Warehouse(tmp_path / "kept")
+    done = kept.cli("run", "--base-url", sim.api_url, "--api-key", sim.api_key,
+                    env={"LOAD__TRUNCATE_STAGING_DATASET": "false"})
+    assert done.returncode == 0, done.stderr
+    assert _staging_rows(kept)["runs"] == len(sim.control.truth()["runs"])
