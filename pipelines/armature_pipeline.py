@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import logging
 import sys
 from contextlib import AbstractContextManager, nullcontext
@@ -16,7 +17,7 @@ from typing import Any, NoReturn, Sequence
 
 from pipelines import logs, sql_shell
 from pipelines.durations import parse_duration
-from pipelines.settings import EXIT_CONFIG, EXIT_FAILED, EXIT_LOCKED, LockedError, UsageError
+from pipelines.settings import EXIT_OK, EXIT_CONFIG, EXIT_FAILED, EXIT_LOCKED, LockedError, UsageError
 
 log = logging.getLogger("armature_pipeline")
 # dlt keeps a merge's staging copy of every table unless told to empty it after the load
@@ -63,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.error("interrupted: nothing half-written is kept; run again to finish.")
         return EXIT_FAILED
+    except BrokenPipeError:  # `status | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug: its traceback goes through the log too (JSON stays JSON)
         log.exception("unexpected %s: %s", type(exc).__name__, exc)
         return EXIT_FAILED

@@ -21,9 +21,10 @@ _Item = TypeVar("_Item", bound=_Identified)
 
 
 def one_of(query: QueryParams, name: str, allowed: Iterable[str], default: str | None) -> str | None:
-    """A parameter that must be one of `allowed` (absent means `default`)."""
+    """A parameter that must be one of `allowed` (absent means `default`; empty is not a value,
+    as the document's enum says)."""
     value = query.get(name)
-    if value is None or (value == "" and default is None):
+    if value is None:
         return default
     choices = list(allowed)
     if value not in choices:
