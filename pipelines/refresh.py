@@ -20,7 +20,6 @@ import dlt
 import duckdb
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from analytics import apply_comments, apply_views
 from pipelines.destination import duckdb_at
 from pipelines.duckdb_file import duckdb_path
 from pipelines.loading import Outcome, failed, finished
@@ -109,12 +108,7 @@ def _load_scratch(scratch: dlt.Pipeline, source: Any) -> Outcome:
         info = scratch.run(source)
     except PipelineStepFailed as exc:
         return failed(scratch, exc)
-    trace = scratch.last_trace
-    rows = {n: c for n, c in trace.last_normalize_info.row_counts.items()
-            if not n.startswith("_dlt")} if trace and trace.last_normalize_info else {}
-    apply_comments(scratch)
-    views = apply_views(scratch)
-    return Outcome(0, f"loaded {sum(rows.values())} rows afresh", list(info.loads_ids), rows, views)
+    return finished(scratch, info)
 
 
 def _kept(outcome: Outcome, what: str) -> Outcome:
