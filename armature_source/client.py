@@ -6,6 +6,7 @@
     ├── attempt     one GET on the wire: headers, then a body streamed up to its cap
     ├── answers     what a status means: the error to raise, Retry-After, the host's clock
     ├── decoding    JSON to Python values, text repaired for every destination
+    ├── shards      the connections, in small pools (httpcore's cost grows with a pool's size)
     ├── limiter     how many requests may be in flight: adapts to the host
     ├── pacer       how fast requests may start: learned from the host's 429s
     └── redaction   the key masked in the HTTP libraries' own debug log lines
@@ -35,6 +36,7 @@ from armature_source.limiter import Limiter
 from armature_source.loop_thread import LoopThread
 from armature_source.outcomes import Failed, Missing, RequestStats
 from armature_source.pacer import Pacer
+from armature_source.shards import Shards
 
 __all__ = ["ArmatureClient", "BAD_BODY", "Failed", "Missing", "Params", "RequestStats", "RetryPolicy"]
 
@@ -92,18 +94,18 @@ class ArmatureClient:
             "User-Agent": f"armature-dlt/{_version()} (+https://dlthub.com)",
         }
 
-        def make_http() -> httpx.AsyncClient:
+        def make_http(connections: int) -> httpx.AsyncClient:
             return httpx.AsyncClient(
                 base_url=self.api_url,
                 headers=headers,
                 timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
-                limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+                limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
                 follow_redirects=False,
             )
 
         limits = Limits(self.retry, request_deadline_s, max_body_bytes)
         self._secrets = secret_parts(key)
-        self._exchange = Exchange(make_http, limits, self.limiter, self.pacer, self._secrets, self.api_url)
+        self._exchange = Exchange(Shards(make_http, pool), limits, self.limiter, self.pacer, self._secrets, self.api_url)
         self._ahead = 4 * pool
         self._priority = itertools.count()
         self._loop = LoopThread("armature-http")
