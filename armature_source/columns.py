@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any, Callable, Iterable, Mapping
 
 import dlt
+import orjson
 import pyarrow as pa
 
 from armature_source.tables import Table
@@ -38,6 +39,7 @@ _MISFIT = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError, TypeEr
            RecursionError)
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 INT64 = (-(2**63), 2**63 - 1)
+_dumps = orjson.dumps
 
 
 @dataclass
@@ -105,6 +107,16 @@ def _json_text(value: Any) -> str | None:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _json_column(values: list[Any]) -> pa.Array:
+    """JSON text of each value, by orjson (several times faster than `json`, same compact
+    text but for float spelling). A value orjson refuses (a key that is not a string, a
+    lone surrogate, an integer beyond 64 bits) sends the column to the `json` path."""
+    try:
+        return pa.array([None if v is None else _dumps(v).decode() for v in values], pa.string())
+    except orjson.JSONEncodeError:
+        return pa.array([_json_text(x) for x in values], pa.string())
+
+
 _FAST: dict[str, Callable[[list[Any]], pa.Array]] = {
     "text": lambda v: pa.array(v, pa.string()),
     "bigint": lambda v: pa.array(v, pa.int64()),
@@ -112,7 +124,7 @@ _FAST: dict[str, Callable[[list[Any]], pa.Array]] = {
     "bool": lambda v: pa.array(v, pa.bool_()),
     "timestamp": lambda v: pa.array(v, pa.string()).cast(ARROW_TYPES["timestamp"]),
     "date": lambda v: pa.array(v, pa.string()).cast(pa.date32()),
-    "json": lambda v: pa.array([_json_text(x) for x in v], pa.string()),
+    "json": _json_column,
 }
 
 

@@ -99,14 +99,14 @@ class ChildRows:
 
     def add(self, run_id: str, bodies: dict[str, Any]) -> None:
         if "trace" in bodies:
-            self.spans += [{**s, "run_id": run_id} for s in pick_rows(bodies["trace"], "spans")]
+            self.spans += _owned(pick_rows(bodies["trace"], "spans"), run_id)
         if "tool_calls" in bodies:
-            self.calls += [{**c, "run_id": run_id} for c in pick_rows(bodies["tool_calls"], "tool_calls")]
+            self.calls += _owned(pick_rows(bodies["tool_calls"], "tool_calls"), run_id)
         evaluation = bodies.get("evaluation")
         if isinstance(evaluation, dict):
             criteria = evaluation.pop("criteria", None) or []
-            self.evaluations.append({**evaluation, "run_id": run_id})
-            self.criteria += [{**c, "run_id": run_id} for c in criteria]
+            self.evaluations += _owned([evaluation], run_id)
+            self.criteria += _owned(criteria, run_id)
 
     def items(self, job: "Job") -> Iterator[Any]:
         for table, rows in (
@@ -114,3 +114,11 @@ class ChildRows:
             (t.EVALUATIONS, self.evaluations), (t.EVALUATION_CRITERIA, self.criteria),
         ):
             yield from job.emit(table, rows)
+
+
+def _owned(rows: list[Any], run_id: str) -> list[dict[str, Any]]:
+    """The child records, each stamped with its run (the bodies are this load's own)."""
+    for row in rows:
+        row["run_id"] = run_id
+    return rows
+

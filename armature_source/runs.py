@@ -9,6 +9,7 @@ it speaks of were yielded.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterator
@@ -30,6 +31,8 @@ log = logging.getLogger("armature_source")
 
 DETAIL_ONLY_FIELDS = ("judge_model", "evaluator_output")
 PROGRESS_EVERY_PAGES = 10
+# batches whose children are in flight while the oldest is turned into tables
+BATCHES_AHEAD = 2
 
 
 def runs(job: Job) -> Iterator[Any]:
@@ -45,9 +48,9 @@ def runs(job: Job) -> Iterator[Any]:
         yield from record_gap(window_gap("runs", window, now))
     listed: set[str] = set()
     pages = 0
-    batch: Started | None = None
+    ahead: deque[Started] = deque()
     try:
-        # a page's children are asked for before the page before it is turned into tables
+        # children of the next pages are on their way while a page is turned into tables
         for page in iter_pages(job.client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs",
                                last=lambda rows: _reaches(rows, listed, window.since)):
             if job.out_of_time(f"after {pages} pages of the runs listing"):
@@ -57,18 +60,17 @@ def runs(job: Job) -> Iterator[Any]:
             listed.update(r["id"] for r in rows if r.get("id") is not None)
             wanted = [r for r in rows if book.wants(r, window.since)]
             job.counts.skipped += len(rows) - len(wanted)
-            started, batch = batch, _start(job, book, wanted)
-            if started is not None:
-                yield from _finish(job, book, started)
+            ahead.append(_start(job, book, wanted))
+            if len(ahead) > BATCHES_AHEAD:
+                yield from _finish(job, book, ahead.popleft())
             if pages % PROGRESS_EVERY_PAGES == 0:
                 log.info("runs: %d pages, %d runs listed, %d finished runs loaded",
                          pages, len(listed), book.finished_now)
-        if batch is not None:
-            started, batch = batch, None
-            yield from _finish(job, book, started)
+        while ahead:
+            yield from _finish(job, book, ahead.popleft())
     finally:
-        if batch is not None:
-            batch.children.cancel()
+        for started in ahead:
+            started.children.cancel()
     stale = [run_id for run_id in book.open if run_id not in listed]
     if not job.out_of_time("before re-reading open runs"):
         yield from _deliver(job, book, _recheck(job, book, stale))
