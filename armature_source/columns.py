@@ -40,6 +40,9 @@ _MISFIT = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError, TypeEr
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 INT64 = (-(2**63), 2**63 - 1)
 _dumps = orjson.dumps
+# The allocator's own pool, not Arrow's default (mimalloc): the default keeps what a load's
+# columns freed, about 40 MB more at the peak of a 2,000-run load, when DuckDB needs it.
+_POOL = pa.system_memory_pool()
 
 
 @dataclass
@@ -112,18 +115,26 @@ def _json_column(values: list[Any]) -> pa.Array:
     text but for float spelling). A value orjson refuses (a key that is not a string, a
     lone surrogate, an integer beyond 64 bits) sends the column to the `json` path."""
     try:
-        return pa.array([None if v is None else _dumps(v).decode() for v in values], pa.string())
+        return _array([None if v is None else _dumps(v).decode() for v in values], pa.string())
     except orjson.JSONEncodeError:
-        return pa.array([_json_text(x) for x in values], pa.string())
+        return _array([_json_text(x) for x in values], pa.string())
+
+
+def _array(values: list[Any], kind: pa.DataType) -> pa.Array:
+    return pa.array(values, kind, memory_pool=_POOL)
+
+
+def _parsed(values: list[Any], kind: pa.DataType) -> pa.Array:
+    return _array(values, pa.string()).cast(kind, memory_pool=_POOL)
 
 
 _FAST: dict[str, Callable[[list[Any]], pa.Array]] = {
-    "text": lambda v: pa.array(v, pa.string()),
-    "bigint": lambda v: pa.array(v, pa.int64()),
-    "double": lambda v: pa.array(v, pa.float64()),
-    "bool": lambda v: pa.array(v, pa.bool_()),
-    "timestamp": lambda v: pa.array(v, pa.string()).cast(ARROW_TYPES["timestamp"]),
-    "date": lambda v: pa.array(v, pa.string()).cast(pa.date32()),
+    "text": lambda v: _array(v, pa.string()),
+    "bigint": lambda v: _array(v, pa.int64()),
+    "double": lambda v: _array(v, pa.float64()),
+    "bool": lambda v: _array(v, pa.bool_()),
+    "timestamp": lambda v: _parsed(v, ARROW_TYPES["timestamp"]),
+    "date": lambda v: _parsed(v, pa.date32()),
     "json": _json_column,
 }
 
@@ -137,7 +148,7 @@ def _careful(values: list[Any], kind: str, column: str, problems: dict[int, list
         except _MISFIT as exc:
             out.append(None)
             problems.setdefault(i, []).append(f"{column}: {_why(value, kind, exc)}")
-    return pa.array(out, ARROW_TYPES[kind])
+    return _array(out, ARROW_TYPES[kind])
 
 
 def _coerce(value: Any, kind: str) -> Any:
