@@ -18,7 +18,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import httpx
 
@@ -38,6 +38,7 @@ from armature_source.errors import (
 from armature_source.limiter import Limiter, Signal, Slot
 from armature_source.outcomes import Failed, Missing, RequestStats
 from armature_source.pacer import Pacer
+from armature_source.shards import Shards
 
 log = logging.getLogger("armature_source")
 
@@ -88,16 +89,15 @@ class _Trouble:
 class Exchange:
     """Sends requests to one host under shared limits; every method runs on the loop."""
 
-    def __init__(self, make_http: Callable[[], httpx.AsyncClient], limits: Limits, limiter: Limiter, pacer: Pacer,
+    def __init__(self, shards: Shards, limits: Limits, limiter: Limiter, pacer: Pacer,
                  secrets: tuple[str, ...], api_url: str) -> None:
-        self._make_http = make_http
+        self._shards = shards
         self.limits = limits
         self.limiter = limiter
         self.pacer = pacer
         self.api_url = api_url
         self.server_clock: tuple[datetime, float] | None = None
         self._secrets = secrets
-        self._http: httpx.AsyncClient | None = None
         self._decoder: concurrent.futures.ThreadPoolExecutor | None = None
         self._reached = False
 
@@ -112,8 +112,7 @@ class Exchange:
             return Failed(path, str(exc))
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
+        await self._shards.aclose()
         if self._decoder is not None:
             self._decoder.shutdown(wait=False, cancel_futures=True)
 
@@ -174,7 +173,8 @@ class Exchange:
         """One try under its deadline: the answer, or why it failed transiently."""
         try:
             async with asyncio.timeout(deadline_s):
-                answer = await fetch(self._client(), path, params, self.limits.max_body_bytes)
+                async with self._shards.client() as http:
+                    answer = await fetch(http, path, params, self.limits.max_body_bytes)
         except TimeoutError:
             _add(counters, timeouts=1)
             return _Trouble(f"no complete answer within the {deadline_s:.3g} s request deadline",
@@ -251,11 +251,6 @@ class Exchange:
             "[sources.armature] max_body_bytes.",
             status=200,
         )
-
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:  # built on the loop thread, where it is used
-            self._http = self._make_http()
-        return self._http
 
     def _decoding(self) -> concurrent.futures.ThreadPoolExecutor:
         if self._decoder is None:

@@ -7,6 +7,7 @@ and counts), notes what it listed, skipped and lost, and ends with one `load_led
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import time
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ class JobClient:
 
     def get_many(self, requests: Iterable[tuple[str, Params]], *, failed_ok: bool = False) -> Iterator[Any]:
         return self._client.get_many(requests, failed_ok=failed_ok, stats=self.stats)
+
+    def submit(self, path: str, params: Params = None, *, missing_ok: bool = True,
+               failed_ok: bool = False) -> concurrent.futures.Future[Any]:
+        return self._client.submit(path, params, missing_ok=missing_ok, failed_ok=failed_ok, stats=self.stats)
 
 
 @dataclass

@@ -8,7 +8,8 @@ when no reading works.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Protocol
+import concurrent.futures
+from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from armature_source.errors import ContractError
 from armature_source.vocabulary import RUNS_PAGE_SIZE
@@ -17,8 +18,9 @@ ENVELOPE_KEYS = ("rows", "data", "items", "results", "sessions", "events", "span
 MAX_PAGES = 5_000
 
 
-class Getter(Protocol):
-    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any: ...
+class Submitter(Protocol):
+    def submit(self, path: str, params: Mapping[str, Any] | None = None, *,
+               missing_ok: bool = ...) -> concurrent.futures.Future[Any]: ...
 
 
 def pick_rows(body: Any, *names: str, where: str = "") -> list[dict[str, Any]]:
@@ -87,32 +89,48 @@ def is_last_page(body: Any, rows: list[Any], page: int, served_before: int) -> b
 
 
 def iter_pages(
-    client: Getter,
+    client: Submitter,
     path: str,
     params: Mapping[str, Any],
     *names: str,
     page_size: int = RUNS_PAGE_SIZE,
     max_pages: int = MAX_PAGES,
+    last: Callable[[list[dict[str, Any]]], bool] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield the rows of each page of a `page`/`pageSize` listing until it ends.
 
+    The next page is asked for as soon as this one shows there is one, so that it is on its
+    way while the caller works on this one; never beyond the last page.
+
     Args:
-        client: sends the GET and returns the (snake_cased) body.
+        client: sends the GET and returns the (snake_cased) body in a future.
         path: the listing's path, e.g. `/runs`.
         names: envelope keys to try first.
+        last: the caller's own end: no page is asked for after one whose rows it is true of.
 
     Raises:
         ContractError: more than `max_pages` pages (a host that never ends its listing).
     """
     served = 0
-    for page in range(1, max_pages + 1):
-        body = client.get(path, {**params, "page": page, "pageSize": page_size})
-        rows = pick_rows(body, *names, where=f"GET {path}")
-        if rows:
-            yield rows
-        if is_last_page(body, rows, page, served):
-            return
-        served += len(rows)
+
+    def ask(page: int) -> concurrent.futures.Future[Any]:
+        return client.submit(path, {**params, "page": page, "pageSize": page_size}, missing_ok=False)
+
+    coming = ask(1)
+    try:
+        for page in range(1, max_pages + 1):
+            body = coming.result()
+            rows = pick_rows(body, *names, where=f"GET {path}")
+            done = is_last_page(body, rows, page, served) or (last is not None and last(rows))
+            if not done and page < max_pages:
+                coming = ask(page + 1)
+            if rows:
+                yield rows
+            if done:
+                return
+            served += len(rows)
+    finally:
+        coming.cancel()
     raise ContractError(
         f"the listing did not end after {max_pages} pages of {page_size}; the host's paging "
         "does not match what the source understands. Report this with `armature-pipeline check`."

@@ -16,6 +16,7 @@ children are still being fetched.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import threading
 import time
@@ -133,7 +134,36 @@ class Watched(JobClient):
         return self._inner.path(*segments)
 
     def get(self, path: str, params: Params = None, *, missing_ok: bool = False) -> Any:
-        body = self._inner.get(path, params, missing_ok=missing_ok)
+        return self._noted(self._inner.get(path, params, missing_ok=missing_ok))
+
+    def submit(self, path: str, params: Params = None, *, missing_ok: bool = True,
+               failed_ok: bool = False) -> concurrent.futures.Future[Any]:
+        """The answer in a future that is done only once the answer was noted (so a page's
+        `total` is known to whoever waits for the page); cancelling it cancels the request."""
+        inner = self._inner.submit(path, params, missing_ok=missing_ok, failed_ok=failed_ok)
+        outer: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def noted(done: concurrent.futures.Future[Any]) -> None:
+            try:
+                if done.cancelled():
+                    outer.cancel()
+                elif done.exception() is not None:
+                    outer.set_exception(done.exception())  # type: ignore[arg-type]
+                else:
+                    outer.set_result(self._noted(done.result()))
+            except concurrent.futures.InvalidStateError:
+                pass  # the caller cancelled it meanwhile
+
+        inner.add_done_callback(noted)
+        outer.add_done_callback(lambda done: done.cancelled() and inner.cancel())
+        return outer
+
+    def get_many(self, requests: Iterable[tuple[str, Params]], *, failed_ok: bool = False) -> Iterator[Any]:
+        for body in self._inner.get_many(requests, failed_ok=failed_ok):
+            self.progress.answered()
+            yield body
+
+    def _noted(self, body: Any) -> Any:
         if isinstance(body, dict):
             for key in TOTAL_KEYS:
                 if isinstance(body.get(key), int) and not isinstance(body.get(key), bool):
@@ -141,8 +171,3 @@ class Watched(JobClient):
                     break
         self.progress.answered()
         return body
-
-    def get_many(self, requests: Iterable[tuple[str, Params]], *, failed_ok: bool = False) -> Iterator[Any]:
-        for body in self._inner.get_many(requests, failed_ok=failed_ok):
-            self.progress.answered()
-            yield body

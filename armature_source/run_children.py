@@ -47,7 +47,32 @@ def fetch(client: "JobClient", wanted: list[tuple[str, list[str]]]) -> list[Fetc
     """GET the given children of many runs at once; one `Fetched` per run, in order."""
     requests = [(client.path("runs", run_id, CHILD_PATHS[kind]), None)
                 for run_id, kinds in wanted for kind in kinds]
-    bodies = client.get_many(requests, failed_ok=True)
+    return _sorted(wanted, client.get_many(requests, failed_ok=True))
+
+
+class Asked:
+    """The children of one batch of runs, asked for at once and on their way.
+
+    For a batch of a page's runs (at most a few hundred requests): they are sent while the
+    batch before is turned into tables, so the connections never wait for that.
+    """
+
+    def __init__(self, client: "JobClient", wanted: list[tuple[str, list[str]]]) -> None:
+        self.wanted = wanted
+        self._futures = [client.submit(client.path("runs", run_id, CHILD_PATHS[kind]), failed_ok=True)
+                         for run_id, kinds in wanted for kind in kinds]
+
+    def fetched(self) -> list[Fetched]:
+        """Wait for the answers; one `Fetched` per run, in order."""
+        return _sorted(self.wanted, (future.result() for future in self._futures))
+
+    def cancel(self) -> None:
+        """Drop what has not been sent or answered (the batch is not delivered)."""
+        for future in self._futures:
+            future.cancel()
+
+
+def _sorted(wanted: list[tuple[str, list[str]]], bodies: Iterator[Any]) -> list[Fetched]:
     out = []
     for _run_id, kinds in wanted:
         fetched = Fetched({}, {})
@@ -74,14 +99,14 @@ class ChildRows:
 
     def add(self, run_id: str, bodies: dict[str, Any]) -> None:
         if "trace" in bodies:
-            self.spans += [{**s, "run_id": run_id} for s in pick_rows(bodies["trace"], "spans")]
+            self.spans += _owned(pick_rows(bodies["trace"], "spans"), run_id)
         if "tool_calls" in bodies:
-            self.calls += [{**c, "run_id": run_id} for c in pick_rows(bodies["tool_calls"], "tool_calls")]
+            self.calls += _owned(pick_rows(bodies["tool_calls"], "tool_calls"), run_id)
         evaluation = bodies.get("evaluation")
         if isinstance(evaluation, dict):
             criteria = evaluation.pop("criteria", None) or []
-            self.evaluations.append({**evaluation, "run_id": run_id})
-            self.criteria += [{**c, "run_id": run_id} for c in criteria]
+            self.evaluations += _owned([evaluation], run_id)
+            self.criteria += _owned(criteria, run_id)
 
     def items(self, job: "Job") -> Iterator[Any]:
         for table, rows in (
@@ -89,3 +114,11 @@ class ChildRows:
             (t.EVALUATIONS, self.evaluations), (t.EVALUATION_CRITERIA, self.criteria),
         ):
             yield from job.emit(table, rows)
+
+
+def _owned(rows: list[Any], run_id: str) -> list[dict[str, Any]]:
+    """The child records, each stamped with its run (the bodies are this load's own)."""
+    for row in rows:
+        row["run_id"] = run_id
+    return rows
+

@@ -9,6 +9,8 @@ it speaks of were yielded.
 from __future__ import annotations
 
 import logging
+from collections import deque
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
@@ -21,7 +23,7 @@ from armature_source.coverage import children_unavailable, record_gap, window_ga
 from armature_source.paging import iter_pages
 from armature_source.progress import Progress
 from armature_source.run_book import Batch, RunBook
-from armature_source.run_children import ChildRows, Fetched, children_of, fetch
+from armature_source.run_children import Asked, ChildRows, Fetched, children_of, fetch
 from armature_source.timestamps import iso, oldest, try_ts
 from armature_source.vocabulary import OPEN_STATUSES, RUN_RANGES
 from armature_source.windows import pick_window
@@ -29,6 +31,8 @@ from armature_source.windows import pick_window
 log = logging.getLogger("armature_source")
 
 DETAIL_ONLY_FIELDS = ("judge_model", "evaluator_output")
+# batches whose children are in flight while the oldest is turned into tables
+BATCHES_AHEAD = 2
 
 
 def runs(job: Job) -> Iterator[Any]:
@@ -46,24 +50,30 @@ def runs(job: Job) -> Iterator[Any]:
     pages = 0
     progress = Progress("runs")
     job.client = client = progress.watch(job.client)  # every answer, and the listing's total
-    for page in iter_pages(client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs"):
-        if job.out_of_time(f"after {pages} pages of the runs listing"):
-            break
-        pages += 1
-        rows = [_run_row(r) for r in page if str(r.get("id")) not in listed]
-        listed.update(r["id"] for r in rows if r.get("id") is not None)
-        wanted = [r for r in rows if book.wants(r, window.since)]
-        job.counts.skipped += len(rows) - len(wanted)
-        if client.total is not None:  # n of the host's total when it says one, else pages
-            progress.add("runs listed", len(rows), total=client.total)
-        else:
-            progress.add("pages listed")
-        finished_before = book.finished_now
-        yield from _deliver(job, book, wanted)
-        progress.add("finished runs loaded with children", book.finished_now - finished_before)
-        earliest = oldest(r.get("started_at") for r in rows)
-        if window.since and earliest and earliest < window.since:
-            break
+    ahead: deque[Started] = deque()
+    try:
+        # children of the next pages are on their way while a page is turned into tables
+        for page in iter_pages(client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs",
+                               last=lambda rows: _reaches(rows, listed, window.since)):
+            if job.out_of_time(f"after {pages} pages of the runs listing"):
+                break
+            pages += 1
+            rows = [_run_row(r) for r in page if str(r.get("id")) not in listed]
+            listed.update(r["id"] for r in rows if r.get("id") is not None)
+            wanted = [r for r in rows if book.wants(r, window.since)]
+            job.counts.skipped += len(rows) - len(wanted)
+            if client.total is not None:  # n of the host's total when it says one, else pages
+                progress.add("runs listed", len(rows), total=client.total)
+            else:
+                progress.add("pages listed")
+            ahead.append(_start(job, book, wanted))
+            if len(ahead) > BATCHES_AHEAD:
+                yield from _finish_counted(job, book, ahead.popleft(), progress)
+        while ahead:
+            yield from _finish_counted(job, book, ahead.popleft(), progress)
+    finally:
+        for started in ahead:
+            started.children.cancel()
     stale = [run_id for run_id in book.open if run_id not in listed]
     if not job.out_of_time("before re-reading open runs"):
         yield from _deliver(job, book, _recheck(job, book, stale))
@@ -109,12 +119,35 @@ def _recheck(job: Job, book: RunBook, run_ids: list[str]) -> list[dict[str, Any]
     return rows
 
 
-def _deliver(job: Job, book: RunBook, rows: list[dict[str, Any]]) -> Iterator[Any]:
-    """Yield the new or changed runs and the children of runs that ended, then commit.
+def _reaches(rows: list[dict[str, Any]], listed: set[str], since: datetime | None) -> bool:
+    """Whether a page's new runs reach back before `since`: the listing ends with it."""
+    earliest = oldest(r.get("started_at") for r in rows if str(r.get("id")) not in listed)
+    return bool(since and earliest and earliest < since)
 
-    A terminal run whose children the host does not serve yet is loaded as listed and waits
-    for them; only a run that is gone by id as well counts as vanished and is skipped.
-    """
+
+@dataclass
+class Started:
+    """A batch of listed runs whose children are on their way."""
+
+    out: list[dict[str, Any]]
+    finished: list[dict[str, Any]]
+    batch: Batch
+    children: Asked
+
+
+def _deliver(job: Job, book: RunBook, rows: list[dict[str, Any]]) -> Iterator[Any]:
+    """Yield the new or changed runs and the children of runs that ended, then commit."""
+    yield from _finish(job, book, _start(job, book, rows))
+
+
+def _finish_counted(job: Job, book: RunBook, started: "Started", progress: Progress) -> Iterator[Any]:
+    finished_before = book.finished_now
+    yield from _finish(job, book, started)
+    progress.add("finished runs loaded with children", book.finished_now - finished_before)
+
+
+def _start(job: Job, book: RunBook, rows: list[dict[str, Any]]) -> Started:
+    """Sort a batch of runs, and ask for the children of the ones that ended."""
     batch = Batch()
     out = []
     finished = []
@@ -126,7 +159,18 @@ def _deliver(job: Job, book: RunBook, rows: list[dict[str, Any]]) -> Iterator[An
         elif book.open_changed(row):
             out.append(row)
             batch.open(row)
-    fetched = fetch(job.client, [(r["id"], children_of(r)) for r in finished])
+    children = Asked(job.client, [(r["id"], children_of(r)) for r in finished])
+    return Started(out, finished, batch, children)
+
+
+def _finish(job: Job, book: RunBook, started: Started) -> Iterator[Any]:
+    """Yield a started batch's runs and children, then commit it.
+
+    A terminal run whose children the host does not serve yet is loaded as listed and waits
+    for them; only a run that is gone by id as well counts as vanished and is skipped.
+    """
+    batch, out, finished = started.batch, started.out, started.finished
+    fetched = started.children.fetched()
     gone = _gone_by_id(job, [r["id"] for r, f in zip(finished, fetched) if f.gone])
     children = ChildRows()
     lacking: dict[str, Fetched] = {}

@@ -163,7 +163,7 @@ def _resource(fn: Callable[[Job], Iterator[Any]], load: Load, main: t.Table, *ot
             yield from fn(job)
             yield from job.closing_items()
 
-    factory: Any = dlt.resource(bracketed, name=name, write_disposition=main.disposition)  # type: ignore[call-overload]
+    factory: Any = dlt.resource(bracketed, name=name, write_disposition=main.disposition, parallelized=True)  # type: ignore[call-overload]
     resource: DltResource = factory(load)
     for table in (main, *others, t.COVERAGE, t.REJECTED, t.LOAD_LEDGER):
         resource.apply_hints(**table.hints(), create_table_variant=True)

@@ -1,23 +1,32 @@
 """Load benchmark: the armature source against dlt's generic rest_api source and the HTTP floor.
 
-    python bench/bench_load.py                 # every case (the baseline takes minutes)
-    python bench/bench_load.py --quick         # a 300-run world: ours, baseline, floor, incremental
+    python bench/bench_load.py                 # every case (the baselines take minutes)
+    python bench/bench_load.py --quick         # a 300-run world and a reduced set of cases
     python bench/bench_load.py --cases ours,floor --runs 5000 --latency-ms 50
 
 Cases, each in its own child process (so peak RSS is the case's own, read with wait4):
-    ours         the armature source into DuckDB (a first load: the backfill)
-    baseline     dlt's rest_api source, configured by hand for the same endpoints
-    floor        the same HTTP requests at the source's concurrency, bodies parsed and dropped
-    ours-large   ours on a --large-runs world
-    floor-large  the floor on a --large-runs world
-    incremental  a second run of ours on the same pipeline, with nothing new (onto the
-                 warehouse of `ours` if that ran first, else after its own backfill)
+    ours              the armature source into DuckDB (a first load: the backfill)
+    baseline          dlt's rest_api source, configured by hand for the same endpoints
+    floor             the same HTTP requests at the source's concurrency, bodies parsed
+                      with the standard library's json and dropped
+    ours-large        ours on a --large-runs world
+    floor-large       the floor on a --large-runs world
+    incremental       a second run of ours on the same pipeline, with nothing new (onto the
+                      warehouse of `ours` if that ran first, else after its own backfill)
+    ours-slow         ours on a --slow-runs world at --slow-latency-ms (100 ms)
+    fixed-slow        the same, its in-flight limit pinned at 8 (the client before it adapted)
+    baseline-slow     the rest_api baseline on the same world and latency
+    ours-limited      ours on the --slow-runs world behind the simulator's token bucket of
+                      --rate-limit-rps requests/s (honest Retry-After), at --latency-ms
+    baseline-limited  the rest_api baseline behind the same bucket
 
-The simulator runs as a subprocess on this machine, rebuilt from its seed before each case.
-The source is copied when the benchmark starts, so every case measures the same code.
-Requests come from its request log; rows from the destination (records parsed, for the
-floor). The figures are printed and written to bench/results/latest.json. A benchmark
-never fails for being slow: it prints.
+The simulator runs as a subprocess on this machine, rebuilt from its seed before each case;
+before each case the benchmark waits (up to --max-wait s) for the machine's 1-minute load
+average to fall below --wait-load, and prints it beside the case. The source is copied when
+the benchmark starts, so every case measures the same code. Requests and 429s come from the
+simulator's request log; rows from the destination (records parsed, for the floor). The
+figures are printed and written to bench/results/latest.json. A benchmark never fails for
+being slow: it prints.
 """
 
 from __future__ import annotations
@@ -25,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -34,53 +42,50 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from load_report import Figures, build_report, print_report, short  # noqa: E402
+from pipelines.settings import DEFAULT_DATASET as DATASET  # noqa: E402
 
 CHILD = HERE / "load_child.py"
 RESULTS = HERE / "results" / "latest.json"
-ALL_CASES = ("ours", "baseline", "floor", "ours-large", "floor-large", "incremental")
-QUICK_CASES = ("ours", "baseline", "floor", "incremental")
-QUICK_RUNS = 300
-from pipelines.settings import DEFAULT_DATASET as DATASET  # noqa: E402
 _ID = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-@dataclass
-class Figures:
-    """What one child process did, as printed in one line of the table."""
+@dataclass(frozen=True)
+class Case:
+    """How one case runs: which child, on which world, at which latency, behind which limit."""
 
-    case: str
-    kind: str
-    runs: int
-    ok: bool = False
-    wall_s: float = 0.0
-    requests: int = 0
-    rows: int = 0
-    peak_rss_mb: float = 0.0
-    cpu_s: float = 0.0
-    sim_cpu_s: float | None = None
-    load_average: tuple[float, float] = (0.0, 0.0)
-    process_wall_s: float = 0.0
-    walls: list[float] = field(default_factory=list)
-    steps: dict[str, float] = field(default_factory=dict)
-    rows_by_table: dict[str, int] = field(default_factory=dict)
-    requests_by_endpoint: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
+    kind: str  # ours, baseline, floor or fixed
+    world: str = "runs"  # runs, large or slow: which --*-runs sizes the world
+    slow: bool = False  # at --slow-latency-ms instead of --latency-ms
+    limited: bool = False  # behind --rate-limit-rps
+    pinned: int | None = None  # in flight, instead of --max-in-flight
 
-    @property
-    def requests_per_s(self) -> float:
-        return self.requests / self.wall_s if self.wall_s else 0.0
 
-    @property
-    def rows_per_s(self) -> float:
-        return self.rows / self.wall_s if self.wall_s else 0.0
+CASES: dict[str, Case] = {
+    "ours": Case("ours"),
+    "baseline": Case("baseline"),
+    "floor": Case("floor"),
+    "ours-large": Case("ours", "large"),
+    "floor-large": Case("floor", "large"),
+    "incremental": Case("ours"),
+    "ours-slow": Case("ours", "slow", slow=True),
+    "fixed-slow": Case("fixed", "slow", slow=True, pinned=8),
+    "baseline-slow": Case("baseline", "slow", slow=True),
+    "ours-limited": Case("ours", "slow", limited=True),
+    "baseline-limited": Case("baseline", "slow", limited=True),
+}
+ALL_CASES = tuple(CASES)
+QUICK_CASES = ("ours", "baseline", "floor", "incremental", "ours-slow", "fixed-slow", "ours-limited")
+QUICK_RUNS = 300
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,18 +120,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cases", help=f"comma-separated, from {','.join(ALL_CASES)}")
     parser.add_argument("--runs", type=int, help="runs in the world (default 2000, 300 with --quick)")
     parser.add_argument("--large-runs", type=int, default=20_000, help="runs for the -large cases")
+    parser.add_argument("--slow-runs", type=int,
+                        help="runs for the -slow and -limited cases (default 500, --runs with --quick)")
     parser.add_argument("--latency-ms", type=int, default=20, help="latency the simulator adds")
+    parser.add_argument("--slow-latency-ms", type=int, default=100, help="latency of the -slow cases")
+    parser.add_argument("--rate-limit-rps", type=float, default=100.0,
+                        help="the token bucket of the -limited cases, requests/s")
     parser.add_argument("--sessions", type=int, default=2000, help="sessions in the world")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--max-in-flight", type=int, default=8, help="ours' and the floor's concurrency")
+    parser.add_argument("--max-in-flight", type=int, default=32,
+                        help="ours' and the floor's concurrency (ours' default)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each case this many times and report the median wall time")
+    parser.add_argument("--wait-load", type=float, default=1.5,
+                        help="wait before each case until the 1-minute load average is below this (0: no wait)")
+    parser.add_argument("--max-wait", type=float, help="longest wait for that, s (300; 15 with --quick)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before a case is killed")
     parser.add_argument("--json", default=str(RESULTS), help="where the figures go as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (warehouses, logs)")
     args = parser.parse_args(argv)
     if args.runs is None:
         args.runs = QUICK_RUNS if args.quick else 2000
+    if args.slow_runs is None:
+        args.slow_runs = args.runs if args.quick else 500
+    if args.max_wait is None:
+        args.max_wait = 15.0 if args.quick else 300.0
     default = QUICK_CASES if args.quick else ALL_CASES
     args.cases = tuple(c.strip() for c in args.cases.split(",")) if args.cases else default
     unknown = [c for c in args.cases if c not in ALL_CASES]
@@ -146,31 +164,32 @@ def snapshot_source(workdir: Path) -> Path:
 
 def run_cases(args: argparse.Namespace, sim: Any, workdir: Path) -> list[Figures]:
     results: list[Figures] = []
-    for case in args.cases:
-        runs = args.large_runs if case.endswith("-large") else args.runs
-        kind = case.removesuffix("-large")
-        if case != "incremental":
-            results.append(repeated(case, kind, runs, args, sim, workdir / case))
+    for name in args.cases:
+        if name != "incremental":
+            results.append(repeated(name, args, sim, workdir / name))
             continue
         # the second run goes onto a warehouse of `ours` when it ran; else it backfills first
         folder = workdir / "ours" / "1"
         if not any(f.case == "ours" and f.ok for f in results):
-            folder = workdir / case
-            results.append(repeated("backfill", "ours", runs, args, sim, folder, times=1))
-        results.append(repeated(case, "ours", runs, args, sim, folder, first=False))
+            folder = workdir / name
+            results.append(repeated("backfill", args, sim, folder, times=1, spec=CASES["ours"]))
+        results.append(repeated(name, args, sim, folder, first=False))
     return results
 
 
-def repeated(case: str, kind: str, runs: int, args: argparse.Namespace, sim: Any, folder: Path,
-             first: bool = True, times: int | None = None) -> Figures:
+def repeated(name: str, args: argparse.Namespace, sim: Any, folder: Path, first: bool = True,
+             times: int | None = None, spec: Case | None = None) -> Figures:
     """Measure a case --repeat times; the figures of the run with the median wall time.
 
     A first load needs an empty warehouse, so each repeat of one gets a folder of its own.
     """
+    spec = spec or CASES[name]
     tries = []
     for n in range(1, (times or args.repeat) + 1):
-        reset(sim, args, runs)
-        tries.append(measure(case, kind, runs, args, sim, folder / str(n) if first else folder, first))
+        figures = blank(name, spec, args)
+        wait_for_quiet(args)
+        reset(sim, args, figures)  # the same seed: the incremental case sees the backfill's world
+        tries.append(measure(figures, args, sim, folder / str(n) if first else folder, first))
     done = sorted((f for f in tries if f.ok), key=lambda f: f.wall_s)
     if not done:
         return tries[-1]
@@ -179,51 +198,74 @@ def repeated(case: str, kind: str, runs: int, args: argparse.Namespace, sim: Any
     return median
 
 
-def reset(sim: Any, args: argparse.Namespace, runs: int) -> None:
+def blank(name: str, spec: Case, args: argparse.Namespace) -> Figures:
+    runs = {"runs": args.runs, "large": args.large_runs, "slow": args.slow_runs}[spec.world]
+    return Figures(
+        name, spec.kind, runs,
+        latency_ms=args.slow_latency_ms if spec.slow else args.latency_ms,
+        rate_limit_rps=args.rate_limit_rps if spec.limited else 0.0,
+        max_in_flight=spec.pinned or args.max_in_flight,
+    )
+
+
+def wait_for_quiet(args: argparse.Namespace) -> None:
+    """Wait until the machine's 1-minute load average falls below --wait-load (or --max-wait)."""
+    if args.wait_load <= 0:
+        return
+    started = time.monotonic()
+    while os.getloadavg()[0] >= args.wait_load and time.monotonic() - started < args.max_wait:
+        time.sleep(2)
+
+
+def reset(sim: Any, args: argparse.Namespace, figures: Figures) -> None:
     """Rebuild the world from its seed: every case starts against cold simulator caches."""
-    sim.control.reset(runs=runs, sessions=args.sessions, latency_ms=args.latency_ms, seed=args.seed)
+    sim.control.reset(runs=figures.runs, sessions=args.sessions, latency_ms=figures.latency_ms,
+                      seed=args.seed, rate_limit_rps=figures.rate_limit_rps)
     sim.control.clear_requests()
 
 
-def measure(case: str, kind: str, runs: int, args: argparse.Namespace, sim: Any, folder: Path,
-            first: bool = True) -> Figures:
+def measure(figures: Figures, args: argparse.Namespace, sim: Any, folder: Path, first: bool = True) -> Figures:
     """Run one case in a fresh child process and collect its figures."""
-    print(f"  {case:<12} {kind:<8} {runs:>6} runs ...", end=" ", flush=True)
+    print(f"  {figures.case:<16} {figures.kind:<8} {figures.runs:>6} runs, {figures.latency_ms} ms"
+          f"{f', {figures.rate_limit_rps:g} requests/s' if figures.rate_limit_rps else ''}, "
+          f"load average {os.getloadavg()[0]:.2f} ...", end=" ", flush=True)
     folder.mkdir(parents=True, exist_ok=True)
-    out, log = folder / f"{case}.json", folder / f"{case}.log"
+    out, log = folder / f"{figures.case}.json", folder / f"{figures.case}.log"
     sim_cpu_before, load_before = sim_cpu_seconds(sim), os.getloadavg()[0]
     started = time.perf_counter()
-    exit_code, usage = run_child(kind, args, sim, folder, out, log)
-    figures = Figures(
-        case, kind, runs, process_wall_s=time.perf_counter() - started,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
-        cpu_s=usage.ru_utime + usage.ru_stime,
-        sim_cpu_s=_spent(sim_cpu_before, sim_cpu_seconds(sim)),
-        load_average=(load_before, os.getloadavg()[0]),
-    )
+    exit_code, usage = run_child(figures, args, sim, folder, out, log)
+    figures.process_wall_s = time.perf_counter() - started
+    figures.peak_rss_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    figures.cpu_s = usage.ru_utime + usage.ru_stime
+    figures.sim_cpu_s = _spent(sim_cpu_before, sim_cpu_seconds(sim))
+    figures.load_average = (load_before, os.getloadavg()[0])
     served = sim.control.requests()
     sim.control.clear_requests()
     figures.requests = len(served)
+    figures.rate_limited = sum(1 for r in served if r.get("rate_limited"))
     figures.requests_by_endpoint = dict(Counter(_endpoint(r) for r in served))
     result = json.loads(out.read_text()) if out.exists() else {}
     figures.ok = bool(result.get("ok"))
     if not figures.ok:
         figures.error = result.get("error") or f"exit {exit_code}: {_tail(log)}"
-        print(f"FAILED: {_short(figures.error)} (log: {log})", flush=True)
+        print(f"FAILED: {short(figures.error)} (log: {log})", flush=True)
         return figures
     figures.wall_s = result["wall_s"]
     figures.steps = result.get("steps", {})
-    figures.rows_by_table = rows_of(kind, result, folder, first)
+    figures.clients = result.get("clients", [])
+    if figures.clients:
+        figures.http_cpu_s = sum(c["loop_cpu_s"] for c in figures.clients)
+    figures.rows_by_table = rows_of(figures.kind, result, folder, first)
     figures.rows = sum(figures.rows_by_table.values())
     print(f"{figures.wall_s:.1f} s", flush=True)
     return figures
 
 
-def run_child(kind: str, args: argparse.Namespace, sim: Any, folder: Path, out: Path,
+def run_child(figures: Figures, args: argparse.Namespace, sim: Any, folder: Path, out: Path,
               log: Path) -> tuple[int, Any]:
     """Run load_child.py to its end; its exit code and its own resource usage (wait4)."""
-    command = [sys.executable, str(CHILD), kind, "--api-url", sim.api_url, "--workdir", str(folder),
-               "--out", str(out), "--max-in-flight", str(args.max_in_flight)]
+    command = [sys.executable, str(CHILD), figures.kind, "--api-url", sim.api_url, "--workdir",
+               str(folder), "--out", str(out), "--max-in-flight", str(figures.max_in_flight)]
     env = {**os.environ, "ARMATURE_API_KEY": sim.api_key, "RUNTIME__DLTHUB_TELEMETRY": "false",
            "RUNTIME__LOG_LEVEL": "WARNING",
            "PYTHONPATH": os.pathsep.join([str(args.source_copy), str(ROOT)])}
@@ -266,12 +308,6 @@ def _endpoint(entry: dict[str, Any]) -> str:
     return _ID.sub("/{id}", str(entry.get("path", "")))
 
 
-def _short(error: str) -> str:
-    """First and last line of an error: dlt's step and the exception underneath."""
-    lines = [line.strip() for line in error.splitlines() if line.strip()]
-    return " ... ".join(dict.fromkeys([lines[0][:120], lines[-1][:160]])) if lines else "no error text"
-
-
 def _tail(log: Path, lines: int = 15) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -291,96 +327,6 @@ def loaded_rows(db: Path) -> dict[str, int]:
             table: int(con.execute(f'select count(*) from {DATASET}."{table}"').fetchall()[0][0])
             for table in tables
         }
-
-
-def machine() -> dict[str, Any]:
-    model = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cores": os.cpu_count(),
-        "cpu_model": model,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "dlt": metadata.version("dlt"),
-    }
-
-
-def source_revision() -> str:
-    """The commit the armature source was measured at, `+dirty` if it had local changes."""
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + ("+dirty" if git("status", "--porcelain", "armature_source") else "")
-
-
-def build_report(args: argparse.Namespace, results: list[Figures]) -> dict[str, Any]:
-    by_case = {f.case: f for f in results if f.ok}
-    ratios: dict[str, float] = {}
-
-    def ratio(name: str, top: str, bottom: str, what: str = "wall_s") -> None:
-        if top in by_case and bottom in by_case and getattr(by_case[bottom], what):
-            ratios[name] = getattr(by_case[top], what) / getattr(by_case[bottom], what)
-
-    ratio(f"baseline/ours wall @{args.runs} runs", "baseline", "ours")
-    ratio(f"baseline/ours peak RSS @{args.runs} runs", "baseline", "ours", "peak_rss_mb")
-    ratio(f"ours/floor wall @{args.runs} runs", "ours", "floor")
-    ratio(f"ours/floor wall @{args.large_runs} runs", "ours-large", "floor-large")
-    backfill = "backfill" if "backfill" in by_case else "ours"
-    ratio(f"incremental/backfill wall @{args.runs} runs", "incremental", backfill)
-    return {
-        "machine": machine(),
-        "settings": {
-            "runs": args.runs, "large_runs": args.large_runs, "latency_ms": args.latency_ms,
-            "sessions": args.sessions, "seed": args.seed, "max_in_flight": args.max_in_flight,
-            "repeat": args.repeat,
-            "quick": args.quick, "simulator": "local subprocess on the same machine",
-            "source_revision": source_revision(),
-        },
-        "cases": [
-            {**asdict(f), "requests_per_s": f.requests_per_s, "rows_per_s": f.rows_per_s}
-            for f in results
-        ],
-        "ratios": ratios,
-    }
-
-
-def print_report(report: dict[str, Any], results: list[Figures]) -> None:
-    header = (f"{'case':<12} {'runs':>6} {'wall s':>8} {'requests':>9} {'req/s':>7} {'rows':>9} "
-              f"{'rows/s':>8} {'peak RSS MB':>11} {'cpu s':>7} {'sim cpu s':>9}")
-    print(f"\n{header}\n{'-' * len(header)}")
-    for f in results:
-        if not f.ok:
-            print(f"{f.case:<12} {f.runs:>6}  FAILED: {_short(f.error or '')}")
-            continue
-        sim_cpu = f"{f.sim_cpu_s:9.1f}" if f.sim_cpu_s is not None else f"{'n/a':>9}"
-        print(f"{f.case:<12} {f.runs:>6} {f.wall_s:8.2f} {f.requests:>9} {f.requests_per_s:7.0f} "
-              f"{f.rows:>9} {f.rows_per_s:8.0f} {f.peak_rss_mb:11.0f} {f.cpu_s:7.1f} {sim_cpu}")
-    if any(len(f.walls) > 1 for f in results):
-        print("\nwall s of every repeat (the table shows the median)")
-        for f in results:
-            print(f"  {f.case:<12} " + ", ".join(f"{w:.2f}" for w in f.walls))
-    print("\nratios")
-    for name, value in report["ratios"].items():
-        print(f"  {name:<40} {value:8.2f}")
-    m, s = report["machine"], report["settings"]
-    print(f"\nmachine: {m['cores']} cores, {m['cpu_model']}, {m['platform']}, "
-          f"Python {m['python']}, dlt {m['dlt']}")
-    print(f"settings: {s['latency_ms']} ms added latency, max_in_flight {s['max_in_flight']}, "
-          f"{s['sessions']} sessions, seed {s['seed']}, source at {s['source_revision']}; "
-          "the simulator shares this machine's cores")
-    busiest = max((max(f.load_average) for f in results), default=0.0)
-    print(f"busiest 1-minute load average during a case: {busiest:.1f} on {m['cores']} cores "
-          "(other work on the machine slows every case)")
-    print("wall s: the load alone, after imports; cpu s: the child's user+system time; "
-          "rows: in the destination (records parsed, for the floor)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """One benchmark case, run in a fresh process so that its peak RSS is its own.
 
-    ARMATURE_API_KEY=... python bench/load_child.py ours|baseline|floor --api-url URL \
+    ARMATURE_API_KEY=... python bench/load_child.py ours|fixed|baseline|floor --api-url URL \
         --workdir DIR --out result.json [--pipeline-name NAME] [--max-in-flight 8]
 
 Writes a JSON object to --out: `wall_s` (the load alone, after imports), dlt's step times
@@ -38,7 +38,7 @@ def main() -> int:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["ours", "baseline", "floor"])
+    parser.add_argument("kind", choices=sorted(RUNNERS))
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--out", required=True)
@@ -47,8 +47,39 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def watch_clients() -> list[dict[str, Any]]:
+    """What each ArmatureClient of this process did, read just before it closes: the CPU
+    of its event loop's thread (the HTTP work alone), its requests, the in-flight limit."""
+    from armature_source.client import ArmatureClient
+
+    seen: list[dict[str, Any]] = []
+    close = ArmatureClient.close
+
+    async def thread_cpu() -> float:
+        return time.thread_time()
+
+    def closing(self: ArmatureClient) -> None:
+        if not any(entry["id"] == id(self) for entry in seen):
+            try:
+                cpu = self._loop.submit(thread_cpu()).result(5)
+            except Exception:  # a loop never started or already closed
+                cpu = 0.0
+            history = self.limiter.history
+            seen.append({"id": id(self), "loop_cpu_s": cpu, "requests": self.stats.requests,
+                         "rate_limited": self.stats.rate_limited,
+                         "limit_max": max(limit for _, limit in history),
+                         "limit_final": self.limiter.limit, "limit_changes": len(history),
+                         "paced_at": self.pacer.learned})
+        close(self)
+
+    ArmatureClient.close = closing  # type: ignore[method-assign]
+    return seen
+
+
 def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     from armature_source import armature_source
+
+    clients = watch_clients()
 
     def make() -> Any:
         return armature_source(
@@ -57,7 +88,26 @@ def run_ours(args: argparse.Namespace) -> dict[str, Any]:
 
     result = run_pipeline(args, make)
     result["source_file"] = sys.modules["armature_source"].__file__
+    result["clients"] = clients
     return result
+
+
+def run_fixed(args: argparse.Namespace) -> dict[str, Any]:
+    """Ours with the in-flight limit pinned at --max-in-flight: no slow start, no shrinking,
+    no growth (the client as it was before the limit adapted)."""
+    from armature_source import client, limiter
+
+    pinned = args.max_in_flight
+
+    class Pinned(limiter.Limiter):
+        def __init__(self, max_limit: int, initial: int = pinned) -> None:
+            super().__init__(pinned, initial=pinned)
+
+        def _set(self, value: float) -> None:
+            pass
+
+    client.Limiter = Pinned  # type: ignore[misc]
+    return run_ours(args)
 
 
 def run_baseline(args: argparse.Namespace) -> dict[str, Any]:
@@ -113,7 +163,7 @@ def run_floor(args: argparse.Namespace) -> dict[str, Any]:
     return {"wall_s": wall, "rows_parsed": dict(rows), "requests_sent": floor.requests}
 
 
-RUNNERS = {"ours": run_ours, "baseline": run_baseline, "floor": run_floor}
+RUNNERS = {"ours": run_ours, "fixed": run_fixed, "baseline": run_baseline, "floor": run_floor}
 
 if __name__ == "__main__":
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
