@@ -8,8 +8,8 @@ lesson within `EPISODE_GAP_S` of the last):
   rate of good answers over the second before. A saved-up burst spent in that second makes
   it too high, so it is checked at once. A lone 429 among good answers starts an episode
   without a guess: it may not be about the pace at all.
-- Within an episode, once enough answers came back at the pace set, and at least a tenth of
-  them were 429s (the pace is too fast): the good answers per second since then. The bucket
+- Within an episode, once enough answers came back at the pace set, and `TOO_FAST_SHARE` of
+  them or more were 429s (the pace is too fast): the good answers per second since then. The bucket
   was empty when that pace was set and the pace outruns its refill, so every token since went
   to some request: this is the allowed rate itself, burst-free, a *measured* rate.
 - If a slower pace brings as large a share of 429s as the faster one did, they do not follow
@@ -38,7 +38,10 @@ from collections import deque
 WINDOW_S = 1.0  # good answers counted over this long for the guess when 429s start
 EPISODE_GAP_S = 2.0  # a lesson this soon after the last continues its episode
 EPOCH_MIN_ANSWERS = 8  # answers at one pace before they tell anything
-TOO_FAST_SHARE = 0.1  # a pace whose answers are this share 429s, or more, is too fast
+# a pace whose answers are this share 429s, or more, is too fast. At a tenth, a rate measured
+# while the bucket still spent its burst (122/s behind a 100/s bucket) was kept: paced at 110/s,
+# 8% of a load's requests were answered 429, a share that never reached the tenth
+TOO_FAST_SHARE = 0.04
 RECENT_ANSWERS = 16  # the last answers looked at when a 429 comes alone ...
 STORM_SHARE = 0.25  # ... and the share of 429s among them that makes it a storm
 BACKOFF = 0.9  # pace right after a lesson, as a share of the learned rate
