@@ -48,7 +48,7 @@ DEFAULT_MAX_IN_FLIGHT = 32
 # A whole attempt (connect, headers, body) never takes longer; a healthy answer takes < 1 s.
 DEFAULT_DEADLINE_S = 120.0
 # 1,000 times the largest tool-call result the contract names (~64 KiB); parsed, such a body
-# takes a few hundred MB, about what a load may hold besides DuckDB's 512 MB.
+# takes a few hundred MB, about what a load may hold besides DuckDB's 200 MB.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 

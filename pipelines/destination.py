@@ -22,7 +22,7 @@ from pipelines.legacy_duckdb import duckdb_named_like_its_file, named_like_its_f
 from pipelines.settings import Settings, UsageError
 
 DUCKDB_MEMORY_ENV = "ARMATURE_DUCKDB_MEMORY_LIMIT"
-DUCKDB_MEMORY_DEFAULT = "256MB"
+DUCKDB_MEMORY_DEFAULT = "200MB"
 MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B|bytes)", re.IGNORECASE)
 
 
@@ -61,8 +61,9 @@ def duckdb_destination(pipeline_name: str, dataset: str) -> Any:
 
     Without a cap DuckDB's buffer pool grows with the data a load merges (about 0.85 GB at
     4,000 runs, 2.8 GB at 20,000). The load's Python side holds about 0.3 GB, so at 512 MB a
-    20,000-run backfill peaked at 0.87 GB; at 256 MB it peaks near 0.6 GB, with its merge a
-    few seconds slower. ARMATURE_DUCKDB_MEMORY_LIMIT overrides it (DuckDB syntax, e.g. 2GB).
+    20,000-run backfill peaked at 0.87 GB; at 256 MB 0.61 GB, at 200 MB 0.55 GB (at 160 MB
+    0.53 GB, but its merges took a fifth more CPU). ARMATURE_DUCKDB_MEMORY_LIMIT overrides
+    it (DuckDB syntax, e.g. 2GB).
     """
     configured = _configured_duckdb()
     if configured is not None and not isinstance(configured, str):
