@@ -89,12 +89,9 @@ def retry_after_s(headers: httpx.Headers, cap_s: float) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+        when = _http_date(value)
+        if when is None:
             return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
         seconds = (when - datetime.now(timezone.utc)).total_seconds()
     if seconds != seconds:  # NaN
         return None
@@ -104,10 +101,13 @@ def retry_after_s(headers: httpx.Headers, cap_s: float) -> float | None:
 def host_date(headers: httpx.Headers) -> datetime | None:
     """The host's clock from its `Date` header, if it sent one that parses."""
     header = headers.get("date")
-    if not header:
-        return None
+    return _http_date(header) if header else None
+
+
+def _http_date(value: str) -> datetime | None:
+    """An HTTP date (`Tue, 01 Dec 2026 19:43:01 GMT`) in UTC, or None when it does not parse."""
     try:
-        stamp = email.utils.parsedate_to_datetime(header)
+        stamp = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
     if stamp.tzinfo is None:
