@@ -1,5 +1,5 @@
 """The load as one multi-asset: every table and view of one organization, materialised by
-one run of the command's own load procedure (`pipelines.loading.load`).
+one run of the command's own load procedure (`armature_pipeline.load.loader.load`).
 
     partition (org slug) -> its settings -> lock its pipeline -> load -> read the warehouse
         -> one materialization per table (rows written, rows in total) and per view
@@ -20,12 +20,17 @@ from armature_dagster.checks import fresh_check, load_checks
 from armature_dagster.orgs import ArmatureLoads, current_orgs
 from armature_dagster.specs import ORGS, asset_key, asset_specs, check_specs
 from armature_dagster.warehouse import Facts, last_successful_load, read_facts
-from pipelines import loading
-from pipelines.destination import make_pipeline
-from pipelines.orgs import Org
-from pipelines.lock import pipeline_lock
-from pipelines.settings import (
-    EXIT_CONFIG, EXIT_FAILED, EXIT_LOCKED, LockedError, Settings, UsageError,
+from armature_pipeline.load import loader as loading
+from armature_pipeline.warehouse.destination import make_pipeline
+from armature_pipeline.orgs import Org
+from armature_pipeline.load.lock import pipeline_lock
+from armature_pipeline.settings import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    LockedError,
+    Settings,
+    UsageError,
 )
 
 # the pool that org runs share: its limit is how many organizations load at once

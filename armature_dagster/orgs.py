@@ -14,15 +14,15 @@ import dagster as dg
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 
-from pipelines.orgs import Org, configured_orgs
-from pipelines.settings import Settings
+from armature_pipeline.orgs import Org, configured_orgs
+from armature_pipeline.settings import Settings
 
 
 def current_orgs() -> dict[str, Org]:
     """Every organization in dlt's config files as they are now.
 
     Raises:
-        pipelines.settings.UsageError: a section that cannot be loaded (see `configured_orgs`).
+        armature_pipeline.settings.UsageError: a section that cannot be loaded (see `configured_orgs`).
     """
     Container()[PluggableRunContext].reload_providers()
     return configured_orgs()

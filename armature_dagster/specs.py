@@ -2,7 +2,7 @@
 organizations as dynamic partitions, and the checks each load answers.
 
 Every asset is written from the declarations the load itself uses (`armature_source.tables`,
-`analytics/views/*.sql`), so a table or view added there appears here without an edit:
+`armature_analytics/views/*.sql`), so a table or view added there appears here without an edit:
 
     armature/runs ── armature/trace_spans, armature/tool_calls, armature/evaluations
                          └─ armature/evaluations ── armature/evaluation_criteria
@@ -15,7 +15,7 @@ import warnings
 
 import dagster as dg
 
-from analytics.views import View, load_views
+from armature_analytics.views import View, load_views
 from armature_source import RESOURCE_ALIASES
 from armature_source.tables import ALL_TABLES, COVERAGE, LOAD_LEDGER, REJECTED, Table
 

@@ -15,9 +15,9 @@ from typing import Any, Sequence
 
 import dlt
 
-from analytics.views import existing_tables
+from armature_analytics.views import existing_tables
 from armature_source.tables import ALL_TABLES, COVERAGE, REJECTED
-from pipelines.duckdb_file import duckdb_path
+from armature_pipeline.warehouse.duckdb_file import duckdb_path
 
 log = logging.getLogger("armature_dagster")
 

@@ -28,17 +28,21 @@ from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from armature_source import tables as t
-from armature_source.client import (
-    DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT, ArmatureClient, RetryPolicy,
+from armature_source.http.client import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_IN_FLIGHT,
+    ArmatureClient,
+    RetryPolicy,
 )
-from armature_source.context import Load
-from armature_source.job import Job
+from armature_source.load.context import Load
+from armature_source.load.job import Job
 from armature_source.credentials import Connection
-from armature_source.digests import Digests
+from armature_source.load.digests import Digests
 from armature_source.errors import ConfigError, ContractError
-from armature_source.insights import failed_searches, insights_overview, sessions, topics
-from armature_source.paging import pick_rows
-from armature_source.runs import runs
+from armature_source.resources.insights import failed_searches, insights_overview, sessions, topics
+from armature_source.http.paging import pick_rows
+from armature_source.resources.runs import runs
 from armature_source.vocabulary import INSIGHT_RANGES, RANKED_LIST_LIMIT, SESSION_LIST_LIMIT
 
 log = logging.getLogger("armature_source")

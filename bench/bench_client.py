@@ -30,9 +30,9 @@ import orjson  # noqa: E402
 
 from armature_sim.server import spawn  # noqa: E402
 from armature_sim.vocabulary import SimOptions  # noqa: E402
-from armature_source.client import ArmatureClient  # noqa: E402
+from armature_source.http.client import ArmatureClient  # noqa: E402
 from armature_source.credentials import Connection  # noqa: E402
-from armature_source.decoding import decode  # noqa: E402
+from armature_source.http.decoding import decode  # noqa: E402
 from bench.fixed_baseline import FixedClient  # noqa: E402
 
 

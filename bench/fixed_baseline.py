@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import httpx
 
-from armature_source.casing import snake_keys
+from armature_source.http.casing import snake_keys
 
 
 class Throttle:

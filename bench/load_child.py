@@ -19,7 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from pipelines.settings import DEFAULT_DATASET as DATASET  # noqa: E402
+from armature_pipeline.settings import DEFAULT_DATASET as DATASET  # noqa: E402
 
 
 def main() -> int:
@@ -50,7 +50,7 @@ def parse_args() -> argparse.Namespace:
 def watch_clients() -> list[dict[str, Any]]:
     """What each ArmatureClient of this process did, read just before it closes: the CPU
     of its event loop's thread (the HTTP work alone), its requests, the in-flight limit."""
-    from armature_source.client import ArmatureClient
+    from armature_source.http.client import ArmatureClient
 
     seen: list[dict[str, Any]] = []
     close = ArmatureClient.close
@@ -95,7 +95,7 @@ def run_ours(args: argparse.Namespace) -> dict[str, Any]:
 def run_fixed(args: argparse.Namespace) -> dict[str, Any]:
     """Ours with the in-flight limit pinned at --max-in-flight: no slow start, no shrinking,
     no growth (the client as it was before the limit adapted)."""
-    from armature_source import client, limiter
+    from armature_source.http import client, limiter
 
     pinned = args.max_in_flight
 
@@ -120,7 +120,7 @@ def run_pipeline(args: argparse.Namespace, make_source: Any) -> dict[str, Any]:
     """Time one `pipeline.run` into DuckDB under the work folder."""
     import dlt
 
-    from pipelines.destination import duckdb_at
+    from armature_pipeline.warehouse.destination import duckdb_at
 
     workdir = Path(args.workdir)
     started = time.perf_counter()

@@ -15,14 +15,14 @@ import pandas as pd
 import pytest
 from filelock import FileLock
 
-from analytics.dictionary import SAMPLE_WORLD, load_sample
+from armature_analytics.dictionary import SAMPLE_WORLD, load_sample
 from armature_sim.server import RunningSim
 from warehouse import DATASET, Warehouse
 
 
 @pytest.fixture(scope="session")
 def sample_warehouse(sim_server: RunningSim, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    """The sample world loaded as `python -m analytics.dictionary` loads it, views applied.
+    """The sample world loaded as `python -m armature_analytics.dictionary` loads it, views applied.
 
     The first xdist worker to ask builds it; the others copy it, so the slow part runs once.
     """

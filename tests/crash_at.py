@@ -20,7 +20,7 @@ import httpx
 from dlt.common.storages.load_package import PackageStorage
 from dlt.normalize.normalize import Normalize
 
-from pipelines.armature_pipeline import main
+from armature_pipeline.cli import main
 
 
 def _die() -> None:

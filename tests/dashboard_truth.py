@@ -65,7 +65,7 @@ def expected_cost(warehouse: Warehouse) -> str:
 
 def dashboard(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """`armature-pipeline dashboard ...` as a user runs it."""
-    command = [sys.executable, "-m", "pipelines.armature_pipeline", "dashboard", *args]
+    command = [sys.executable, "-m", "armature_pipeline.cli", "dashboard", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
 
 

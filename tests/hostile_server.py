@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from armature_source.client import ArmatureClient
+from armature_source.http.client import ArmatureClient
 from armature_source.credentials import Connection
 
 API_PREFIX = "/api/armature/v1"

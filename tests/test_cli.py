@@ -9,7 +9,7 @@ import duckdb
 import httpx
 from filelock import FileLock
 
-from armature_source.contract_check import compare
+from armature_source.contract.check import compare
 from tests.warehouse import Warehouse
 
 

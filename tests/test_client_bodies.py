@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from armature_source.client import Failed, RequestStats, RetryPolicy
+from armature_source.http.client import Failed, RequestStats, RetryPolicy
 from armature_source.errors import BodyTooLargeError, ContractError
-from armature_source.paging import iter_pages
+from armature_source.http.paging import iter_pages
 from tests.hostile_server import (
     HostileServer, client_for, hostile, json_body, respond, sequence, stream_json,
 )
@@ -62,7 +62,7 @@ def test_get_many_with_failed_ok_yields_failed_for_a_body_too_large_and_goes_on(
 
 RSS_PROBE = """
 import json, sys
-from armature_source.client import ArmatureClient
+from armature_source.http.client import ArmatureClient
 from armature_source.credentials import Connection
 from armature_source.errors import BodyTooLargeError
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from armature_source.contract_check import check_host, compare
+from armature_source.contract.check import check_host, compare
 from armature_source.credentials import Connection
 from tests.hostile_server import KEY, HostileServer, hostile, json_body, respond
 

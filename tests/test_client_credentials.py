@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from armature_source.client import ArmatureClient
+from armature_source.http.client import ArmatureClient
 from armature_source.credentials import Connection, normalize_base_url
 from armature_source.errors import ConfigError
 from tests.hostile_server import KEY, HostileServer, echo, hostile

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from armature_source.client import RetryPolicy
+from armature_source.http.client import RetryPolicy
 from armature_source.errors import TransientError
 from tests.hostile_server import HostileServer, client_for, drip_body, drip_headers, hostile, json_body
 

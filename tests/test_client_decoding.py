@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from armature_source.decoding import NotJson, decode
+from armature_source.http.decoding import NotJson, decode
 
 PIECES = ["a", "é", "😀", "\x00", "\ud800", "\udbff", "\udc00", "\udfff", "\ud83d", "\ude00",
           "\\", "u0000", "ud800", '"', "\n"]

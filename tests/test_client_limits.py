@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any
 
-from armature_source.client import RetryPolicy
+from armature_source.http.client import RetryPolicy
 from tests.hostile_server import (
     Conn, HostileServer, Request, TokenBucket, client_for, delayed, hostile, json_body, sequence,
 )

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from armature_source.client import ArmatureClient, RequestStats, RetryPolicy
+from armature_source.http.client import ArmatureClient, RequestStats, RetryPolicy
 from armature_source.errors import ArmatureError, ConfigError
 from tests.hostile_server import (
     API_PREFIX, KEY, HostileServer, client_for, echo, echo_key, hostile, json_body, redirect,
@@ -116,7 +116,7 @@ def test_per_call_stats_count_besides_the_client_wide_ones(hostile: HostileServe
 
 
 def test_submit_answers_missing_for_a_404_and_get_raises(hostile: HostileServer) -> None:
-    from armature_source.client import Missing
+    from armature_source.http.client import Missing
     from armature_source.errors import NotFoundError
 
     with client_for(hostile) as client:

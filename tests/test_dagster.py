@@ -17,7 +17,7 @@ dg = pytest.importorskip("dagster", reason="the dagster extra is not installed")
 from dlt.common.configuration.container import Container  # noqa: E402
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext  # noqa: E402
 
-from analytics.views import load_views  # noqa: E402
+from armature_analytics.views import load_views  # noqa: E402
 from armature_dagster import build_definitions  # noqa: E402
 from armature_dagster.assets import POOL, build_load_assets  # noqa: E402
 from armature_dagster.automation import HOST_TAG, org_partitions  # noqa: E402
@@ -25,8 +25,8 @@ from armature_dagster.orgs import ArmatureLoads, current_orgs  # noqa: E402
 from armature_dagster.specs import CHECK_FRESH, CHECK_GAPS, CHECK_REJECTED, ORGS, resource_of  # noqa: E402
 from armature_sim.server import RunningSim, spawn  # noqa: E402
 from armature_source.tables import ALL_TABLES, BY_NAME  # noqa: E402
-from pipelines.destination import make_pipeline  # noqa: E402
-from pipelines.lock import pipeline_lock  # noqa: E402
+from armature_pipeline.warehouse.destination import make_pipeline  # noqa: E402
+from armature_pipeline.load.lock import pipeline_lock  # noqa: E402
 from tests.test_incremental_load import assert_first_load, assert_holds_what_the_host_serves  # noqa: E402
 from tests.test_orgs import org_file, write_orgs  # noqa: E402
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from analytics import health
-from analytics.health import (
+from armature_analytics import health
+from armature_analytics.health import (
     LEDGER_LOAD,
     LEDGER_RESOURCE,
     LEDGER_ROWS,
@@ -20,14 +20,14 @@ from analytics.health import (
     REJECTED_KEY,
     REJECTED_RECORDS,
 )
-from analytics.reader import snapshot
+from armature_analytics.reader import snapshot
 from analytics_warehouse import sample_warehouse
 from dashboard_truth import dashboard, expected_cost, expected_marks, expected_pass_rate, export
 from test_reader import held_for_writing
 from warehouse import DATASET, Warehouse
 
 if TYPE_CHECKING:
-    from analytics.dashboard.content import Board, Panel
+    from armature_analytics.dashboard.content import Board, Panel
 
 __all__ = ["sample_warehouse"]
 
@@ -35,7 +35,7 @@ NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 
 
 def board_of(warehouse: Warehouse | Path) -> Board:
-    from analytics.dashboard.content import build
+    from armature_analytics.dashboard.content import build
 
     path = warehouse.db_path if isinstance(warehouse, Warehouse) else warehouse
     with snapshot(path, DATASET) as con:
@@ -43,7 +43,7 @@ def board_of(warehouse: Warehouse | Path) -> Board:
 
 
 def svg(chart: Any) -> str:
-    from analytics.dashboard.export import svg as draw
+    from armature_analytics.dashboard.export import svg as draw
 
     return draw(chart)
 

@@ -107,7 +107,7 @@ def check_board(page: Page, watch: Watch, warehouse: Warehouse, shot: str) -> No
 @pytest.fixture
 def served(sample_warehouse: Warehouse, tmp_path: Path) -> Iterator[str]:
     """`armature-pipeline dashboard` on a free loopback port; yields its URL."""
-    command = [sys.executable, "-m", "pipelines.armature_pipeline", "dashboard", "--duckdb",
+    command = [sys.executable, "-m", "armature_pipeline.cli", "dashboard", "--duckdb",
                str(sample_warehouse.db_path), "--dataset", DATASET, "--port", "0"]
     log = tmp_path / "dashboard.log"
     with log.open("w") as errors:

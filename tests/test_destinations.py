@@ -11,8 +11,8 @@ import dlt
 import duckdb
 import pytest
 
-from analytics.dictionary import SAMPLE_WORLD, load_sample
-from analytics.views import apply_views, drop_views, load_views
+from armature_analytics.dictionary import SAMPLE_WORLD, load_sample
+from armature_analytics.views import apply_views, drop_views, load_views
 from analytics_warehouse import assert_same_rows, plain_rows, sample_warehouse
 from armature_sim.server import RunningSim
 from armature_source import armature_source

@@ -6,8 +6,8 @@ import difflib
 import re
 from pathlib import Path
 
-from analytics.dictionary import DEFAULT_OUTPUT, write
-from analytics.views import load_views
+from armature_analytics.dictionary import DEFAULT_OUTPUT, write
+from armature_analytics.views import load_views
 from analytics_warehouse import sample_warehouse
 from armature_source.tables import ALL_TABLES
 from warehouse import Warehouse
@@ -21,7 +21,7 @@ def test_committed_data_dictionary_matches_a_fresh_one(sample_warehouse: Warehou
     committed = DEFAULT_OUTPUT.read_text() if DEFAULT_OUTPUT.exists() else ""
     diff = "".join(difflib.unified_diff(committed.splitlines(True), fresh.read_text().splitlines(True),
                                         "docs/data_dictionary.md", "generated", n=1))
-    assert not diff, f"the data dictionary is stale; run `python -m analytics.dictionary`:\n{diff[:4000]}"
+    assert not diff, f"the data dictionary is stale; run `python -m armature_analytics.dictionary`:\n{diff[:4000]}"
 
 
 def test_data_dictionary_names_every_table_and_view_with_its_columns() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from armature_source.client import ArmatureClient, RetryPolicy
+from armature_source.http.client import ArmatureClient, RetryPolicy
 from armature_source.credentials import Connection
 from tests.test_incremental_load import assert_first_load
 from tests.warehouse import Warehouse

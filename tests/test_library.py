@@ -156,7 +156,7 @@ def test_every_table_and_column_is_described_and_children_reference_their_parent
             refs = stored.get("references") or []
             assert {(r["referenced_table"], tuple(r["columns"]), tuple(r["referenced_columns"]))
                     for r in refs} == {(parent, mine, theirs)}, table.name
-    from analytics.comments import apply_comments
+    from armature_analytics.comments import apply_comments
 
     assert apply_comments(pipeline) > 150
     comments = dict(((t, c), k) for t, c, k in wh.query_catalog(

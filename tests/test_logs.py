@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 
 from armature_source.tables import ALL_TABLES
-from pipelines import logs
+from armature_pipeline.output import logs
 from tests.warehouse import Warehouse
 
 # a world whose first load finds no coverage gap (fewer sessions than one list serves)

@@ -24,8 +24,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
-from analytics.health import span_note  # noqa: E402
-from analytics.plotting import series_over_days  # noqa: E402
+from armature_analytics.health import span_note  # noqa: E402
+from armature_analytics.plotting import series_over_days  # noqa: E402
 from analytics_warehouse import sample_warehouse  # noqa: E402
 from warehouse import DATASET, Warehouse  # noqa: E402
 
@@ -101,11 +101,11 @@ def test_a_load_can_write_while_the_notebook_is_open(name: str, sample_warehouse
 
 
 def test_notebooks_read_views_only_through_the_snapshot_reader() -> None:
-    views = {p.stem for p in (NOTEBOOKS.parent / "analytics" / "views").glob("*.sql")}
+    views = {p.stem for p in (NOTEBOOKS.parent / "armature_analytics" / "views").glob("*.sql")}
     for path in NOTEBOOKS.glob("*.ipynb"):
         source = code_of(path)
         # the snapshot holds only views and health tables, and closes the file before returning
-        assert "from analytics.reader import snapshot" in source
+        assert "from armature_analytics.reader import snapshot" in source
         assert re.search(r"^con = snapshot\(DATABASE, DATASET\)$", source, flags=re.MULTILINE)
         assert "duckdb.connect" not in source and "import duckdb" not in source
         sql = "\n".join(re.findall(r'view\("""(.*?)"""\)', source, flags=re.DOTALL))

@@ -46,7 +46,7 @@ def cli(project: Path, *args: str) -> Any:
            if k not in ("DESTINATION__DUCKDB__CREDENTIALS", "ARMATURE_API_KEY", "ARMATURE_BASE_URL")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     env["DLT_PROJECT_DIR"] = str(project)
-    command = [sys.executable, "-m", "pipelines.armature_pipeline", *args,
+    command = [sys.executable, "-m", "armature_pipeline.cli", *args,
                "--pipelines-dir", str(project / "pipelines")]
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=project, timeout=300)
 

@@ -21,7 +21,7 @@ def test_second_run_while_the_first_is_loading_exits_3_at_once(sim: Any, tmp_pat
     args = ["run", "--base-url", sim.api_url, "--api-key", sim.api_key,
             "--pipeline-name", wh.name, "--pipelines-dir", str(wh.pipelines_dir)]
     env = {**os.environ, "DESTINATION__DUCKDB__CREDENTIALS": str(wh.db_path)}
-    first = subprocess.Popen([sys.executable, "-m", "pipelines.armature_pipeline", *args],
+    first = subprocess.Popen([sys.executable, "-m", "armature_pipeline.cli", *args],
                              env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     try:
@@ -83,7 +83,7 @@ def test_a_reader_that_lets_go_within_the_wait_does_not_fail_the_load(sim: Any, 
     env = {**os.environ, "DESTINATION__DUCKDB__CREDENTIALS": str(wh.db_path),
            "ARMATURE_DUCKDB_WAIT_S": "120"}
     load = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.armature_pipeline", "run", "--base-url", sim.api_url,
+        [sys.executable, "-m", "armature_pipeline.cli", "run", "--base-url", sim.api_url,
          "--api-key", sim.api_key, "--pipeline-name", wh.name,
          "--pipelines-dir", str(wh.pipelines_dir)],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 from tests.warehouse import REPO
@@ -14,7 +15,7 @@ CHECK = """
 import importlib.util, sys
 from armature_source import armature_source
 from armature_source.tables import ALL_TABLES
-import analytics, pipelines.armature_pipeline
+import armature_analytics, armature_pipeline.cli
 source = armature_source(base_url="https://armature.example.com", api_key="amt_a_b")
 assert sorted(source.resources) == sorted(["organization", "mcp_servers", "workflows", "runs",
     "insights_overview", "topics", "failed_searches", "sessions"])
@@ -25,12 +26,16 @@ print("ok", len(ALL_TABLES))
 """
 
 
-def test_the_wheel_installs_and_imports_in_a_fresh_virtualenv(tmp_path: Path) -> None:
+def test_the_wheel_installs_only_its_own_packages_and_imports_in_a_fresh_virtualenv(tmp_path: Path) -> None:
     wheels = tmp_path / "dist"
     built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(wheels), str(REPO)],
                            capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     [wheel] = wheels.glob("armature_dlt-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        top_level = {name.split("/")[0] for name in archive.namelist() if "/" in name}
+    packages = {name for name in top_level if not name.endswith(".dist-info")}
+    assert packages and all(name.startswith("armature_") for name in packages), packages
     target = tmp_path / "venv"
     venv.create(target, with_pip=True)
     python = target / "bin" / "python"

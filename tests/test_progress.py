@@ -16,8 +16,8 @@ import termios
 from pathlib import Path
 from typing import Any
 
-from armature_source import progress
-from armature_source.progress import Progress, Step, watching
+from armature_source.load import progress
+from armature_source.load.progress import Progress, Step, watching
 from armature_source.vocabulary import OPEN_STATUSES
 from tests.warehouse import REPO, Warehouse
 
@@ -29,7 +29,7 @@ LINE = re.compile(r"runs: (\d+) of (\d+) runs listed(?:, (\d+) finished runs loa
 def test_progress_is_logged_by_the_clock_at_most_every_ten_seconds(caplog: Any) -> None:
     clock = [0.0]
     counter = Progress("runs", clock=lambda: clock[0])
-    with caplog.at_level(logging.INFO, logger="armature_source.progress"):
+    with caplog.at_level(logging.INFO, logger="armature_source.load.progress"):
         for _ in range(30):  # a page every 1.5 s
             clock[0] += 1.5
             counter.add("runs listed", 100, total=3000)
@@ -81,7 +81,7 @@ def test_a_backfill_logs_its_progress_against_the_hosts_total(
 ) -> None:
     sim.control.reset(**WORLD)
     monkeypatch.setattr(progress, "EVERY_S", 0.0)  # a line at every page, to read them all
-    with caplog.at_level(logging.INFO, logger="armature_source.progress"):
+    with caplog.at_level(logging.INFO, logger="armature_source.load.progress"):
         wh = Warehouse(tmp_path)
         wh.load(sim, resources=["runs"])
     truth = sim.control.truth()["runs"]
@@ -109,7 +109,7 @@ def test_on_a_terminal_the_backfill_draws_bars_and_leaves_the_log_lines_whole(
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))  # 40 x 160
     env = {**os.environ, "PYTHONPATH": str(REPO), "DESTINATION__DUCKDB__CREDENTIALS": str(wh.db_path)}
     done = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.armature_pipeline", "run", "--base-url", sim.api_url,
+        [sys.executable, "-m", "armature_pipeline.cli", "run", "--base-url", sim.api_url,
          "--api-key", sim.api_key, "--pipeline-name", wh.name, "--pipelines-dir", str(wh.pipelines_dir)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=secondary)
     os.close(secondary)

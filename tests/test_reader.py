@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics.reader import (
+from armature_analytics.reader import (
     DatasetNotFound,
     NotAWarehouse,
     WarehouseBusy,

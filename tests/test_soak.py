@@ -17,9 +17,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from pipelines.destination import duckdb_at, make_pipeline
-from pipelines.loading import load
-from pipelines.settings import Settings
+from armature_pipeline.warehouse.destination import duckdb_at, make_pipeline
+from armature_pipeline.load.loader import load
+from armature_pipeline.settings import Settings
 from tests.test_incremental_load import assert_no_duplicate_keys
 from tests.warehouse import DATASET, Warehouse
 

@@ -15,9 +15,9 @@ import pytest
 
 from armature_source import RESOURCES
 from postgres import postgres_server, postgres_url
-from pipelines.durations import parse_duration
-from pipelines.settings import Settings
-from pipelines.status import check
+from armature_pipeline.output.durations import parse_duration
+from armature_pipeline.settings import Settings
+from armature_pipeline.status.check import check
 from tests.test_orgs import cli as org_cli
 from tests.test_orgs import write_orgs
 from tests.warehouse import REPO, Warehouse
@@ -172,7 +172,7 @@ def test_status_while_a_load_runs_never_makes_the_load_fail(sim: Any, tmp_path: 
     env = {**os.environ, "PYTHONPATH": str(REPO), "DESTINATION__DUCKDB__CREDENTIALS": str(wh.db_path)}
     env.pop("ARMATURE_DUCKDB_WAIT_S", None)
     load = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.armature_pipeline", "run", "--base-url", sim.api_url,
+        [sys.executable, "-m", "armature_pipeline.cli", "run", "--base-url", sim.api_url,
          "--api-key", sim.api_key, "--pipeline-name", wh.name, "--pipelines-dir", str(wh.pipelines_dir)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     answers: list[tuple[int, str]] = []

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics.views import VIEWS_DIR, apply_views, load_views
+from armature_analytics.views import VIEWS_DIR, apply_views, load_views
 from analytics_warehouse import (
     assert_same_rows,
     json_field,
@@ -28,7 +28,7 @@ from analytics_warehouse import (
     view_rows,
 )
 from armature_sim.server import RunningSim
-from pipelines.destination import duckdb_at
+from armature_pipeline.warehouse.destination import duckdb_at
 from warehouse import DATASET, Warehouse
 
 __all__ = ["sample_warehouse"]

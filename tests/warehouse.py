@@ -67,7 +67,7 @@ class Warehouse:
             **(env or {}),
         }
         full_env = {k: v for k, v in merged.items() if v is not None}
-        runner = ["tests.crash_at", crash_at] if crash_at else ["pipelines.armature_pipeline"]
+        runner = ["tests.crash_at", crash_at] if crash_at else ["armature_pipeline.cli"]
         command = [sys.executable, "-m", *runner, *args]
         if {"run", "status"} & set(args):
             command += ["--pipeline-name", self.name, "--pipelines-dir", str(self.pipelines_dir)]

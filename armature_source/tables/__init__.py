@@ -11,11 +11,20 @@ from __future__ import annotations
 from armature_source.tables.table import Table, table
 from armature_source.tables.catalog import MCP_SERVERS, ORGANIZATION, WORKFLOWS
 from armature_source.tables.run_tables import (
-    EVALUATION_CRITERIA, EVALUATIONS, RUNS, TOOL_CALLS, TRACE_SPANS,
+    EVALUATION_CRITERIA,
+    EVALUATIONS,
+    RUNS,
+    TOOL_CALLS,
+    TRACE_SPANS,
 )
 from armature_source.tables.insight_tables import (
-    FAILED_SEARCH_SNAPSHOTS, FAILED_SEARCHES, INSIGHTS_OVERVIEW, SESSION_EVENTS, SESSIONS,
-    TOPIC_SNAPSHOTS, TOPICS,
+    FAILED_SEARCH_SNAPSHOTS,
+    FAILED_SEARCHES,
+    INSIGHTS_OVERVIEW,
+    SESSION_EVENTS,
+    SESSIONS,
+    TOPIC_SNAPSHOTS,
+    TOPICS,
 )
 from armature_source.tables.health import COVERAGE, LOAD_LEDGER, REJECTED
 

@@ -1,0 +1,209 @@
+"""The `armature-pipeline` command: run, status, check, demo, dashboard, sql.
+
+Exit codes (schedulers depend on them): 0 loaded; 1 the load failed; 2 bad usage or
+configuration (nothing written); 3 another run of the same pipeline holds the lock.
+`status` exits 0 when healthy, 1 when not (see armature_pipeline/status/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import logging
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, NoReturn, Sequence
+
+from armature_pipeline.output import logs
+from armature_pipeline import sql_shell
+from armature_pipeline.output.durations import parse_duration
+from armature_pipeline.settings import (
+    EXIT_OK,
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    LockedError,
+    UsageError,
+)
+
+log = logging.getLogger("armature_pipeline")
+# dlt keeps a merge's staging copy of every table unless told to empty it after the load
+TRUNCATE_STAGING = "load.truncate_staging_dataset"
+LOADING_COMMANDS = ("run", "demo")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    raw = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(raw)
+    except BadUsage as exc:
+        fmt = _format_asked(raw)
+        logs.setup(fmt=fmt)
+        if fmt == "text":
+            sys.stderr.write(exc.usage)
+        log.error("%s", exc)
+        return EXIT_CONFIG
+    logs.setup(verbose=args.verbose, quiet=getattr(args, "quiet", False),
+               fmt=getattr(args, "log_format", "text"))
+    from armature_pipeline import commands  # dlt is heavy: import it after argument parsing
+
+    from dlt.common.configuration.exceptions import ConfigurationException
+    from dlt.common.configuration.providers.toml import TomlProviderReadException
+
+    try:
+        with _staging_emptied(args.command):
+            return int(args.handler(commands, args))
+    except UsageError as exc:
+        log.error("%s", exc)
+        return EXIT_CONFIG
+    except TomlProviderReadException as exc:
+        print(f"error: a dlt settings file cannot be read: {exc}. Fix the TOML syntax there "
+              "(strings in double quotes, one `key = value` a line); nothing was loaded.",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    except ConfigurationException as exc:  # a setting dlt cannot resolve or convert
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except LockedError as exc:
+        log.error("%s", exc)
+        return EXIT_LOCKED
+    except KeyboardInterrupt:
+        log.error("interrupted: nothing half-written is kept; run again to finish.")
+        return EXIT_FAILED
+    except BrokenPipeError:  # `status | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # a bug: its traceback goes through the log too (JSON stays JSON)
+        log.exception("unexpected %s: %s", type(exc).__name__, exc)
+        return EXIT_FAILED
+    finally:
+        logs.finish()
+
+
+def _staging_emptied(command: str) -> AbstractContextManager[Any]:
+    """dlt's `[load] truncate_staging_dataset`, on for a load unless configured otherwise.
+
+    A merge goes through `<dataset>_staging`, which otherwise keeps a full copy of every
+    table that every BI tool lists.
+    """
+    if command not in LOADING_COMMANDS:
+        return nullcontext()
+    import dlt
+
+    if dlt.config.get(TRUNCATE_STAGING) is not None:
+        return nullcontext()
+    return dlt.config.values({TRUNCATE_STAGING: True})
+
+
+class BadUsage(Exception):
+    """What argparse would print before exiting 2, kept so it can be logged (JSON too)."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise BadUsage(f"{self.prog}: {message}", self.format_usage())
+
+
+def _format_asked(raw: list[str]) -> logs.Format:
+    """The --log-format of a command line that did not parse, as far as it can be read."""
+    for i, arg in enumerate(raw):
+        value = arg.split("=", 1)[1] if arg.startswith("--log-format=") else (
+            raw[i + 1] if arg == "--log-format" and i + 1 < len(raw) else None)
+        if value == "json":
+            return "json"
+    return "text"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="armature-pipeline", description="Load Armature's REST API into a warehouse with dlt."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="load (incrementally) into the destination")
+    _source_flags(run)
+    _target_flags(run)
+    run.add_argument("--resources", help="comma-separated resources or tables to load")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="load everything again, swapped in for the old tables only on success")
+    _org_flags(run)
+    run.add_argument("--quiet", action="store_true",
+                     help="print only warnings, errors and one summary line (for cron)")
+    _log_format_flag(run)
+    run.set_defaults(handler=lambda c, a: c.run(a))
+
+    status = sub.add_parser("status", help="health of the last load, the ledger, gaps, rejects")
+    _target_flags(status)
+    _org_flags(status)
+    status.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    status.add_argument("--max-age", type=_duration, metavar="DURATION",
+                        help="unhealthy (exit 1) when the last successful load is older, "
+                             "e.g. 30m, 2h, 1d")
+    _log_format_flag(status)
+    status.set_defaults(handler=lambda c, a: c.status(a))
+
+    check = sub.add_parser("check", help="key smoke test and live /openapi contract check")
+    _source_flags(check)
+    check.set_defaults(handler=lambda c, a: c.check(a))
+
+    demo = sub.add_parser("demo", help="load a local simulator into armature_demo.duckdb")
+    demo.add_argument("--runs", type=int, default=3000, help="runs in the simulated world")
+    demo.add_argument("--latency-ms", type=int, default=0)
+    _log_format_flag(demo)
+    demo.set_defaults(handler=lambda c, a: c.demo(a))
+
+    sql_shell.add_parser(sub)
+
+    board = sub.add_parser("dashboard", help="the reporting dashboard over the warehouse, read-only")
+    board.add_argument("--duckdb", help="DuckDB file (default armature.duckdb; env ARMATURE_DUCKDB)")
+    board.add_argument("--dataset", help="dataset name (default armature_data; env ARMATURE_DATASET)")
+    board.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    board.add_argument("--port", type=int, default=2718, help="port (default 2718; 0 picks a free one)")
+    board.add_argument("--export", metavar="FILE.html", help="write one static HTML file and exit")
+    board.set_defaults(handler=lambda c, a: importlib.import_module("armature_pipeline.dashboard").run(a))
+    return parser
+
+
+def _source_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", help="dashboard URL or REST base (env ARMATURE_BASE_URL)")
+    parser.add_argument("--api-key", help="amt_<key-id>_<secret> (env ARMATURE_API_KEY)")
+    parser.add_argument("--allow-insecure-http", action="store_true",
+                        help="permit plain http to a host that is not loopback")
+
+
+def _org_flags(parser: argparse.ArgumentParser) -> None:
+    orgs = parser.add_mutually_exclusive_group()
+    orgs.add_argument("--org", metavar="SLUG",
+                      help="the organization of [armature.orgs.SLUG] (pipeline armature_SLUG)")
+    orgs.add_argument("--all-orgs", action="store_true",
+                      help="every configured organization in turn, each its own pipeline")
+
+
+def _target_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--destination", default=None, help="dlt destination (default duckdb)")
+    parser.add_argument("--dataset", default=None, help="dataset name (default armature_data)")
+    parser.add_argument("--pipeline-name", default=None, help="pipeline name (default armature)")
+    parser.add_argument("--pipelines-dir", default=None, help=argparse.SUPPRESS)
+
+
+def _log_format_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-format", choices=logs.FORMATS, default="text",
+                        help="text lines (default) or one JSON object per line")
+
+
+def _duration(raw: str) -> float:
+    try:
+        return parse_duration(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

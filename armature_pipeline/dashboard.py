@@ -1,0 +1,61 @@
+"""`armature-pipeline dashboard`: serve the reporting dashboard, or export it as one HTML file.
+
+Reads the warehouse only through a snapshot (analytics.reader): the DuckDB file is open for
+the copy, never while the dashboard is shown, so the scheduled load is never blocked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from armature_analytics.reader import (
+    DEFAULT_DATABASE,
+    DEFAULT_DATASET,
+    SnapshotError,
+    WarehouseBusy,
+    snapshot,
+)
+from armature_pipeline.settings import EXIT_FAILED, EXIT_OK, UsageError
+
+EXTRA = "pip install 'armature-dlt[dashboard]' (or, in a checkout, pip install -e '.[dashboard]')"
+
+
+def run(args: argparse.Namespace) -> int:
+    database, dataset = where(args)
+    try:
+        con = snapshot(database, dataset)
+    except WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except SnapshotError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        from armature_analytics.dashboard import content, export, server
+    except ImportError as exc:
+        con.close()
+        raise UsageError(f"the dashboard needs its extra ({exc.name} is missing): {EXTRA}") from None
+    if args.export:
+        with con:
+            written = export.write(content.build(con), args.export)
+        print(f"Wrote the dashboard of {database} ({dataset}) to {written}: one file, no scripts, "
+              "opens offline.")
+        return EXIT_OK
+    con.close()
+    server.serve(database, dataset, args.host, args.port, _announce)
+    return EXIT_OK
+
+
+def where(args: argparse.Namespace) -> tuple[Path, str]:
+    """The DuckDB file and dataset: flags, then ARMATURE_* and dlt's own DuckDB setting, then defaults."""
+    database = (args.duckdb or os.environ.get("ARMATURE_DUCKDB")
+                or os.environ.get("DESTINATION__DUCKDB__CREDENTIALS") or DEFAULT_DATABASE)
+    dataset = args.dataset or os.environ.get("ARMATURE_DATASET") or DEFAULT_DATASET
+    return Path(database).expanduser().resolve(), dataset
+
+
+def _announce(url: str) -> None:
+    print(f"Dashboard at {url} (read-only; each visit or refresh takes a fresh snapshot). "
+          "Ctrl-C stops it.", flush=True)

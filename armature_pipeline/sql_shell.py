@@ -1,0 +1,64 @@
+"""`armature-pipeline sql`: SQL on the DuckDB warehouse, from the command line.
+
+No `duckdb` command ships with the Python package, and the one on the package index cannot
+read files written by DuckDB 2.0; this one uses the DuckDB the pipeline writes with. It reads
+through a read-only connection held only while the query runs, so a scheduled load is never
+kept waiting for long; `--write` runs statements (one script, in one transaction), e.g. to
+move a dataset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+
+from armature_pipeline.settings import (
+    DEFAULT_DATASET,
+    DEFAULT_PIPELINE,
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sql = sub.add_parser("sql", help="run SQL on the DuckDB warehouse (read-only unless --write)")
+    sql.add_argument("query", nargs="?", help="the SQL; read from standard input when left out")
+    sql.add_argument("--duckdb", default=f"{DEFAULT_PIPELINE}.duckdb",
+                     help=f"the DuckDB file (default {DEFAULT_PIPELINE}.duckdb)")
+    sql.add_argument("--dataset", default=DEFAULT_DATASET,
+                     help=f"the dataset whose tables and views bare names mean (default {DEFAULT_DATASET})")
+    sql.add_argument("--write", action="store_true", help="open the file for writing")
+    sql.set_defaults(handler=lambda _c, a: run(a))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the result of the query, or run the script with --write."""
+    path = Path(args.duckdb)
+    if not path.exists():
+        raise UsageError(f"no DuckDB file at {path}; pass --duckdb PATH (a load writes "
+                         f"{DEFAULT_PIPELINE}.duckdb in the folder it runs in).")
+    text = args.query if args.query is not None else sys.stdin.read()
+    if not text.strip():
+        raise UsageError("no SQL given: pass it as an argument or on standard input.")
+    try:
+        with duckdb.connect(str(path), read_only=not args.write) as con:
+            schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+            if args.dataset in schemas:
+                con.execute(f"set search_path = '\"{args.dataset}\",main'")
+            if args.write:
+                con.execute("begin")
+                con.execute(text)
+                con.execute("commit")
+                print(f"done: the statements ran on {path}.")
+            else:
+                result = con.sql(text)
+                if result is not None:
+                    result.show(max_rows=200, max_width=200)
+    except duckdb.Error as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,181 @@
+"""What the resources of one load share: the client, the settings, and the host's now.
+
+The client is opened when the first resource of a load starts and closed when the last of the
+load's selected resources ends (finished, failed, or closed early by `add_limit`), so a source
+that is created and never run opens nothing, and a run leaves no connection or thread behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterator
+
+import dlt
+
+from armature_source.http.client import ArmatureClient
+from armature_source.errors import ArmatureError, FeatureDisabledError
+from armature_source.http.paging import pick_rows
+from armature_source.timestamps import iso, try_ts
+from armature_source.load.windows import FUTURE_TOLERANCE
+
+log = logging.getLogger("armature_source")
+
+# how far the host's Date header may be from the local clock and still be taken as it is
+CLOCK_AGREEMENT = timedelta(minutes=15)
+
+
+class _JsonAsTextNotice(logging.Filter):
+    """Drops dlt's notice that an Arrow string column is hinted `json` in our resources: that
+    is by design (Arrow has no JSON type dlt accepts; the destination casts the text)."""
+
+    def __init__(self, resources: frozenset[str]) -> None:
+        super().__init__()
+        self.resources = resources
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "when merging arrow schema" not in text:
+            return True
+        return not any(f"In resource: {name}," in text for name in self.resources)
+
+
+@dataclass
+class Load:
+    """One load's client and settings, and whether MCP Analytics proved to be off."""
+
+    open_client: Callable[[], ArmatureClient]
+    lookback: timedelta
+    session_limit: int
+    list_limit: int
+    insight_ranges: tuple[str, ...]
+    children_retry: timedelta
+    resource_names: frozenset[str]
+    deadline_s: float | None = None
+    insights_off: bool = False
+    clock_trusted: bool = True
+    _started: float | None = None
+    _client: ArmatureClient | None = None
+    _now: datetime | None = None
+    _running: set[str] = field(default_factory=set)
+    _expected: set[str] = field(default_factory=set)
+    _notice: _JsonAsTextNotice | None = None
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def client(self) -> ArmatureClient:
+        with self._lock:
+            if self._client is None:
+                self._client = self.open_client()
+            return self._client
+
+    @contextmanager
+    def running(self, resource: str) -> Iterator[None]:
+        """Bracket one resource's generator; the last selected resource to end closes the load."""
+        with self._lock:
+            if not self._running and not self._expected:
+                self._begin()
+            self._running.add(resource)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running.discard(resource)
+                self._expected.discard(resource)
+                if not self._running and not self._expected:
+                    self._end()
+
+    def out_of_time(self) -> bool:
+        """Whether this load has used up `max_load_minutes`: resources stop at the next
+        point where what they delivered is complete, and say so."""
+        if self.deadline_s is None or self._started is None:
+            return False
+        return time.monotonic() - self._started >= self.deadline_s
+
+    def _begin(self) -> None:
+        self._started = time.monotonic()
+        try:  # the resources of this source that the current extract will run
+            selected = dlt.current.source().selected_resources
+            self._expected = set(selected) & self.resource_names
+        except Exception:  # a resource extracted on its own, outside its source
+            self._expected = set()
+        self._notice = _JsonAsTextNotice(self.resource_names)
+        logging.getLogger("dlt").addFilter(self._notice)
+
+    def _end(self) -> None:
+        if self._notice is not None:
+            logging.getLogger("dlt").removeFilter(self._notice)
+            self._notice = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        self._now = None
+        self.insights_off = False
+        self.clock_trusted = True
+
+    def now(self) -> datetime:
+        """The host's clock at the start of this load, to the second; one value per load.
+
+        The host's `Date` header is trusted when it agrees with the local clock. When it does
+        not (a simulator, a wrong local clock, or a wrong host clock), it must agree with the
+        host's own data: the newest run the host lists within its last 24 hours cannot have
+        started more than 24 hours before its now. A `Date` that fails both is logged and not
+        used; the local clock stands in if the data allows, else the data's own time.
+        """
+        with self._lock:
+            if self._now is None:
+                self._now = self._checked(self.client.server_now()).replace(microsecond=0)
+            return self._now
+
+    def window_now(self) -> datetime:
+        """The now that windows are chosen by: with an untrusted clock, a day later, so that a
+        range picked too narrow for the host's real now cannot leave a span unread."""
+        return self.now() + (timedelta(0) if self.clock_trusted else timedelta(hours=24))
+
+    def _checked(self, host: datetime) -> datetime:
+        local = datetime.now(timezone.utc)
+        if abs(host - local) <= CLOCK_AGREEMENT:
+            return host
+        newest = self._newest_run()
+        if newest is None or newest - FUTURE_TOLERANCE <= host <= newest + timedelta(hours=24) + CLOCK_AGREEMENT:
+            return host
+        estimate = local if newest <= local <= newest + timedelta(hours=24) else newest
+        log.warning(
+            "the host's clock (its Date header, %s) disagrees with the local clock (%s) and with "
+            "its own data (the newest run it lists in its last 24 hours started %s); it is not "
+            "trusted: this load takes %s as the host's now.", iso(host), iso(local), iso(newest),
+            iso(estimate),
+        )
+        self.clock_trusted = False
+        return estimate
+
+    def _newest_run(self) -> datetime | None:
+        try:
+            body = self.client.get("/runs", {"range": "24h", "sort": "-started_at", "page": 1, "pageSize": 1})
+            rows = pick_rows(body, "runs")
+        except ArmatureError:
+            return None
+        return max((s for s in (try_ts(r.get("started_at")) for r in rows) if s is not None), default=None)
+
+    def disable_insights(self, exc: FeatureDisabledError) -> None:
+        """Warn once per load that MCP Analytics is off; later insights resources skip."""
+        with self._lock:
+            if self.insights_off:
+                return
+            self.insights_off = True
+        log.warning(
+            "MCP Analytics is not enabled for this organization (%s). Skipping the insights "
+            "resources (overview, topics, failed searches, sessions); everything else loads. "
+            "Enable MCP Analytics in Armature, or leave them out with --resources.",
+            exc,
+        )
+
+    def insights_on(self, resource: str) -> bool:
+        """Whether an insights resource should run (False once MCP Analytics proved off)."""
+        if self.insights_off:
+            log.info("%s: skipped, insights are off for this organization", resource)
+        return not self.insights_off

@@ -1,0 +1,136 @@
+"""One resource's part of a load: its requests, its rows and rejects, its ledger row.
+
+Every resource runs as a `Job`: it reads through `job.client` (which counts its requests),
+writes through `job.emit` (which converts rows, quarantines what cannot be loaded as served,
+and counts), notes what it listed, skipped and lost, and ends with one `load_ledger` row.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import dlt
+
+from armature_source import tables as t
+from armature_source.http.client import ArmatureClient, Params, RequestStats
+from armature_source.load.columns import routed, to_arrow
+from armature_source.load.context import Load
+from armature_source.load.quarantine import Quarantine
+from armature_source.timestamps import iso
+from armature_source.load.windows import Window
+
+log = logging.getLogger("armature_source")
+
+
+class JobClient:
+    """The load's client, counting this job's requests apart."""
+
+    def __init__(self, client: ArmatureClient, stats: RequestStats) -> None:
+        self._client = client
+        self.stats = stats
+
+    def path(self, *segments: Any) -> str:
+        return self._client.path(*segments)
+
+    def get(self, path: str, params: Params = None, *, missing_ok: bool = False) -> Any:
+        return self._client.get(path, params, missing_ok=missing_ok, stats=self.stats)
+
+    def get_many(self, requests: Iterable[tuple[str, Params]], *, failed_ok: bool = False) -> Iterator[Any]:
+        return self._client.get_many(requests, failed_ok=failed_ok, stats=self.stats)
+
+    def submit(self, path: str, params: Params = None, *, missing_ok: bool = True,
+               failed_ok: bool = False) -> concurrent.futures.Future[Any]:
+        return self._client.submit(path, params, missing_ok=missing_ok, failed_ok=failed_ok, stats=self.stats)
+
+
+@dataclass
+class Counts:
+    """What a job saw, for its ledger row."""
+
+    pages: int = 0
+    listed: int = 0
+    loaded: int = 0
+    skipped: int = 0
+    vanished: int = 0
+    rejected: int = 0
+
+
+class Job:
+    """A resource's part of one load."""
+
+    def __init__(self, name: str, load: Load) -> None:
+        self.name = name
+        self.load = load
+        self.stats = RequestStats()
+        self.client = JobClient(load.client, self.stats)
+        self.counts = Counts()
+        self.window: Window | None = None
+        self.notes: list[str] = []
+        self.stopped = False
+        self.started = datetime.now(timezone.utc)
+        self._clock = time.monotonic()
+        self.quarantine = Quarantine(dlt.current.resource_state(), load.now())
+
+    def emit(self, table: t.Table, rows: Sequence[Mapping[str, Any]]) -> Iterator[Any]:
+        """Yield `rows` as `table`, and `rejected_records` for what could not go in as served.
+
+        The rejections are remembered only after both were yielded (delivered).
+        """
+        if not rows:
+            return
+        converted = to_arrow(table, rows)
+        rejects = self.quarantine.rows(table, rows, converted)
+        self.counts.loaded += converted.table.num_rows
+        self.counts.rejected += len(converted.problems) + len(converted.dropped)
+        if converted.table.num_rows:
+            yield routed(table, converted.table)
+        if rejects:
+            yield routed(t.REJECTED, rejects)
+        self.quarantine.commit()
+
+    def out_of_time(self, where: str) -> bool:
+        """Whether the load's time is up; if so, the job stops here and says so once."""
+        if self.stopped or not self.load.out_of_time():
+            return self.stopped
+        self.stopped = True
+        minutes = (self.load.deadline_s or 0) / 60
+        self.notes.append(f"stopped {where}: max_load_minutes ({minutes:g}) used up")
+        log.warning("%s: the load's time (max_load_minutes=%g) is up; stopped %s. What was "
+                    "loaded is kept and the cursor covers only that; the next run goes on.",
+                    self.name, minutes, where)
+        return True
+
+    def closing_items(self, status: str = "ok") -> Iterator[Any]:
+        """The job's `load_ledger` row; and, while the warehouse has none, an empty
+        `rejected_records`, so that the table readers and dashboards query always exists."""
+        if t.REJECTED.name not in dlt.current.source_schema().data_table_names():
+            yield routed(t.REJECTED, [])
+        yield self._ledger_item("stopped" if self.stopped else status)
+
+    def _ledger_item(self, status: str) -> Any:
+        window = self.window
+        return routed(t.LOAD_LEDGER, [{
+            "load_id": dlt.current.load_package_state()["load_id"],
+            "resource": self.name,
+            "started_at": iso(self.started),
+            "finished_at": iso(datetime.now(timezone.utc)),
+            "status": status,
+            "window_range": window.range if window else None,
+            "window_since": iso(window.since) if window else None,
+            "pages": self.counts.pages,
+            "rows_listed": self.counts.listed,
+            "rows_loaded": self.counts.loaded,
+            "rows_skipped": self.counts.skipped,
+            "rows_vanished": self.counts.vanished,
+            "rows_rejected": self.counts.rejected,
+            "requests": self.stats.requests,
+            "retries": self.stats.retries,
+            "rate_limited": self.stats.rate_limited,
+            "seconds": round(time.monotonic() - self._clock, 3),
+            "message": "; ".join(self.notes) or None,
+        }])

@@ -1,0 +1,74 @@
+"""Records that could not be loaded as served, kept whole in `rejected_records`.
+
+A value its column cannot hold became null in its row; a record without its key was not
+loaded at all. Either way the record as served goes to `rejected_records`, once: a record
+served again unchanged, with the same problem, is not rejected twice (the resource's state
+remembers a digest of each rejection for as long as the host may serve the record again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Mapping, Sequence
+
+from armature_source.load.columns import Converted
+from armature_source.tables import Table
+from armature_source.timestamps import iso, try_ts
+
+log = logging.getLogger("armature_source")
+
+RAW_LIMIT = 64 * 1024
+NO_KEY = "no key"
+# the host serves runs for 30 days and sessions for 90: remember rejections a little longer
+REMEMBERED = timedelta(days=100)
+
+
+class Quarantine:
+    """The rejections of one resource in one load, staged until delivered."""
+
+    def __init__(self, state: dict[str, Any], now: datetime) -> None:
+        self.seen: dict[str, str] = state.setdefault("rejected", {})
+        self.now = now
+        self.pending: dict[str, str] = {}
+        self.rejected_now = 0
+
+    def rows(self, table: Table, given: Sequence[Mapping[str, Any]], converted: Converted) -> list[dict[str, Any]]:
+        """`rejected_records` rows for the problems of one conversion (new ones only)."""
+        out = []
+        for i in converted.dropped:
+            out += self._row(table, given[i], NO_KEY, [])
+        for i, problems in converted.problems.items():
+            nulled = [p.split(":", 1)[0] for p in problems]
+            out += self._row(table, given[i], "; ".join(problems), nulled)
+        if out:
+            log.warning("%s: %d records could not be loaded as served (%s); they are in "
+                        "rejected_records", table.name, len(out), out[0]["reason"][:120])
+        return out
+
+    def _row(self, table: Table, record: Mapping[str, Any], reason: str, nulled: list[str]) -> list[dict[str, Any]]:
+        raw = json.dumps(record, sort_keys=True, default=str, ensure_ascii=False)
+        digest = hashlib.sha256(f"{table.name}\n{reason}\n{raw}".encode("utf-8", "replace")).hexdigest()[:32]
+        if digest in self.seen or digest in self.pending:
+            return []
+        self.pending[digest] = iso(self.now) or ""
+        self.rejected_now += 1
+        if reason == NO_KEY:
+            key = "sha256:" + hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
+        else:
+            key = json.dumps({k: record.get(k) for k in table.key}, sort_keys=True, default=str)
+        return [{
+            "table_name": table.name, "record_key": key, "reason": reason,
+            "columns_nulled": nulled, "detected_at": iso(self.now),
+            "raw": raw[:RAW_LIMIT], "raw_truncated": len(raw) > RAW_LIMIT,
+        }]
+
+    def commit(self) -> None:
+        """Remember the staged rejections (they were delivered) and forget old ones."""
+        self.seen.update(self.pending)
+        self.pending.clear()
+        horizon = self.now - REMEMBERED
+        for digest in [d for d, when in self.seen.items() if (try_ts(when) or self.now) < horizon]:
+            del self.seen[digest]
