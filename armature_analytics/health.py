@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 import duckdb
 import pandas as pd
 
+from armature_analytics import load_health
 from armature_source import tables
 
 
@@ -27,7 +28,7 @@ class HealthTable:
     newest_by: str
 
 
-LOADS = HealthTable("_dlt_loads", ("load_id", "status", "inserted_at"), "inserted_at")
+LOADS = HealthTable(load_health.LOADS, ("load_id", "status", "inserted_at"), "inserted_at")
 COVERAGE_GAPS = HealthTable(
     tables.COVERAGE.name,
     ("detected_at", "resource", "kind", "range", "missing_count", "message"),
@@ -45,8 +46,6 @@ LOAD_LEDGER = HealthTable(
     LEDGER_STARTED,
 )
 HEALTH_TABLES: tuple[HealthTable, ...] = (LOADS, COVERAGE_GAPS, REJECTED_RECORDS, LOAD_LEDGER)
-# dlt writes status 0 for a load whose every job completed
-LOAD_SUCCEEDED = 0
 
 
 @dataclass(frozen=True)
@@ -74,28 +73,15 @@ class Freshness:
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether the snapshot holds a table or view of that name in its current schema."""
-    rows = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = current_schema() "
-        "and table_name = ?",
-        [name],
-    ).fetchone()
-    return bool(rows and rows[0])
+    return bool(load_health.DuckDbTables(con).present([name]))
 
 
 def freshness(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> Freshness:
     """Time since the last successful load, from dlt's `_dlt_loads`."""
-    if not has_table(con, LOADS.name):
-        return Freshness(None, None)
-    row = con.execute(
-        f"select max({LOADS.newest_by}) from {LOADS.name} where status = ?", [LOAD_SUCCEEDED]
-    ).fetchone()
-    last = row[0] if row else None
+    last = load_health.last_success(load_health.DuckDbTables(con))
     if last is None:
         return Freshness(None, None)
-    last = last.astimezone(timezone.utc)
-    age = ((now or datetime.now(timezone.utc)) - last).total_seconds()
-    return Freshness(last, age)
+    return Freshness(last, ((now or datetime.now(timezone.utc)) - last).total_seconds())
 
 
 def newest_rows(con: duckdb.DuckDBPyConnection, table: HealthTable, limit: int = 50) -> pd.DataFrame | None:
@@ -128,10 +114,8 @@ def last_load(ledger: pd.DataFrame) -> pd.DataFrame:
 
 def row_count(con: duckdb.DuckDBPyConnection, table: HealthTable) -> int | None:
     """How many rows a health table holds; None when it is absent."""
-    if not has_table(con, table.name):
-        return None
-    row = con.execute(f'select count(*) from "{table.name}"').fetchone()
-    return int(row[0]) if row else 0
+    db = load_health.DuckDbTables(con)
+    return load_health.count(db, table.name) if db.present([table.name]) else None
 
 
 def describe_timestamp(value: object) -> str:

@@ -1,9 +1,9 @@
 """The load as one multi-asset: every table and view of one organization, materialised by
-one run of the command's own load procedure (`armature_pipeline.load.loader.load`).
+one run of the command's own load (`armature_pipeline.load.runner.run_load`).
 
-    partition (org slug) -> its settings -> lock its pipeline -> load -> read the warehouse
-        -> one materialization per table (rows written, rows in total) and per view
-        -> the three checks
+    partition (org slug) -> its settings -> `run_load` (lock, load, and, still under the lock,
+        read the warehouse) -> one materialization per table (rows written, rows in total) and
+        per view -> the three checks
 
 A failure becomes a `dagster.Failure` whose message is the command's: exit 2 (configuration:
 a rejected key, a bad URL) is never retried; exit 1 (the load failed; nothing half-written is
@@ -20,10 +20,10 @@ from armature_dagster.checks import fresh_check, load_checks
 from armature_dagster.orgs import ArmatureLoads, current_orgs
 from armature_dagster.specs import ORGS, asset_key, asset_specs, check_specs
 from armature_dagster.warehouse import Facts, last_successful_load, read_facts
-from armature_pipeline.load import loader as loading
-from armature_pipeline.warehouse.destination import make_pipeline
+from armature_pipeline.load.outcome import Outcome
+from armature_pipeline.load.runner import run_load
 from armature_pipeline.orgs import Org
-from armature_pipeline.load.lock import pipeline_lock
+from armature_pipeline.warehouse.destination import make_pipeline
 from armature_pipeline.settings import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -62,19 +62,17 @@ def load_org(context: dg.AssetExecutionContext, armature: ArmatureLoads) -> Iter
     """Load the partition's organization once; yield what landed, or fail with its message."""
     slug = context.partition_key
     pipeline: dlt.Pipeline | None = None
+    settings: Settings | None = None
     try:
         settings = armature.settings(_org(slug))
-        pipeline = make_pipeline(settings)
-        with pipeline_lock(pipeline):
-            outcome = loading.load(pipeline, settings)
-            facts = read_facts(pipeline, outcome.load_ids) if outcome.ok else None
+        pipeline, outcome, facts = run_load(settings, after=_facts)
     except UsageError as exc:
-        yield from _freshness_after_failure(pipeline, armature)
+        yield from _freshness_after_failure(settings, armature)
         raise _failure(slug, EXIT_CONFIG, str(exc)) from None
     except LockedError as exc:
         raise _failure(slug, EXIT_LOCKED, str(exc)) from None
     if facts is None:
-        yield from _freshness_after_failure(pipeline, armature)
+        yield from _freshness_after_failure(settings, armature)
         raise _failure(slug, EXIT_FAILED, outcome.message, retry=outcome.transient)
     context.log.info("organization %s: %s (load %s)", slug, outcome.message, ", ".join(outcome.load_ids))
     yield from _materializations(settings, outcome, facts)
@@ -89,7 +87,12 @@ def _org(slug: str) -> Org:
     return orgs[slug]
 
 
-def _materializations(settings: Settings, outcome: loading.Outcome, facts: Facts) -> Iterator[dg.MaterializeResult]:
+def _facts(pipeline: dlt.Pipeline, outcome: Outcome) -> Facts | None:
+    """What the load wrote, read while its lock is still held."""
+    return read_facts(pipeline, outcome.load_ids) if outcome.ok else None
+
+
+def _materializations(settings: Settings, outcome: Outcome, facts: Facts) -> Iterator[dg.MaterializeResult]:
     common = {"armature/pipeline": settings.pipeline_name, "armature/load_ids": ", ".join(outcome.load_ids)}
     for table, total in facts.totals.items():
         yield dg.MaterializeResult(asset_key=asset_key(table), metadata={
@@ -103,9 +106,13 @@ def _materializations(settings: Settings, outcome: loading.Outcome, facts: Facts
             **common, "dagster/table_name": f"{settings.dataset}.{view}"})
 
 
-def _freshness_after_failure(pipeline: dlt.Pipeline | None, armature: ArmatureLoads) -> Iterator[dg.AssetCheckResult]:
+def _freshness_after_failure(settings: Settings | None, armature: ArmatureLoads) -> Iterator[dg.AssetCheckResult]:
     """The freshness verdict when the load failed: how long the warehouse has gone without."""
-    if pipeline is None:
+    if settings is None:
+        return
+    try:
+        pipeline = make_pipeline(settings)
+    except UsageError:
         return
     known, when = last_successful_load(pipeline)
     if known:

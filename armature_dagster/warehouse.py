@@ -15,14 +15,12 @@ from typing import Any, Sequence
 
 import dlt
 
-from armature_analytics.views import existing_tables
+from armature_analytics import load_health
 from armature_source.tables import ALL_TABLES, COVERAGE, REJECTED
 from armature_pipeline.warehouse.duckdb_file import duckdb_path
 
 log = logging.getLogger("armature_dagster")
 
-# dlt's record of every load it completed; status 0 is a load that finished
-LOADS_TABLE = "_dlt_loads"
 
 
 @dataclass
@@ -37,18 +35,14 @@ class Facts:
 
 def read_facts(pipeline: dlt.Pipeline, load_ids: Sequence[str]) -> Facts:
     """Rows per table, this load's gaps and rejections, and the last successful load."""
-    present = existing_tables(pipeline, {t.name for t in ALL_TABLES})
-    facts = Facts()
     with pipeline.sql_client() as client:
-        for table in ALL_TABLES:
-            if table.name in present:
-                facts.totals[table.name] = int(_rows(client, f"select count(*) from {_name(client, table.name)}")[0][0])
-        if COVERAGE.name in present:
-            facts.new_gaps = _of_loads(client, COVERAGE.name, ("resource", "kind", "range", "message"), load_ids)
-        if REJECTED.name in present:
-            facts.new_rejected = _of_loads(client, REJECTED.name, ("table_name", "record_key", "reason"), load_ids)
-        facts.last_success = _last_success(client)
-    return facts
+        db = load_health.SqlClientTables(client)
+        return Facts(
+            totals=load_health.row_counts(db, [t.name for t in ALL_TABLES]),
+            new_gaps=load_health.of_loads(db, COVERAGE.name, ("resource", "kind", "range", "message"), load_ids),
+            new_rejected=load_health.of_loads(db, REJECTED.name, ("table_name", "record_key", "reason"), load_ids),
+            last_success=load_health.last_success(db),
+        )
 
 
 def last_successful_load(pipeline: dlt.Pipeline) -> tuple[bool, datetime | None]:
@@ -65,7 +59,7 @@ def last_successful_load(pipeline: dlt.Pipeline) -> tuple[bool, datetime | None]
         with pipeline.sql_client() as client:
             if not client.has_dataset():
                 return True, None
-            return True, _last_success(client)
+            return True, load_health.last_success(load_health.SqlClientTables(client))
     except Exception as exc:  # a held file, an unreachable server: no verdict this time
         log.warning("could not read the last successful load of pipeline %s: %s",
                     pipeline.pipeline_name, exc)
@@ -79,29 +73,3 @@ def age_minutes(when: datetime, now: datetime | None = None) -> float:
 
 def _is_duckdb(pipeline: dlt.Pipeline) -> bool:
     return pipeline.destination is not None and pipeline.destination.destination_name == "duckdb"
-
-
-def _last_success(client: Any) -> datetime | None:
-    try:
-        rows = _rows(client, f"select max(inserted_at) from {_name(client, LOADS_TABLE)} where status = 0")
-    except Exception:  # the dataset exists but dlt never finished a load into it
-        return None
-    value = rows[0][0] if rows else None
-    return value if isinstance(value, datetime) else None
-
-
-def _of_loads(client: Any, table: str, columns: Sequence[str], load_ids: Sequence[str]) -> list[dict[str, Any]]:
-    if not load_ids:
-        return []
-    marks = ", ".join(["%s"] * len(load_ids))
-    rows = _rows(client, f"select {', '.join(columns)} from {_name(client, table)} "
-                         f"where _dlt_load_id in ({marks})", *load_ids)
-    return [dict(zip(columns, row)) for row in rows]
-
-
-def _rows(client: Any, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    return list(client.execute_sql(sql, *args) or [])
-
-
-def _name(client: Any, table: str) -> str:
-    return str(client.make_qualified_table_name(table))

@@ -16,7 +16,6 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NoReturn, Sequence
 
 from armature_pipeline.output import logs
-from armature_pipeline import sql_shell
 from armature_pipeline.output.durations import parse_duration
 from armature_pipeline.settings import (
     EXIT_OK,
@@ -47,14 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     logs.setup(verbose=args.verbose, quiet=getattr(args, "quiet", False),
                fmt=getattr(args, "log_format", "text"))
-    from armature_pipeline import commands  # dlt is heavy: import it after argument parsing
-
+    # dlt is heavy: the command's module and dlt are imported after argument parsing
     from dlt.common.configuration.exceptions import ConfigurationException
     from dlt.common.configuration.providers.toml import TomlProviderReadException
 
     try:
         with _staging_emptied(args.command):
-            return int(args.handler(commands, args))
+            command = importlib.import_module(f"armature_pipeline.commands.{args.command}")
+            return int(command.main(args))
     except UsageError as exc:
         log.error("%s", exc)
         return EXIT_CONFIG
@@ -137,7 +136,6 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true",
                      help="print only warnings, errors and one summary line (for cron)")
     _log_format_flag(run)
-    run.set_defaults(handler=lambda c, a: c.run(a))
 
     status = sub.add_parser("status", help="health of the last load, the ledger, gaps, rejects")
     _target_flags(status)
@@ -147,27 +145,25 @@ def _parser() -> argparse.ArgumentParser:
                         help="unhealthy (exit 1) when the last successful load is older, "
                              "e.g. 30m, 2h, 1d")
     _log_format_flag(status)
-    status.set_defaults(handler=lambda c, a: c.status(a))
 
     check = sub.add_parser("check", help="key smoke test and live /openapi contract check")
     _source_flags(check)
-    check.set_defaults(handler=lambda c, a: c.check(a))
 
     demo = sub.add_parser("demo", help="load a local simulator into armature_demo.duckdb")
     demo.add_argument("--runs", type=int, default=3000, help="runs in the simulated world")
     demo.add_argument("--latency-ms", type=int, default=0)
     _log_format_flag(demo)
-    demo.set_defaults(handler=lambda c, a: c.demo(a))
 
-    sql_shell.add_parser(sub)
+    sql = sub.add_parser("sql", help="run SQL on the DuckDB warehouse (read-only unless --write)")
+    sql.add_argument("query", nargs="?", help="the SQL; read from standard input when left out")
+    _reader_flags(sql)
+    sql.add_argument("--write", action="store_true", help="open the file for writing")
 
     board = sub.add_parser("dashboard", help="the reporting dashboard over the warehouse, read-only")
-    board.add_argument("--duckdb", help="DuckDB file (default armature.duckdb; env ARMATURE_DUCKDB)")
-    board.add_argument("--dataset", help="dataset name (default armature_data; env ARMATURE_DATASET)")
+    _reader_flags(board)
     board.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     board.add_argument("--port", type=int, default=2718, help="port (default 2718; 0 picks a free one)")
     board.add_argument("--export", metavar="FILE.html", help="write one static HTML file and exit")
-    board.set_defaults(handler=lambda c, a: importlib.import_module("armature_pipeline.dashboard").run(a))
     return parser
 
 
@@ -176,6 +172,14 @@ def _source_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", help="amt_<key-id>_<secret> (env ARMATURE_API_KEY)")
     parser.add_argument("--allow-insecure-http", action="store_true",
                         help="permit plain http to a host that is not loopback")
+
+
+def _reader_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--duckdb", metavar="FILE",
+                        help="the DuckDB file (default: the pipeline's, as `run` writes it)")
+    parser.add_argument("--dataset", help="dataset name (default armature_data; env ARMATURE_DATASET)")
+    parser.add_argument("--pipeline-name", default=None, help="pipeline name (default armature)")
+    parser.add_argument("--org", metavar="SLUG", help="the organization of [armature.orgs.SLUG]")
 
 
 def _org_flags(parser: argparse.ArgumentParser) -> None:

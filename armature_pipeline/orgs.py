@@ -23,6 +23,7 @@ from typing import Any, Mapping
 import dlt
 
 from armature_pipeline.settings import DEFAULT_DATASET, DEFAULT_PIPELINE, Settings, UsageError
+from armature_pipeline.warehouse.location import duckdb_file
 
 SECTION = "armature.orgs"
 SLUG = re.compile(r"[a-z0-9][a-z0-9_]{0,62}")
@@ -45,11 +46,14 @@ class Org:
 
     def default_dataset(self, destination: str | None = None) -> str:
         """The organization's dataset: its own setting; else `armature_data` in its own DuckDB
-        file, or `armature_<slug>` on a shared warehouse, so organizations never mix."""
+        file, or `armature_<slug>` on a shared warehouse (any other destination, or a DuckDB file
+        configured for every pipeline), so organizations never mix."""
         if self.dataset:
             return self.dataset
         if (destination or self.destination or "duckdb") == "duckdb":
-            return DEFAULT_DATASET
+            file = duckdb_file(self.pipeline_name)
+            if file is not None and not file.shared:
+                return DEFAULT_DATASET
         return self.pipeline_name
 
     def source_args(self) -> dict[str, Any]:

@@ -1,16 +1,14 @@
-"""The base URL and the API key: resolved, and checked before anything is sent."""
+"""The base URL and the API key, checked before anything is sent.
+
+Settings are resolved in `config.py`; a `Connection` is the checked result, and the only thing
+the HTTP client takes, so a key is checked once, when its connection is made.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass, field
-from typing import Optional
 from urllib.parse import urlsplit
-
-import dlt
-from dlt.common.configuration import with_config
-from dlt.common.typing import TSecretStrValue
 
 from armature_source.errors import ConfigError
 from armature_source.vocabulary import API_PREFIX
@@ -113,30 +111,21 @@ def secret_parts(key: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Connection:
-    """Where to read and with which key, checked; the key never shows in a repr."""
+    """Where to read and with which key, checked when made; the key never shows in a repr."""
 
     api_url: str
     api_key: str = field(repr=False)
     allow_http: bool = False
 
+    def __post_init__(self) -> None:
+        check_api_key(self.api_key)  # a Connection made by hand is checked too
+
     @classmethod
     def checked(cls, base_url: str | None, api_key: str | None, allow_http: bool = False) -> "Connection":
-        """The connection from resolved settings, ARMATURE_* filling what is still missing.
+        """The connection from resolved settings, its URL normalized.
 
         Raises:
             ConfigError: the URL or the key is missing or malformed (the key is never echoed).
         """
-        url = normalize_base_url(base_url or os.environ.get("ARMATURE_BASE_URL") or "", allow_http)
-        key = check_api_key(api_key or os.environ.get("ARMATURE_API_KEY"))
-        return cls(url, key, allow_http)
-
-
-@with_config(sections=("sources", "armature"))
-def resolve_connection(
-    base_url: Optional[str] = dlt.config.value,
-    api_key: Optional[TSecretStrValue] = dlt.secrets.value,
-    allow_insecure_http: bool = False,
-) -> Connection:
-    """The connection as the source resolves it (dlt's config for `sources.armature`, then
-    ARMATURE_*), for a caller that talks to the host before the source runs."""
-    return Connection.checked(base_url, api_key, allow_insecure_http)
+        url = normalize_base_url(base_url or "", allow_http)
+        return cls(url, check_api_key(api_key), allow_http)

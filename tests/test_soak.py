@@ -17,8 +17,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from armature_pipeline.warehouse.destination import duckdb_at, make_pipeline
-from armature_pipeline.load.loader import load
+from armature_pipeline.load.runner import run_load
 from armature_pipeline.settings import Settings
 from tests.test_incremental_load import assert_no_duplicate_keys
 from tests.warehouse import DATASET, Warehouse
@@ -42,7 +41,7 @@ def test_a_day_of_loads_against_a_hostile_host_ends_exact(sim: Any, tmp_path: Pa
     control.configure(children_delay_minutes=30, clock_speed=30)
     wh = Warehouse(tmp_path)
     settings = Settings(destination=None, dataset=DATASET, pipeline_name=wh.name,
-                        pipelines_dir=str(wh.pipelines_dir),
+                        pipelines_dir=str(wh.pipelines_dir), duckdb_file=str(wh.db_path),
                         source_args={"base_url": sim.api_url, "api_key": sim.api_key})
     started = control.now()
     kills = set(rng.sample(range(1, LOADS - 1), KILLS))
@@ -54,13 +53,11 @@ def test_a_day_of_loads_against_a_hostile_host_ends_exact(sim: Any, tmp_path: Pa
                             crash_at=f"request:{rng.randint(3, 30)}")
             assert killed.returncode == -signal.SIGKILL, killed.stderr
         else:
-            pipeline = make_pipeline(settings, duckdb_at(str(wh.db_path), DATASET))
-            outcomes.append(load(pipeline, settings).code)
+            outcomes.append(run_load(settings)[1].code)
         control.advance(minutes=15)
     control.clear_faults()
     control.freeze()
-    pipeline = make_pipeline(settings, duckdb_at(str(wh.db_path), DATASET))
-    assert load(pipeline, settings).ok
+    assert run_load(settings)[1].ok
     assert outcomes.count(0) >= len(outcomes) * 0.8, f"most loads succeed: {outcomes}"
     _assert_exact(wh, control.truth(), poisoned, started)
 

@@ -17,7 +17,7 @@ from armature_source import RESOURCES
 from postgres import postgres_server, postgres_url
 from armature_pipeline.output.durations import parse_duration
 from armature_pipeline.settings import Settings
-from armature_pipeline.status.check import check
+from armature_pipeline.status.gather import gather
 from tests.test_orgs import cli as org_cli
 from tests.test_orgs import write_orgs
 from tests.warehouse import REPO, Warehouse
@@ -96,7 +96,7 @@ def test_a_load_older_than_max_age_is_stale_and_a_bad_max_age_exits_2(
     settings = Settings(destination=None, dataset="armature_data", pipeline_name=wh.name,
                         pipelines_dir=str(wh.pipelines_dir))
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(wh.db_path))
-    assert check(settings, max_age_s=parse_duration("1h30m")).problems == []
+    assert gather(settings, max_age_s=parse_duration("1h30m")).problems == []
     bad = wh.cli("status", "--max-age", "fortnight")
     assert bad.returncode == 2 and "--max-age" in bad.stderr and "'fortnight' is not a duration" in bad.stderr
 

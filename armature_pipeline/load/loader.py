@@ -1,93 +1,64 @@
 """One load of one pipeline, as the command, the demo and an orchestrator run it.
 
-    probe the key -> wait for the destination -> finish what an earlier run left pending ->
+    open the source's load and ask GET /org (the key checked, nothing written yet) ->
+    wait for the destination -> finish what an earlier run left pending ->
     extract, normalize, load -> column comments and reporting views
 
-A failed load never jams the next one. A failure at the load step is classified: transient
-(the destination unreachable, a file lock, a timeout) keeps the package, which the next run
-loads first; terminal (the destination refuses the data) sets the package aside with its
-data kept for inspection, rolls the pipeline's state back to before it (its cursors were never
-delivered), and the next run extracts that data again.
+How a step's failure is told and what it leaves for the next run is `outcome.py`'s.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
-from dlt.common.destination.exceptions import DestinationTerminalException
+from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from armature_analytics import apply_comments, apply_views
-from armature_source import armature_source
-from armature_source import tables as t
-from armature_source.http.client import ArmatureClient
-from armature_source.credentials import resolve_connection
+from armature_pipeline.config import duckdb_settings
+from armature_pipeline.load.outcome import Outcome, failed, finished
+from armature_pipeline.load.refresh import full_refresh
+from armature_pipeline.settings import EXIT_FAILED, Settings, UsageError
+from armature_pipeline.warehouse.duckdb_file import HeldError, check_destination, wait_for_duckdb
+from armature_source import RESOURCES, armature_source
+from armature_source.config import ArmatureSourceConfiguration, resolve_source_config
 from armature_source.errors import ArmatureError, ConfigError, TransientError
-from armature_pipeline.warehouse.duckdb_file import (
-    HeldError,
-    check_destination,
-    duckdb_wait_s,
-    holder_of,
-    wait_for_duckdb,
-)
-from armature_pipeline.settings import EXIT_FAILED, EXIT_OK, Settings, UsageError
+from armature_source.load.context import Load
 
 log = logging.getLogger("armature_pipeline")
 
-# words of a load-step error that mean "try again later", whatever dlt called it
-TRANSIENT_WORDS = ("could not set lock", "conflicting lock", "connection", "timeout", "timed out",
-                   "temporarily", "too many clients", "server closed")
 
-
-@dataclass
-class Outcome:
-    """How a load ended: the exit code, one line saying so, and what landed."""
-
-    code: int
-    message: str
-    load_ids: list[str] = field(default_factory=list)
-    rows: dict[str, int] = field(default_factory=dict)
-    views: list[str] = field(default_factory=list)
-    gaps: int = 0
-    rejected: int = 0
-    stopped: list[str] = field(default_factory=list)
-    # whether running again soon may succeed (the host or the file was busy, time ran out),
-    # as opposed to a failure that needs someone first (data refused, a role missing)
-    transient: bool = True
-
-    @property
-    def ok(self) -> bool:
-        return self.code == EXIT_OK
-
-
-def load(pipeline: dlt.Pipeline, settings: Settings) -> Outcome:
+def load(pipeline: dlt.Pipeline, settings: Settings, config: ArmatureSourceConfiguration) -> Outcome:
     """Load once. Raises UsageError for what the user must fix (exit 2, nothing written)."""
-    source = _source(settings)
+    opened = Load(config, frozenset(RESOURCES))
     try:
-        with ArmatureClient(resolve_connection(**settings.source_args)) as probe:
-            probe.get("/org")
+        opened.organization()
     except ConfigError as exc:
+        opened.close()
         raise UsageError(str(exc)) from None
     except ArmatureError as exc:
+        opened.close()
         return Outcome(EXIT_FAILED, str(exc), transient=isinstance(exc, TransientError))
+    try:
+        return _load(pipeline, settings, opened)
+    finally:
+        opened.close()  # the source closes it when its last resource ends; this is for the rest
+
+
+def _load(pipeline: dlt.Pipeline, settings: Settings, opened: Load) -> Outcome:
     check_destination(pipeline)
     try:
-        wait_for_duckdb(pipeline, duckdb_wait_s())
+        wait_for_duckdb(pipeline, duckdb_settings().wait_s or 0.0)
     except HeldError as exc:
         return Outcome(EXIT_FAILED, str(exc))
     pending = finish_pending(pipeline)
     if pending is not None:
         return pending
+    source: DltSource = armature_source(config=opened.config, load=opened)
     if settings.resources:
         source = source.with_resources(*settings.resources)
     if settings.full_refresh:
-        from armature_pipeline.load.refresh import full_refresh
-
         return full_refresh(pipeline, source)
     try:
         info = pipeline.run(source)
@@ -96,9 +67,10 @@ def load(pipeline: dlt.Pipeline, settings: Settings) -> Outcome:
     return finished(pipeline, info)
 
 
-def _source(settings: Settings) -> Any:
+def source_config(settings: Settings) -> ArmatureSourceConfiguration:
+    """The source's settings, resolved once: flags first, then dlt's config."""
     try:
-        return armature_source(**settings.source_args)
+        return resolve_source_config(**settings.source_args)
     except (ConfigError, ConfigFieldMissingException) as exc:
         raise UsageError(str(exc)) from None
 
@@ -106,7 +78,7 @@ def _source(settings: Settings) -> Any:
 def finish_pending(pipeline: dlt.Pipeline) -> Outcome | None:
     """Load what an earlier run extracted but did not finish; None when nothing is left.
 
-    A package the destination refuses is set aside (see `set_aside`) so this run goes on.
+    A package the destination refuses is set aside (see `outcome.set_aside`) so this run goes on.
     """
     if not pipeline.has_pending_data:
         return None
@@ -120,99 +92,3 @@ def finish_pending(pipeline: dlt.Pipeline) -> Outcome | None:
             return outcome
         log.warning("%s; this run goes on with fresh data", outcome.message)
     return None
-
-
-def failed(pipeline: dlt.Pipeline, exc: PipelineStepFailed) -> Outcome:
-    """Classify a failed step, set a refused package aside, and say exactly what was kept."""
-    cause = _root(exc)
-    if isinstance(cause, ConfigError):
-        raise UsageError(str(cause))
-    reason = holder_of(str(cause)) or f"{type(cause).__name__}: {cause}"
-    if exc.step in ("load", "normalize") and pipeline.has_pending_data:
-        if is_terminal(exc):
-            where = set_aside(pipeline)
-            return Outcome(EXIT_FAILED, (
-                f"the destination refused the data at the {exc.step} step ({reason}). The load "
-                f"package was set aside with its data for inspection at {where}; the cursors it "
-                "carried were rolled back, so the next run extracts that data again."
-            ), transient=False)
-        return Outcome(EXIT_FAILED, (
-            f"the {exc.step} step failed ({reason}). The load package is kept; the next run "
-            "loads it first, then reads what is new."
-        ))
-    return Outcome(EXIT_FAILED, (
-        f"the load failed at the {exc.step} step ({reason}). Nothing was written and the "
-        "cursors did not move; run the same command again to complete the data."
-    ), transient=not isinstance(cause, ArmatureError) or isinstance(cause, TransientError))
-
-
-def is_terminal(exc: BaseException) -> bool:
-    """Whether the destination refused the data for good (not a connection or a lock)."""
-    text = str(_root(exc)).lower()
-    if any(word in text for word in TRANSIENT_WORDS):
-        return False
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, DestinationTerminalException):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return isinstance(exc, PipelineStepFailed) and exc.step == "normalize"
-
-
-def set_aside(pipeline: dlt.Pipeline) -> Path:
-    """Abort the pending packages (dlt restores the state from before them); return where
-    the refused package's data stays."""
-    pending = list(pipeline.list_normalized_load_packages()) or list(pipeline.list_extracted_load_packages())
-    pipeline.abort_packages()
-    if pipeline.has_pending_data:  # dlt finishes an abort on the next load()
-        pipeline.load()
-    load_id = pending[0] if pending else "?"
-    return Path(pipeline.working_dir) / "load" / "loaded" / load_id
-
-
-def finished(pipeline: dlt.Pipeline, info: Any) -> Outcome:
-    """After a successful load: comments and views, and what landed, from the load's own
-    ledger rows. A load stopped by `max_load_minutes` kept what it completed, but fails."""
-    trace = pipeline.last_trace
-    rows: dict[str, int] = {}
-    if trace and trace.last_normalize_info:
-        rows = {n: c for n, c in trace.last_normalize_info.row_counts.items() if not n.startswith("_dlt")}
-    apply_comments(pipeline)
-    views = apply_views(pipeline)
-    loads = list(info.loads_ids)
-    stopped = _ledger_notes(pipeline, loads)
-    outcome = Outcome(EXIT_OK, f"loaded {sum(rows.values())} new or changed rows", loads, rows,
-                      views, rows.get(t.COVERAGE.name, 0), rows.get(t.REJECTED.name, 0), stopped)
-    if stopped:
-        outcome.code = EXIT_FAILED
-        outcome.message = (f"the load ran out of time (max_load_minutes) and stopped: "
-                           f"{'; '.join(stopped)}. What it loaded is kept; the next run goes on.")
-    return outcome
-
-
-def _ledger_notes(pipeline: dlt.Pipeline, load_ids: list[str]) -> list[str]:
-    """The messages of this load's ledger rows whose resource stopped early."""
-    if not load_ids:
-        return []
-    try:
-        with pipeline.sql_client() as client:
-            table = client.make_qualified_table_name(t.LOAD_LEDGER.name)
-            marks = ", ".join(["%s"] * len(load_ids))
-            found = client.execute_sql(
-                f"select resource, message from {table} where status = 'stopped' and load_id in ({marks})",
-                *load_ids) or []
-    except Exception:  # a destination without SQL (files): the log said it
-        return []
-    return [f"{resource}: {message}" for resource, message in found]
-
-
-def _root(exc: BaseException) -> BaseException:
-    """The innermost ArmatureError behind dlt's wrappers, else the innermost cause."""
-    seen: BaseException | None = exc
-    innermost = exc
-    while seen is not None:
-        if isinstance(seen, ArmatureError):
-            return seen
-        innermost = seen
-        seen = seen.__cause__ or seen.__context__
-    return innermost

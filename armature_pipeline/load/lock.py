@@ -12,10 +12,14 @@ from filelock import FileLock, Timeout
 from armature_pipeline.settings import LockedError
 
 
+def lock_path(pipelines_dir: str | Path, pipeline_name: str) -> Path:
+    return Path(pipelines_dir) / f".{pipeline_name}.lock"
+
+
 @contextmanager
 def pipeline_lock(pipeline: dlt.Pipeline) -> Iterator[None]:
     """Hold a lock beside the pipeline's working folder; a second run exits 3 at once."""
-    path = Path(pipeline.pipelines_dir) / f".{pipeline.pipeline_name}.lock"
+    path = lock_path(pipeline.pipelines_dir, pipeline.pipeline_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path), timeout=0)
     try:
@@ -29,3 +33,21 @@ def pipeline_lock(pipeline: dlt.Pipeline) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def is_held(pipelines_dir: str | Path, pipeline_name: str) -> bool:
+    """Whether a run of the pipeline holds its lock.
+
+    Taken and given back at once when free: a load starting in those microseconds would
+    find it taken and exit 3 (another run in progress), never half-load.
+    """
+    path = lock_path(pipelines_dir, pipeline_name)
+    if not path.exists():
+        return False
+    lock = FileLock(str(path), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    lock.release()
+    return False

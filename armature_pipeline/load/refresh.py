@@ -22,7 +22,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from armature_pipeline.warehouse.destination import duckdb_at
 from armature_pipeline.warehouse.duckdb_file import duckdb_path
-from armature_pipeline.load.loader import Outcome, failed, finished
+from armature_pipeline.load.outcome import Outcome, failed, finished
 from armature_pipeline.settings import EXIT_FAILED
 
 log = logging.getLogger("armature_pipeline")

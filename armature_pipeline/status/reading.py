@@ -1,13 +1,14 @@
 """The warehouse's record of its loads, read for `status` without holding or creating anything.
 
-    DuckDB    `analytics.reader.snapshot`: the file attached read-only for tens of
+    DuckDB    `armature_analytics.reader.snapshot`: the file attached read-only for tens of
               milliseconds, its health tables copied into memory; never while this
-              pipeline's load holds its lock (see `status.load_running`)
+              pipeline's load holds its lock (see `status.gather`)
     other     a throwaway dlt pipeline in a temporary folder (a copy of the working folder's
               state and schemas when there is one) whose SQL client reads the dataset
 
-Read: the newest successful load (`_dlt_loads`), the ledger's newest row per resource, the
-coverage gaps newest first, the rejected records by table and reason, row counts.
+Read by `armature_analytics.load_health`'s queries: the newest successful load, the ledger's
+newest row per resource, the coverage gaps newest first, the rejected records by table and
+reason, row counts.
 """
 
 from __future__ import annotations
@@ -20,18 +21,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from armature_analytics import reader
-from armature_source import RESOURCES
+from armature_analytics import load_health, reader
 from armature_source import tables as t
 
 SHOWN_GAPS = 10
 SHOWN_REJECT_GROUPS = 10
-LEDGER = t.LOAD_LEDGER.name
-GAPS = t.COVERAGE.name
-REJECTED = t.REJECTED.name
-LOADS = "_dlt_loads"
-
-Rows = Callable[[str], list[dict[str, Any]]]
 
 
 class Unreadable(Exception):
@@ -69,11 +63,8 @@ def read_duckdb(path: str, dataset: str, wait_s: float | None = None) -> Reading
     except reader.SnapshotError as exc:
         raise Unreadable(str(exc)) from None
     try:
-        catalog = _dicts(con.execute("select * from _catalog"))
-        present = {r["table_name"] for r in _dicts(con.execute(
-            "select table_name from information_schema.tables where table_catalog = "
-            "current_database() and table_schema = current_schema()"))}
-        reading = _read(where, lambda sql: _dicts(con.execute(sql)), lambda name: f'"{name}"', present)
+        catalog = load_health.DuckDbTables(con).rows("select * from _catalog")
+        reading = _read(where, load_health.DuckDbTables(con))
     finally:
         con.close()
     reading.row_counts = {r["table_name"]: r["row_count"] for r in catalog
@@ -94,13 +85,9 @@ def read_sql(pipeline_name: str, destination: str, dataset: str, working_dir: Pa
             with pipeline.sql_client() as client:
                 if not client.has_dataset():
                     raise NotThere(f"{destination} has no dataset {dataset!r}")
-                present = {name for name in (LEDGER, GAPS, REJECTED, LOADS, *t.BY_NAME)
-                           if _exists(client, name)}
-                reading = _read(destination, lambda sql: _client_rows(client, sql),
-                                client.make_qualified_table_name, present)
-                for name in sorted(present & set(t.BY_NAME)):
-                    reading.row_counts[name] = int(_client_rows(
-                        client, f"select count(*) as n from {client.make_qualified_table_name(name)}")[0]["n"])
+                db = load_health.SqlClientTables(client)
+                reading = _read(destination, db)
+                reading.row_counts = load_health.row_counts(db, sorted(t.BY_NAME))
         except Unreadable:
             raise
         except Exception as exc:  # an unreachable server, refused credentials, a missing driver
@@ -110,58 +97,13 @@ def read_sql(pipeline_name: str, destination: str, dataset: str, working_dir: Pa
     return reading
 
 
-def _read(where: str, rows: Rows, name: Callable[[str], str], present: set[str]) -> Reading:
+def _read(where: str, db: load_health.Tables) -> Reading:
     reading = Reading(where)
-    if LOADS in present:
-        found = rows(f"select max(inserted_at) as newest from {name(LOADS)} where status = 0")
-        reading.last_load_at = _utc(found[0]["newest"]) if found else None
-    if LEDGER in present:
-        newest = rows(
-            f"select * from (select *, row_number() over (partition by resource "
-            f"order by started_at desc, load_id desc) as newest_first from {name(LEDGER)}) ranked "
-            "where newest_first = 1")
-        order = {r: i for i, r in enumerate(RESOURCES)}
-        reading.ledger = sorted(({c: r.get(c) for c in t.LOAD_LEDGER.columns} for r in newest),
-                                key=lambda r: (order.get(r["resource"], len(order)), r["resource"]))
-    if GAPS in present:
-        reading.gap_count = _count(rows, name(GAPS))
-        reading.gaps = [{c: r.get(c) for c in t.COVERAGE.columns} for r in rows(
-            f"select * from {name(GAPS)} order by detected_at desc limit {SHOWN_GAPS}")]
-    if REJECTED in present:
-        reading.reject_count = _count(rows, name(REJECTED))
-        reading.rejects = rows(
-            f"select table_name, reason, count(*) as records, max(detected_at) as newest "
-            f"from {name(REJECTED)} group by table_name, reason "
-            f"order by newest desc, table_name, reason limit {SHOWN_REJECT_GROUPS}")
+    reading.last_load_at = load_health.last_success(db)
+    reading.ledger = load_health.newest_ledger(db)
+    reading.gap_count, reading.gaps = load_health.gaps(db, SHOWN_GAPS)
+    reading.reject_count, reading.rejects = load_health.rejects(db, SHOWN_REJECT_GROUPS)
     return reading
-
-
-def _count(rows: Rows, table: str) -> int:
-    return int(rows(f"select count(*) as n from {table}")[0]["n"])
-
-
-def _dicts(cursor: Any) -> list[dict[str, Any]]:
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
-
-
-def _client_rows(client: Any, sql: str) -> list[dict[str, Any]]:
-    with client.execute_query(sql) as cursor:
-        return _dicts(cursor)
-
-
-def _exists(client: Any, table: str) -> bool:
-    try:
-        client.execute_sql(f"select 1 from {client.make_qualified_table_name(table)} where 1 = 0")
-        return True
-    except Exception:
-        return False
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 @contextmanager

@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from armature_analytics.health import describe_timestamp
 from armature_pipeline.output.durations import describe_age
-from armature_pipeline.output.report import HEALTH, legacy_note
+from armature_pipeline.warehouse.legacy_duckdb import legacy_note
+from armature_source.source import HEALTH_TABLES
+
+HEALTH = {table.name for table in HEALTH_TABLES}
 
 if TYPE_CHECKING:
-    from armature_pipeline.status.check import Status
+    from armature_pipeline.status.model import Status
 
 
 def as_text(found: "Status") -> str:

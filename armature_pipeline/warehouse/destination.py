@@ -1,8 +1,6 @@
 """The pipeline and its destination: names, the DuckDB file, and what dlt's config says.
 
-DuckDB is the default: a file named after the pipeline in the current folder
-(`armature.duckdb`, the demo's `armature_demo.duckdb`), as dlt names it, unless dlt's own
-`[destination.duckdb] credentials` / `DESTINATION__DUCKDB__CREDENTIALS` say otherwise.
+DuckDB is the default, in the file `warehouse.location` names.
 """
 
 from __future__ import annotations
@@ -17,28 +15,25 @@ import dlt
 from dlt.common.configuration.providers.toml import TomlProviderReadException
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
+from armature_pipeline.config import duckdb_settings
 from armature_pipeline.warehouse.duckdb_file import WaitingDuckDbCredentials, waiting_duckdb
 from armature_pipeline.warehouse.legacy_duckdb import (
     duckdb_named_like_its_file,
     named_like_its_file,
 )
 from armature_pipeline.settings import Settings, UsageError
-
-DUCKDB_MEMORY_ENV = "ARMATURE_DUCKDB_MEMORY_LIMIT"
-DUCKDB_MEMORY_DEFAULT = "200MB"
-MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B|bytes)", re.IGNORECASE)
+from armature_pipeline.warehouse.location import duckdb_file
 
 
-def make_pipeline(settings: Settings, destination: Any = None) -> dlt.Pipeline:
-    """The dlt pipeline for these settings (its working folder is created on first use).
 
-    Args:
-        destination: a destination to use instead of the one the settings name.
-    """
+def make_pipeline(settings: Settings) -> dlt.Pipeline:
+    """The dlt pipeline for these settings (its working folder is created on first use)."""
     previous = last_dataset(settings)
-    destination = destination or settings.destination or "duckdb"
+    destination: Any = settings.destination or "duckdb"
     if destination == "duckdb":
-        destination = duckdb_destination(settings.pipeline_name, settings.dataset)
+        file = duckdb_file(settings.pipeline_name, settings.duckdb_file)
+        # None: a whole credentials section in dlt's config, which then decides
+        destination = duckdb_at(file.path, settings.dataset) if file else dlt.destinations.duckdb()
     try:
         pipeline = dlt.pipeline(
             pipeline_name=settings.pipeline_name,
@@ -58,51 +53,15 @@ def make_pipeline(settings: Settings, destination: Any = None) -> dlt.Pipeline:
     return pipeline
 
 
-def duckdb_destination(pipeline_name: str, dataset: str) -> Any:
-    """DuckDB at dlt's configured credentials, else `<pipeline_name>.duckdb` in this folder,
-    its memory capped so a large merge spills to disk instead of RAM.
-
-    Without a cap DuckDB's buffer pool grows with the data a load merges (about 0.85 GB at
-    4,000 runs, 2.8 GB at 20,000). The load's Python side holds about 0.3 GB, so at 512 MB a
-    20,000-run backfill peaked at 0.87 GB; at 256 MB 0.61 GB, at 200 MB 0.55 GB (at 160 MB
-    0.53 GB, but its merges took a fifth more CPU). ARMATURE_DUCKDB_MEMORY_LIMIT overrides
-    it (DuckDB syntax, e.g. 2GB).
-    """
-    configured = _configured_duckdb()
-    if configured is not None and not isinstance(configured, str):
-        return dlt.destinations.duckdb()  # a whole credentials section: dlt's config decides
-    return duckdb_at(configured or f"{pipeline_name}.duckdb", dataset)
-
-
-def duckdb_at(path: str, dataset: str) -> Any:
-    """DuckDB at exactly `path` (relative to the current folder), memory capped."""
-    # absolute: dlt otherwise resolves a relative path against the folder the pipeline was
-    # first created in, not the current one
-    path = os.path.abspath(path)
-    credentials = WaitingDuckDbCredentials(path)
-    credentials.global_config = {**(credentials.global_config or {}), "memory_limit": memory_limit()}
-    if named_like_its_file(path, dataset):
+def duckdb_at(path: str | Path, dataset: str) -> Any:
+    """DuckDB at exactly `path`, its memory capped so that a large merge spills to disk instead
+    of RAM ([armature.duckdb] memory_limit), its connections waiting for readers."""
+    settings = duckdb_settings()
+    credentials = WaitingDuckDbCredentials(str(path))
+    credentials.global_config = {**(credentials.global_config or {}), "memory_limit": settings.memory_limit}
+    if named_like_its_file(str(path), dataset):
         return duckdb_named_like_its_file(credentials)
     return waiting_duckdb(credentials)
-
-
-def memory_limit() -> str:
-    """DuckDB's memory cap from ARMATURE_DUCKDB_MEMORY_LIMIT (checked), else the default."""
-    value = os.environ.get(DUCKDB_MEMORY_ENV) or DUCKDB_MEMORY_DEFAULT
-    if not MEMORY_SIZE.fullmatch(value.strip()):
-        raise UsageError(f"{DUCKDB_MEMORY_ENV}={value!r} is not a memory size; use DuckDB's form, "
-                         f"e.g. 512MB or 2GB (default {DUCKDB_MEMORY_DEFAULT}).")
-    return value.strip()
-
-
-def _configured_duckdb() -> Any:
-    try:
-        value: Any = dlt.secrets.get("destination.duckdb.credentials")
-    except TomlProviderReadException:
-        raise
-    except Exception:
-        return None
-    return value or None  # an empty setting means none
 
 
 def last_dataset(settings: Settings) -> str | None:

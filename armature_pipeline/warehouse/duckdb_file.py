@@ -10,7 +10,7 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import dlt
 import duckdb
@@ -22,29 +22,11 @@ from dlt.destinations.impl.duckdb.configuration import (
     DuckDbCredentials,
 )
 
+from armature_pipeline.config import duckdb_settings
 from armature_pipeline.output import logs
 from armature_pipeline.settings import UsageError
 
 log = logging.getLogger("armature_pipeline")
-
-DUCKDB_WAIT_ENV = "ARMATURE_DUCKDB_WAIT_S"
-DUCKDB_WAIT_DEFAULT = 30.0
-
-
-def duckdb_wait_s() -> float:
-    """How long a load waits for another process to let go of the DuckDB file, at each step."""
-    raw = os.environ.get(DUCKDB_WAIT_ENV)
-    if raw is None or raw == "":
-        return DUCKDB_WAIT_DEFAULT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise UsageError(f"{DUCKDB_WAIT_ENV}={raw!r} is not a number of seconds (0 or more); "
-                         f"unset it for the default of {DUCKDB_WAIT_DEFAULT:.0f} s.")
-    return value
-
 
 class _WaitingPool(DuckDbConnectionPool):
     """dlt's DuckDB connection pool, waiting for a reader to let go of the file.
@@ -54,16 +36,9 @@ class _WaitingPool(DuckDbConnectionPool):
     """
 
     def borrow_conn(self, *args: Any, **kwargs: Any) -> Any:
-        deadline = time.monotonic() + duckdb_wait_s()
-        while True:
-            try:
-                return super().borrow_conn(*args, **kwargs)
-            except duckdb.IOException as exc:
-                held = holder_of(str(exc))
-                if held is None or time.monotonic() >= deadline:
-                    raise
-                logs.waiting(log, "the DuckDB file", deadline, held)
-                time.sleep(0.2)
+        borrow = super().borrow_conn
+        return while_held(lambda: borrow(*args, **kwargs), duckdb_settings().wait_s or 0.0,
+                          give_up=lambda exc, _held: exc)
 
 
 @configspec(init=False)
@@ -90,9 +65,14 @@ class waiting_duckdb(duckdb_factory):
         return "dlt.destinations.duckdb"  # state and `dlt.attach` see plain DuckDB
 
 
+HELD = re.compile(r'Could not set lock on file "([^"]+)": Conflicting lock is held in (.+?) \(PID (\d+)\)')
+POLL_S = 0.2
+T = TypeVar("T")
+
+
 def holder_of(message: str) -> str | None:
     """Explain DuckDB's lock conflict: which process holds the file and what to do."""
-    found = re.search(r'Could not set lock on file "([^"]+)": Conflicting lock is held in (.+?) \(PID (\d+)\)', message)
+    found = HELD.search(message)
     if not found:
         return None
     path, program, pid = found.groups()
@@ -103,6 +83,25 @@ def holder_of(message: str) -> str | None:
     )
 
 
+def while_held(attempt: Callable[[], T], wait_s: float,
+               give_up: Callable[[duckdb.IOException, str], BaseException]) -> T:
+    """`attempt()`, tried again while another process holds the DuckDB file, for at most
+    `wait_s`; the wait is said once, then every 10 s. Then `give_up(error, explanation)` is
+    raised. Another error is raised as it is."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return attempt()
+        except duckdb.IOException as exc:
+            held = holder_of(str(exc))
+            if held is None:
+                raise
+            if time.monotonic() >= deadline:
+                raise give_up(exc, held) from None
+            logs.waiting(log, "the DuckDB file", deadline, held)
+            time.sleep(POLL_S)
+
+
 def wait_for_duckdb(pipeline: dlt.Pipeline, wait_s: float) -> None:
     """Wait up to `wait_s` for another process to let go of the DuckDB file, else explain."""
     if pipeline.destination is None or pipeline.destination.destination_name != "duckdb":
@@ -110,25 +109,17 @@ def wait_for_duckdb(pipeline: dlt.Pipeline, wait_s: float) -> None:
     path = duckdb_path(pipeline)
     if path is None or not Path(path).exists():
         return
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            duckdb.connect(path).close()
-            return
-        except duckdb.IOException as exc:
-            held = holder_of(str(exc))
-            if held is None:
-                raise UsageError(f"cannot open the DuckDB file {path}: {exc}. Point "
-                                 "DESTINATION__DUCKDB__CREDENTIALS at a DuckDB file, or move "
-                                 "this file away.") from None
-            if time.monotonic() >= deadline:
-                raise HeldError(f"{held}. Nothing was loaded.") from None
-            logs.waiting(log, "the DuckDB file", deadline, held)
-            time.sleep(0.5)
-        except duckdb.Error as exc:  # not a DuckDB file, or one of a newer version
-            raise UsageError(f"cannot open {path} as a DuckDB file ({type(exc).__name__}: {exc}). "
-                             "Point DESTINATION__DUCKDB__CREDENTIALS at a DuckDB file, or move "
-                             "this file away.") from None
+    try:
+        while_held(lambda: duckdb.connect(path).close(), wait_s,
+                   give_up=lambda _exc, held: HeldError(f"{held}. Nothing was loaded."))
+    except duckdb.IOException as exc:
+        raise UsageError(f"cannot open the DuckDB file {path}: {exc}. Point "
+                         "DESTINATION__DUCKDB__CREDENTIALS at a DuckDB file, or move "
+                         "this file away.") from None
+    except duckdb.Error as exc:  # not a DuckDB file, or one of a newer version
+        raise UsageError(f"cannot open {path} as a DuckDB file ({type(exc).__name__}: {exc}). "
+                         "Point DESTINATION__DUCKDB__CREDENTIALS at a DuckDB file, or move "
+                         "this file away.") from None
 
 
 def duckdb_path(pipeline: dlt.Pipeline) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any, Type
 from dlt.destinations.impl.duckdb.duck import DuckDbClient
 from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
 
+from armature_pipeline.settings import DEFAULT_DATASET
 from armature_pipeline.warehouse.duckdb_file import waiting_duckdb
 
 
@@ -68,4 +69,21 @@ def move_statements(catalog: str, old: str, new: str, tables: list[str], views: 
         *(f"drop table {name(old, t)};" for t in tables),
         f'use "{catalog}"."{new}";',
         f'drop schema "{old}";',
+    ]
+
+
+def legacy_note(path: str, dataset: str, tables: list[str], views: list[str]) -> list[str]:
+    """For a DuckDB dataset named like its file (the old default): how to move it."""
+    if not named_like_its_file(path, dataset) or not tables:
+        return []
+    catalog = Path(path).stem
+    statements = move_statements(catalog, dataset, DEFAULT_DATASET, tables, views)
+    return [
+        f"note: dataset {dataset!r} shares its name with the DuckDB file "
+        f"{Path(path).name} (the old default), so readers must write "
+        f"{catalog}.{dataset}.<table>. To move it to {DEFAULT_DATASET!r}, the "
+        "default now, stop the scheduled loads, run these statements on the file with "
+        f"`armature-pipeline sql --duckdb {Path(path).name} --write` (they are read from "
+        "standard input), then load without --dataset:",
+        *(f"  {statement}" for statement in statements),
     ]

@@ -1,4 +1,4 @@
-"""What the source needs from a host, checked against the host's live `/openapi` document.
+"""What the source reads from a host (`endpoints.ALL`), checked against the host's live `/openapi` document.
 
 `armature-pipeline check` runs this: it smoke-tests the key with `GET /org`, then reads the
 host's OpenAPI 3.0 document and reports, in plain words, every difference between it and
@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from armature_source import tables as t
+from armature_source import endpoints as api
+from armature_source.endpoints import Endpoint
 from armature_source.http.casing import snake
 from armature_source.http.client import ArmatureClient, Missing, RetryPolicy
 from armature_source.credentials import Connection
@@ -33,34 +34,6 @@ from armature_source.http.paging import ENVELOPE_KEYS
 from armature_source.vocabulary import API_PREFIX
 
 
-@dataclass(frozen=True)
-class Need:
-    """One GET the source makes: its path, the query parameters it sends, the fields it reads."""
-
-    path: str
-    params: tuple[str, ...] = ()
-    keys: tuple[str, ...] = ()
-    table: t.Table | None = None
-    is_list: bool = True
-
-
-NEEDS: tuple[Need, ...] = (
-    Need("/org", is_list=False),
-    Need("/mcp-servers", keys=("id",), table=t.MCP_SERVERS),
-    Need("/mcp-servers/{}", is_list=False),
-    Need("/workflows", keys=("id",), table=t.WORKFLOWS),
-    Need("/runs", ("range", "sort", "page", "pageSize"), ("id", "status", "started_at"), t.RUNS),
-    Need("/runs/{}", keys=("id", "status"), is_list=False),
-    Need("/runs/{}/trace", keys=("id",), table=t.TRACE_SPANS),
-    Need("/runs/{}/tool-calls", keys=("id",), table=t.TOOL_CALLS),
-    Need("/runs/{}/evaluation", is_list=False, table=t.EVALUATIONS),
-    Need("/insights/overview", ("range",), is_list=False),
-    Need("/insights/topics", ("range", "limit", "sort"), ("id",), t.TOPICS),
-    Need("/insights/searches", ("range", "limit"), ("id",), t.FAILED_SEARCHES),
-    Need("/insights/sessions", ("range", "limit"), ("id", "last_event_at", "event_count"),
-         t.SESSIONS),
-    Need("/insights/sessions/{}/trace", keys=("event_id",), table=t.SESSION_EVENTS),
-)
 DERIVED_COLUMNS = {"run_id", "session_id", "topic_id", "failed_search_id", "snapshot_date",
                    "range", "counts_range", "tools", "current_version_id",
                    "current_version_number", "current_version_created_at"}
@@ -84,7 +57,7 @@ def check_host(connection: Connection) -> int:
     """
     with ArmatureClient(connection, retry=CHECK_RETRY) as client:
         try:
-            org = obj(client.get("/org"))
+            org = obj(client.get(api.ORG.path()))
         except ConfigError:
             raise
         except ArmatureError as exc:
@@ -120,7 +93,7 @@ def _read_document(client: ArmatureClient) -> tuple[Any, list[Finding]]:
 
 
 def compare(document: Any) -> list[Finding]:
-    """Every difference between the OpenAPI document and NEEDS; any JSON value is accepted."""
+    """Every difference between the OpenAPI document and what the source reads; any JSON value is accepted."""
     if not isinstance(document, dict):
         kind = "array" if isinstance(document, list) else type(document).__name__
         return [Finding(True, f"the /openapi answer is a JSON {kind}, not an OpenAPI document "
@@ -129,22 +102,22 @@ def compare(document: Any) -> list[Finding]:
         return [Finding(True, "the OpenAPI document has no 'paths' object; no endpoint can be checked.")]
     paths = {_shape(p): item for p, item in document["paths"].items() if isinstance(p, str)}
     findings: list[Finding] = []
-    for need in NEEDS:
+    for need in api.ALL:
         try:
             findings += _compare_need(document, need, paths)
         except Unreadable as exc:
-            findings.append(Finding(True, f"GET {need.path}: its description cannot be read: {exc}."))
+            findings.append(Finding(True, f"GET {need.template}: its description cannot be read: {exc}."))
     return findings
 
 
-def _compare_need(document: dict[str, Any], need: Need, paths: dict[str, Any]) -> list[Finding]:
-    path_item = resolve(document, paths.get(need.path))
+def _compare_need(document: dict[str, Any], need: Endpoint, paths: dict[str, Any]) -> list[Finding]:
+    path_item = resolve(document, paths.get(need.template))
     if not isinstance(path_item.get("get"), dict):
-        return [Finding(True, f"GET {need.path} is not in the host's API.")]
+        return [Finding(True, f"GET {need.template} is not in the host's API.")]
     operation = resolve(document, path_item["get"])
     documented = query_parameters(document, path_item, operation)
     findings = [
-        Finding(False, f"GET {need.path}: query parameter '{name}' is not documented; "
+        Finding(False, f"GET {need.template}: query parameter '{name}' is not documented; "
                        "the source sends it and relies on the host honouring it.")
         for name in need.params if name not in documented
     ]
@@ -159,24 +132,24 @@ def _shape(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{}", path)
 
 
-def _compare_fields(document: dict[str, Any], need: Need, schema: dict[str, Any]) -> list[Finding]:
+def _compare_fields(document: dict[str, Any], need: Endpoint, schema: dict[str, Any]) -> list[Finding]:
     record: dict[str, Any] | None = schema
     if need.is_list:
         record = list_item(document, schema, ENVELOPE_KEYS)
         if record is None:
-            return [Finding(True, f"GET {need.path}: the response has no array of records "
+            return [Finding(True, f"GET {need.template}: the response has no array of records "
                                   f"(looked for a bare array or one of {list(ENVELOPE_KEYS)}).")]
     assert record is not None
     fields = {snake(name) for name in properties(document, record) if isinstance(name, str)}
     if not fields:
         return []
     findings = [
-        Finding(True, f"GET {need.path}: records lack '{key}', which the source keys on.")
+        Finding(True, f"GET {need.template}: records lack '{key}', which the source keys on.")
         for key in need.keys if key not in fields
     ]
     if need.table is not None:
         findings += [
-            Finding(False, f"GET {need.path}: records lack '{column}'; column "
+            Finding(False, f"GET {need.template}: records lack '{column}'; column "
                            f"{need.table.name}.{column} will stay empty.")
             for column in need.table.columns
             if column not in fields and column not in DERIVED_COLUMNS and column not in need.keys

@@ -30,7 +30,7 @@ from urllib.parse import quote
 import httpx
 
 from armature_source.http import redaction
-from armature_source.credentials import Connection, check_api_key, secret_parts
+from armature_source.credentials import Connection, secret_parts
 from armature_source.http.retry import BAD_BODY, Exchange, Limits, Params, RetryPolicy
 from armature_source.http.limiter import Limiter
 from armature_source.http.loop_thread import LoopThread
@@ -82,7 +82,7 @@ class ArmatureClient:
         request_deadline_s: float = DEFAULT_DEADLINE_S,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
-        key = check_api_key(connection.api_key)  # a Connection built by hand is checked too
+        key = connection.api_key  # checked when the connection was made
         self.api_url = connection.api_url
         self.retry = retry or RetryPolicy()
         self.stats = RequestStats()

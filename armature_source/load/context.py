@@ -1,8 +1,12 @@
-"""What the resources of one load share: the client, the settings, and the host's now.
+"""What the resources of one load share: the client, the settings, the organization, and
+the host's now.
 
-The client is opened when the first resource of a load starts and closed when the last of the
-load's selected resources ends (finished, failed, or closed early by `add_limit`), so a source
-that is created and never run opens nothing, and a run leaves no connection or thread behind.
+The client is opened when the load first needs it (the command's pre-flight check, or the
+first resource that starts) and closed when the last of the load's selected resources ends
+(finished, failed, or closed early by `add_limit`), or by `close`; so a source that is created
+and never run opens nothing, and a run leaves no connection or thread behind. `GET /org` is
+asked once per load: it checks the key, names the organization, and its `Date` header starts
+the host's clock.
 """
 
 from __future__ import annotations
@@ -13,20 +17,54 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
+from typing import Any, Iterator
 
 import dlt
 
+from armature_source import endpoints as api
+from armature_source.config import ArmatureSourceConfiguration
+from armature_source.errors import ArmatureError, ContractError, FeatureDisabledError
 from armature_source.http.client import ArmatureClient
-from armature_source.errors import ArmatureError, FeatureDisabledError
 from armature_source.http.paging import pick_rows
-from armature_source.timestamps import iso, try_ts
 from armature_source.load.windows import FUTURE_TOLERANCE
+from armature_source.timestamps import iso, try_ts
 
 log = logging.getLogger("armature_source")
 
 # how far the host's Date header may be from the local clock and still be taken as it is
 CLOCK_AGREEMENT = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Organization:
+    """What `GET /org` says: the organization, and the role of the key that reads it."""
+
+    body: dict[str, Any]
+    actor: dict[str, Any]
+
+    @classmethod
+    def of(cls, answer: Any) -> "Organization":
+        if not isinstance(answer, dict):
+            raise ContractError(f"GET /org answered {type(answer).__name__}; expected a JSON object.")
+        org, actor = answer.get("organization") or answer, answer.get("actor")
+        return cls(org if isinstance(org, dict) else {}, actor if isinstance(actor, dict) else {})
+
+    @property
+    def id(self) -> str | None:
+        value = self.body.get("id")
+        return None if value is None else str(value)
+
+    @property
+    def slug(self) -> str | None:
+        return self.body.get("slug")
+
+    @property
+    def role(self) -> str | None:
+        return self.actor.get("role")
+
+    def row(self) -> dict[str, Any]:
+        """The `organization` table's row."""
+        return {**self.body, "actor_role": self.role, "actor_api_key_name": self.actor.get("api_key_name")}
 
 
 class _JsonAsTextNotice(logging.Filter):
@@ -44,34 +82,48 @@ class _JsonAsTextNotice(logging.Filter):
         return not any(f"In resource: {name}," in text for name in self.resources)
 
 
-@dataclass
 class Load:
-    """One load's client and settings, and whether MCP Analytics proved to be off."""
+    """One load's settings, client and organization, and whether MCP Analytics proved off."""
 
-    open_client: Callable[[], ArmatureClient]
-    lookback: timedelta
-    session_limit: int
-    list_limit: int
-    insight_ranges: tuple[str, ...]
-    children_retry: timedelta
-    resource_names: frozenset[str]
-    deadline_s: float | None = None
-    insights_off: bool = False
-    clock_trusted: bool = True
-    _started: float | None = None
-    _client: ArmatureClient | None = None
-    _now: datetime | None = None
-    _running: set[str] = field(default_factory=set)
-    _expected: set[str] = field(default_factory=set)
-    _notice: _JsonAsTextNotice | None = None
-    _lock: threading.RLock = field(default_factory=threading.RLock)
+    def __init__(self, config: ArmatureSourceConfiguration, resource_names: frozenset[str]) -> None:
+        self.config = config
+        self.resource_names = resource_names
+        self.lookback = timedelta(minutes=config.lookback_minutes)
+        self.children_retry = timedelta(hours=config.children_retry_hours)
+        self.deadline_s = config.max_load_minutes * 60
+        self.insights_off = False
+        self.clock_trusted = True
+        self._started: float | None = None
+        self._client: ArmatureClient | None = None
+        self._org: Organization | None = None
+        self._now: datetime | None = None
+        self._running: set[str] = set()
+        self._expected: set[str] = set()
+        self._notice: _JsonAsTextNotice | None = None
+        self._lock = threading.RLock()
 
     @property
     def client(self) -> ArmatureClient:
         with self._lock:
             if self._client is None:
-                self._client = self.open_client()
+                config = self.config
+                self._client = ArmatureClient(
+                    config.connection, max_in_flight=config.max_in_flight, timeout_s=config.timeout_s,
+                    retry=config.retry, request_deadline_s=config.request_deadline_s,
+                    max_body_bytes=config.max_body_bytes)
             return self._client
+
+    def organization(self) -> Organization:
+        """`GET /org`, asked once per load.
+
+        Raises:
+            AuthError: the key was rejected; ConfigError: the host cannot be reached at all;
+            TransientError, ApiError, ContractError: the host answered, but not usably.
+        """
+        with self._lock:
+            if self._org is None:
+                self._org = Organization.of(self.client.get(api.ORG.path()))
+            return self._org
 
     @contextmanager
     def running(self, resource: str) -> Iterator[None]:
@@ -110,12 +162,17 @@ class Load:
         if self._notice is not None:
             logging.getLogger("dlt").removeFilter(self._notice)
             self._notice = None
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        self._now = None
-        self.insights_off = False
-        self.clock_trusted = True
+        self.close()
+
+    def close(self) -> None:
+        """End the load: close the client; the next load asks the host afresh."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+            self._org = self._now = None
+            self.insights_off = False
+            self.clock_trusted = True
 
     def now(self) -> datetime:
         """The host's clock at the start of this load, to the second; one value per load.
@@ -128,6 +185,7 @@ class Load:
         """
         with self._lock:
             if self._now is None:
+                self.organization()  # its Date header starts the host's clock
                 self._now = self._checked(self.client.server_now()).replace(microsecond=0)
             return self._now
 
@@ -155,8 +213,8 @@ class Load:
 
     def _newest_run(self) -> datetime | None:
         try:
-            body = self.client.get("/runs", {"range": "24h", "sort": "-started_at", "page": 1, "pageSize": 1})
-            rows = pick_rows(body, "runs")
+            body = self.client.get(api.RUNS.path(), {"range": "24h", "sort": "-started_at", "page": 1, "pageSize": 1})
+            rows = pick_rows(body, *api.RUNS.envelope)
         except ArmatureError:
             return None
         return max((s for s in (try_ts(r.get("started_at")) for r in rows) if s is not None), default=None)

@@ -6,10 +6,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
-import dlt
-
 from armature_source import tables as t
 from armature_source.load.columns import routed
+from armature_source.load.state import source_state
 from armature_source.timestamps import iso
 from armature_source.load.windows import Window
 
@@ -23,7 +22,7 @@ def record_gap(entry: dict[str, Any]) -> Iterator[Any]:
     source state for `status`."""
     log.warning("coverage gap: %s", entry["message"])
     yield routed(t.COVERAGE, [entry])
-    kept = dlt.current.source_state().setdefault("coverage", [])
+    kept = source_state().setdefault("coverage", [])
     kept.append(entry)
     del kept[:-KEPT_IN_STATE]
 

@@ -12,6 +12,8 @@ import hashlib
 import json
 from typing import Any
 
+from armature_source.load.state import DigestsState
+
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
@@ -20,7 +22,7 @@ def _digest(value: Any) -> str:
 class Digests:
     """The digests of one resource's last delivered rows."""
 
-    def __init__(self, state: dict[str, Any]) -> None:
+    def __init__(self, state: DigestsState) -> None:
         self.known: dict[str, str] = state.setdefault("digests", {})
         self.pending: dict[str, str] = {}
 

@@ -21,6 +21,7 @@ from armature_source.http.client import ArmatureClient, Params, RequestStats
 from armature_source.load.columns import routed, to_arrow
 from armature_source.load.context import Load
 from armature_source.load.quarantine import Quarantine
+from armature_source.load.state import resource_state
 from armature_source.timestamps import iso
 from armature_source.load.windows import Window
 
@@ -33,9 +34,6 @@ class JobClient:
     def __init__(self, client: ArmatureClient, stats: RequestStats) -> None:
         self._client = client
         self.stats = stats
-
-    def path(self, *segments: Any) -> str:
-        return self._client.path(*segments)
 
     def get(self, path: str, params: Params = None, *, missing_ok: bool = False) -> Any:
         return self._client.get(path, params, missing_ok=missing_ok, stats=self.stats)
@@ -74,7 +72,7 @@ class Job:
         self.stopped = False
         self.started = datetime.now(timezone.utc)
         self._clock = time.monotonic()
-        self.quarantine = Quarantine(dlt.current.resource_state(), load.now())
+        self.quarantine = Quarantine(resource_state(), load.now())
 
     def emit(self, table: t.Table, rows: Sequence[Mapping[str, Any]]) -> Iterator[Any]:
         """Yield `rows` as `table`, and `rejected_records` for what could not go in as served.

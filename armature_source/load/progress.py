@@ -76,17 +76,21 @@ class Progress:
         self._started = self._logged = clock()
         self.counters: dict[str, tuple[int, int | None]] = {}
         self.requests = 0
+        # answers are counted on the client's loop thread, the rest on the resource's thread
+        self._guard = threading.Lock()
 
     def add(self, counter: str, n: int = 1, *, total: int | None = None) -> None:
         """Count `n` more of `counter`; `total`, when given, replaces what was known."""
-        done, known = self.counters.get(counter, (0, None))
-        self.counters[counter] = (done + n, known if total is None else total)
-        self._tell(Step(self.resource, counter, *self.counters[counter]))
+        with self._guard:
+            done, known = self.counters.get(counter, (0, None))
+            self.counters[counter] = now = (done + n, known if total is None else total)
+        self._tell(Step(self.resource, counter, *now))
         self._maybe_log()
 
     def answered(self, n: int = 1) -> None:
         """Count `n` more requests answered."""
-        self.requests += n
+        with self._guard:
+            self.requests += n
         self._maybe_log()
 
     def watch(self, client: JobClient) -> "Watched":
@@ -95,12 +99,12 @@ class Progress:
 
     def close(self) -> None:
         """Tell the watchers that every counter is finished."""
-        for counter, (done, total) in self.counters.items():
+        for counter, (done, total) in self._counted().items():
             self._tell(Step(self.resource, counter, done, total, finished=True))
 
     def describe(self) -> str:
         parts = [f"{done} of {total} {counter}" if total is not None else f"{done} {counter}"
-                 for counter, (done, total) in self.counters.items()]
+                 for counter, (done, total) in self._counted().items()]
         if self.requests:
             parts.append(f"{self.requests} requests answered")
         return ", ".join(parts)
@@ -113,7 +117,12 @@ class Progress:
         seconds = round(now - self._started, 1)
         log.info("%s: %s (%.0f s so far)", self.resource, self.describe(), seconds,
                  extra={"resource": self.resource, "seconds": seconds, "requests": self.requests,
-                        "progress": {c: {"done": d, "total": t} for c, (d, t) in self.counters.items()}})
+                        "progress": {c: {"done": d, "total": t} for c, (d, t) in self._counted().items()}})
+
+    def _counted(self) -> dict[str, tuple[int, int | None]]:
+        """The counters at one moment (another thread may be adding to them)."""
+        with self._guard:
+            return dict(self.counters)
 
     def _tell(self, step: Step) -> None:
         with _lock:
@@ -129,9 +138,6 @@ class Watched(JobClient):
     def __init__(self, inner: JobClient, progress: Progress) -> None:
         self._inner, self.stats, self.progress = inner, inner.stats, progress
         self.total: int | None = None
-
-    def path(self, *segments: Any) -> str:
-        return self._inner.path(*segments)
 
     def get(self, path: str, params: Params = None, *, missing_ok: bool = False) -> Any:
         return self._noted(self._inner.get(path, params, missing_ok=missing_ok))

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 
 from armature_source.load.columns import Converted
+from armature_source.load.state import QuarantineState
 from armature_source.tables import Table
 from armature_source.timestamps import iso, try_ts
 
@@ -29,7 +30,7 @@ REMEMBERED = timedelta(days=100)
 class Quarantine:
     """The rejections of one resource in one load, staged until delivered."""
 
-    def __init__(self, state: dict[str, Any], now: datetime) -> None:
+    def __init__(self, state: QuarantineState, now: datetime) -> None:
         self.seen: dict[str, str] = state.setdefault("rejected", {})
         self.now = now
         self.pending: dict[str, str] = {}

@@ -3,8 +3,9 @@
     mark      the newest plausible `started_at` listed; the next load reads back to
               `mark - lookback`. A run stamped beyond the host's now plus one hour still
               loads, but never moves the mark (a wrong clock must not hide later runs).
-    open      runs seen pending/running, `{id: [started_at, status]}`, re-read until they
-              end, even after they leave the window
+    open      runs seen pending/running, `{id: {started_at, status}}`, re-read until they
+              end, even after they leave the window (versions before 0.2 kept
+              `[started_at, status]` lists: read as such and rewritten)
     done      terminal runs loaded with all their children, `{id: started_at}`, kept while
               the next load may list them again, so children are never fetched twice
     awaiting  terminal runs loaded as listed whose children the host did not serve yet,
@@ -23,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from armature_source.timestamps import at_or_after, iso, try_ts
+from armature_source.load.state import AwaitingRun, OpenRun, RunsState
 from armature_source.load.windows import EDGE_MARGIN, FUTURE_TOLERANCE
+from armature_source.timestamps import at_or_after, iso, try_ts
 
 log = logging.getLogger("armature_source")
 
@@ -33,22 +35,20 @@ log = logging.getLogger("armature_source")
 class Batch:
     """The cursor changes of one batch of runs, applied by `RunBook.commit`."""
 
-    opened: dict[str, list[Any]] = field(default_factory=dict)
+    opened: dict[str, OpenRun] = field(default_factory=dict)
     finished: dict[str, str] = field(default_factory=dict)
-    awaiting: dict[str, dict[str, Any]] = field(default_factory=dict)
+    awaiting: dict[str, AwaitingRun] = field(default_factory=dict)
     dropped: set[str] = field(default_factory=set)
 
     def open(self, row: dict[str, Any]) -> None:
-        self.opened[row["id"]] = [row.get("started_at"), row.get("status")]
+        self.opened[row["id"]] = _open_entry(row)
 
     def finish(self, row: dict[str, Any], now: datetime) -> None:
         self.finished[row["id"]] = _stamp_or(row.get("started_at"), now)
 
     def wait_for(self, row: dict[str, Any], missing: list[str], since: str) -> None:
-        self.awaiting[row["id"]] = {
-            "started_at": row.get("started_at"), "status": row.get("status"),
-            "since": since, "missing": missing,
-        }
+        self.awaiting[row["id"]] = AwaitingRun(
+            started_at=row.get("started_at"), status=row.get("status"), since=since, missing=missing)
 
     def drop(self, run_id: str) -> None:
         """Forget a run: it vanished, or the wait for its children is over."""
@@ -58,13 +58,16 @@ class Batch:
 class RunBook:
     """The runs cursor: reads the state once, writes it only through `commit` and `save`."""
 
-    def __init__(self, state: dict[str, Any], now: datetime) -> None:
+    def __init__(self, state: RunsState, now: datetime) -> None:
         self.state = state
         self.now = now
         self.mark = try_ts(state.get("mark"))
-        self.open: dict[str, list[Any]] = state.setdefault("open", {})
-        self.done: dict[str, str] = state.setdefault("done", {})
-        self.awaiting: dict[str, dict[str, Any]] = state.setdefault("awaiting", {})
+        self.open = state.setdefault("open", {})
+        for run_id, entry in list(self.open.items()):
+            if isinstance(entry, list):  # written by a version before 0.2
+                self.open[run_id] = OpenRun(started_at=entry[0], status=entry[1])
+        self.done = state.setdefault("done", {})
+        self.awaiting = state.setdefault("awaiting", {})
         self.awaited_before = frozenset(self.awaiting)  # asked again at the end of this load
         self.finished_now = 0
         self.vanished_now = 0
@@ -98,7 +101,7 @@ class RunBook:
 
     def open_changed(self, row: dict[str, Any]) -> bool:
         """Whether an open run is new to the cursor or changed status since it was loaded."""
-        return self.open.get(row["id"]) != [row.get("started_at"), row.get("status")]
+        return self.open.get(row["id"]) != _open_entry(row)
 
     def commit(self, batch: Batch) -> None:
         """Apply a delivered batch's changes to the state."""
@@ -125,10 +128,14 @@ class RunBook:
             )
         if self._newest is None or not advance:
             return
-        self.state["mark"] = iso(self._newest)
+        self.state["mark"] = iso(self._newest) or ""
         horizon = self._newest - lookback - EDGE_MARGIN
         for run_id in [k for k, v in self.done.items() if not at_or_after(v, horizon)]:
             del self.done[run_id]
+
+
+def _open_entry(row: dict[str, Any]) -> OpenRun:
+    return OpenRun(started_at=row.get("started_at"), status=row.get("status"))
 
 
 def _stamp_or(value: Any, fallback: datetime) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
+from armature_source import endpoints as api
 from armature_source import tables as t
 from armature_source.http.client import Failed, Missing
 from armature_source.http.paging import pick_rows
@@ -18,8 +19,8 @@ from armature_source.vocabulary import VERDICT_STATUSES
 if TYPE_CHECKING:
     from armature_source.load.job import Job, JobClient
 
-# child kind -> path under /runs/{id}
-CHILD_PATHS = {"trace": "trace", "tool_calls": "tool-calls", "evaluation": "evaluation"}
+# child kind -> where it is served
+CHILDREN = {"trace": api.RUN_TRACE, "tool_calls": api.RUN_TOOL_CALLS, "evaluation": api.RUN_EVALUATION}
 
 
 def children_of(row: dict[str, Any]) -> list[str]:
@@ -45,7 +46,7 @@ class Fetched:
 
 def fetch(client: "JobClient", wanted: list[tuple[str, list[str]]]) -> list[Fetched]:
     """GET the given children of many runs at once; one `Fetched` per run, in order."""
-    requests = [(client.path("runs", run_id, CHILD_PATHS[kind]), None)
+    requests = [(CHILDREN[kind].path(run_id), None)
                 for run_id, kinds in wanted for kind in kinds]
     return _sorted(wanted, client.get_many(requests, failed_ok=True))
 
@@ -59,7 +60,7 @@ class Asked:
 
     def __init__(self, client: "JobClient", wanted: list[tuple[str, list[str]]]) -> None:
         self.wanted = wanted
-        self._futures = [client.submit(client.path("runs", run_id, CHILD_PATHS[kind]), failed_ok=True)
+        self._futures = [client.submit(CHILDREN[kind].path(run_id), failed_ok=True)
                          for run_id, kinds in wanted for kind in kinds]
 
     def fetched(self) -> list[Fetched]:
@@ -99,9 +100,9 @@ class ChildRows:
 
     def add(self, run_id: str, bodies: dict[str, Any]) -> None:
         if "trace" in bodies:
-            self.spans += _owned(pick_rows(bodies["trace"], "spans"), run_id)
+            self.spans += _owned(pick_rows(bodies["trace"], *api.RUN_TRACE.envelope), run_id)
         if "tool_calls" in bodies:
-            self.calls += _owned(pick_rows(bodies["tool_calls"], "tool_calls"), run_id)
+            self.calls += _owned(pick_rows(bodies["tool_calls"], *api.RUN_TOOL_CALLS.envelope), run_id)
         evaluation = bodies.get("evaluation")
         if isinstance(evaluation, dict):
             criteria = evaluation.pop("criteria", None) or []

@@ -14,19 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
-import dlt
-
+from armature_source import endpoints as api
 from armature_source import tables as t
 from armature_source.http.client import Missing
-from armature_source.load.job import Job
-from armature_source.load.coverage import children_unavailable, record_gap, window_gap
 from armature_source.http.paging import iter_pages
+from armature_source.load.coverage import children_unavailable, record_gap, window_gap
+from armature_source.load.job import Job
 from armature_source.load.progress import Progress
+from armature_source.load.state import AwaitingRun, RunsState, resource_state
+from armature_source.load.windows import pick_window
 from armature_source.resources.run_book import Batch, RunBook
 from armature_source.resources.run_children import Asked, ChildRows, Fetched, children_of, fetch
 from armature_source.timestamps import iso, oldest, try_ts
 from armature_source.vocabulary import OPEN_STATUSES, RUN_RANGES
-from armature_source.load.windows import pick_window
 
 log = logging.getLogger("armature_source")
 
@@ -40,7 +40,8 @@ def runs(job: Job) -> Iterator[Any]:
     the children that earlier loads could not get, asked again."""
     load = job.load
     now = load.now()
-    book = RunBook(dlt.current.resource_state(), now)
+    state: RunsState = resource_state()
+    book = RunBook(state, now)
     window = job.window = pick_window(RUN_RANGES, load.window_now(), book.mark, load.lookback)
     log.info("runs: %s, %d open runs to re-check, %d runs awaiting children",
              window.describe(), len(book.open), len(book.awaiting))
@@ -53,7 +54,8 @@ def runs(job: Job) -> Iterator[Any]:
     ahead: deque[Started] = deque()
     try:
         # children of the next pages are on their way while a page is turned into tables
-        for page in iter_pages(client, "/runs", {"range": window.range, "sort": "-started_at"}, "runs",
+        for page in iter_pages(client, api.RUNS.path(), {"range": window.range, "sort": "-started_at"},
+                               *api.RUNS.envelope,
                                last=lambda rows: _reaches(rows, listed, window.since)):
             if job.out_of_time(f"after {pages} pages of the runs listing"):
                 break
@@ -108,7 +110,7 @@ def _recheck(job: Job, book: RunBook, run_ids: list[str]) -> list[dict[str, Any]
     """Open runs that left the listing, read again by id; the ones gone are forgotten."""
     rows = []
     batch = Batch()
-    details = job.client.get_many((job.client.path("runs", i), None) for i in run_ids)
+    details = job.client.get_many((api.RUN.path(i), None) for i in run_ids)
     for run_id, detail in zip(run_ids, details):
         if isinstance(detail, Missing):
             batch.drop(run_id)
@@ -224,11 +226,11 @@ def _ask_again(job: Job, book: RunBook, retry: timedelta) -> Iterator[Any]:
 
 def _gone_by_id(job: Job, run_ids: list[str]) -> set[str]:
     """The runs among `run_ids` that the host no longer serves by id either."""
-    details = job.client.get_many((job.client.path("runs", i), None) for i in run_ids)
+    details = job.client.get_many((api.RUN.path(i), None) for i in run_ids)
     return {run_id for run_id, d in zip(run_ids, details) if isinstance(d, Missing)}
 
 
-def _waited(entry: dict[str, Any], now: datetime) -> timedelta:
+def _waited(entry: AwaitingRun, now: datetime) -> timedelta:
     since = try_ts(entry.get("since"))
     return now - since if since else timedelta(0)
 

@@ -15,29 +15,13 @@ from pathlib import Path
 
 import duckdb
 
-from armature_pipeline.settings import (
-    DEFAULT_DATASET,
-    DEFAULT_PIPELINE,
-    EXIT_FAILED,
-    EXIT_OK,
-    UsageError,
-)
+from armature_pipeline.commands.flags import reading
+from armature_pipeline.settings import DEFAULT_PIPELINE, EXIT_FAILED, EXIT_OK, UsageError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sql = sub.add_parser("sql", help="run SQL on the DuckDB warehouse (read-only unless --write)")
-    sql.add_argument("query", nargs="?", help="the SQL; read from standard input when left out")
-    sql.add_argument("--duckdb", default=f"{DEFAULT_PIPELINE}.duckdb",
-                     help=f"the DuckDB file (default {DEFAULT_PIPELINE}.duckdb)")
-    sql.add_argument("--dataset", default=DEFAULT_DATASET,
-                     help=f"the dataset whose tables and views bare names mean (default {DEFAULT_DATASET})")
-    sql.add_argument("--write", action="store_true", help="open the file for writing")
-    sql.set_defaults(handler=lambda _c, a: run(a))
-
-
-def run(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace) -> int:
     """Print the result of the query, or run the script with --write."""
-    path = Path(args.duckdb)
+    path, dataset = reading(args)
     if not path.exists():
         raise UsageError(f"no DuckDB file at {path}; pass --duckdb PATH (a load writes "
                          f"{DEFAULT_PIPELINE}.duckdb in the folder it runs in).")
@@ -47,8 +31,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with duckdb.connect(str(path), read_only=not args.write) as con:
             schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
-            if args.dataset in schemas:
-                con.execute(f"set search_path = '\"{args.dataset}\",main'")
+            if dataset in schemas:
+                con.execute(f"set search_path = '\"{dataset}\",main'")
             if args.write:
                 con.execute("begin")
                 con.execute(text)

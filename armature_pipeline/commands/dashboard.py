@@ -18,13 +18,14 @@ from armature_analytics.reader import (
     WarehouseBusy,
     snapshot,
 )
+from armature_pipeline.commands.flags import reading
 from armature_pipeline.settings import EXIT_FAILED, EXIT_OK, UsageError
 
 EXTRA = "pip install 'armature-dlt[dashboard]' (or, in a checkout, pip install -e '.[dashboard]')"
 
 
-def run(args: argparse.Namespace) -> int:
-    database, dataset = where(args)
+def main(args: argparse.Namespace) -> int:
+    database, dataset = reading(args)
     try:
         con = snapshot(database, dataset)
     except WarehouseBusy as exc:
@@ -46,14 +47,6 @@ def run(args: argparse.Namespace) -> int:
     con.close()
     server.serve(database, dataset, args.host, args.port, _announce)
     return EXIT_OK
-
-
-def where(args: argparse.Namespace) -> tuple[Path, str]:
-    """The DuckDB file and dataset: flags, then ARMATURE_* and dlt's own DuckDB setting, then defaults."""
-    database = (args.duckdb or os.environ.get("ARMATURE_DUCKDB")
-                or os.environ.get("DESTINATION__DUCKDB__CREDENTIALS") or DEFAULT_DATABASE)
-    dataset = args.dataset or os.environ.get("ARMATURE_DATASET") or DEFAULT_DATASET
-    return Path(database).expanduser().resolve(), dataset
 
 
 def _announce(url: str) -> None:

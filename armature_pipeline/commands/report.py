@@ -13,21 +13,24 @@ from typing import TYPE_CHECKING
 import dlt
 
 from armature_source import tables as t
+from armature_source.source import HEALTH_TABLES
 from armature_pipeline.output import logs
-from armature_pipeline.warehouse.legacy_duckdb import move_statements, named_like_its_file
 from armature_pipeline.settings import DEFAULT_DATASET
 
 if TYPE_CHECKING:
-    from armature_pipeline.load.loader import Outcome
+    from armature_pipeline.load.outcome import Outcome
 
 log = logging.getLogger("armature_pipeline")
-HEALTH = (t.COVERAGE.name, t.REJECTED.name, t.LOAD_LEDGER.name)
+HEALTH = {table.name for table in HEALTH_TABLES}
 REPO = Path(__file__).resolve().parents[2]
 
 
-def after_load(pipeline: dlt.Pipeline, outcome: "Outcome", seconds: float) -> None:
-    """A line per table that received rows, the views made, then the one line --quiet keeps:
-    what loaded, coverage gaps and rejected records found, how long it took."""
+def after_load(pipeline: dlt.Pipeline, outcome: "Outcome") -> None:
+    """After a successful load, a line per table that received rows, the views made, then the
+    one line --quiet keeps: what loaded, coverage gaps and rejected records found, how long."""
+    if not outcome.ok:
+        return
+    seconds = outcome.seconds
     data = {n: c for n, c in sorted(outcome.rows.items()) if n not in HEALTH and c}
     gaps, rejected = outcome.rows.get(t.COVERAGE.name, 0), outcome.rows.get(t.REJECTED.name, 0)
     for name, n in data.items():
@@ -58,23 +61,6 @@ def _where(pipeline: dlt.Pipeline) -> str:
         except Exception:
             return "duckdb"
     return destination
-
-
-def legacy_note(path: str, dataset: str, tables: list[str], views: list[str]) -> list[str]:
-    """For a DuckDB dataset named like its file (the old default): how to move it."""
-    if not named_like_its_file(path, dataset) or not tables:
-        return []
-    catalog = Path(path).stem
-    statements = move_statements(catalog, dataset, DEFAULT_DATASET, tables, views)
-    return [
-        f"note: dataset {dataset!r} shares its name with the DuckDB file "
-        f"{Path(path).name} (the old default), so readers must write "
-        f"{catalog}.{dataset}.<table>. To move it to {DEFAULT_DATASET!r}, the "
-        "default now, stop the scheduled loads, run these statements on the file with "
-        f"`armature-pipeline sql --duckdb {Path(path).name} --write` (they are read from "
-        "standard input), then load without --dataset:",
-        *(f"  {statement}" for statement in statements),
-    ]
 
 
 HEADLINES = {

@@ -1,0 +1,149 @@
+"""How a load ended, and what a failed step means for the next run.
+
+A failed load never jams the next one. A failure at the load step is classified: transient
+(the destination unreachable, a file lock, a timeout) keeps the package, which the next run
+loads first; terminal (the destination refuses the data) sets the package aside with its
+data kept for inspection, rolls the pipeline's state back to before it (its cursors were never
+delivered), and the next run extracts that data again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.common.destination.exceptions import DestinationTerminalException
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from armature_analytics import apply_comments, apply_views
+from armature_pipeline.settings import EXIT_FAILED, EXIT_OK, UsageError
+from armature_pipeline.warehouse.duckdb_file import holder_of
+from armature_source import tables as t
+from armature_source.errors import ArmatureError, ConfigError, TransientError
+
+log = logging.getLogger("armature_pipeline")
+
+# words of a load-step error that mean "try again later", whatever dlt called it
+TRANSIENT_WORDS = ("could not set lock", "conflicting lock", "connection", "timeout", "timed out",
+                   "temporarily", "too many clients", "server closed")
+
+
+@dataclass
+class Outcome:
+    """How a load ended: the exit code, one line saying so, and what landed."""
+
+    code: int
+    message: str
+    load_ids: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    views: list[str] = field(default_factory=list)
+    gaps: int = 0
+    rejected: int = 0
+    stopped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    # whether running again soon may succeed (the host or the file was busy, time ran out),
+    # as opposed to a failure that needs someone first (data refused, a role missing)
+    transient: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.code == EXIT_OK
+
+
+def failed(pipeline: dlt.Pipeline, exc: PipelineStepFailed) -> Outcome:
+    """Classify a failed step, set a refused package aside, and say exactly what was kept."""
+    cause = _root(exc)
+    if isinstance(cause, ConfigError):
+        raise UsageError(str(cause))
+    reason = holder_of(str(cause)) or f"{type(cause).__name__}: {cause}"
+    if exc.step in ("load", "normalize") and pipeline.has_pending_data:
+        if is_terminal(exc):
+            where = set_aside(pipeline)
+            return Outcome(EXIT_FAILED, (
+                f"the destination refused the data at the {exc.step} step ({reason}). The load "
+                f"package was set aside with its data for inspection at {where}; the cursors it "
+                "carried were rolled back, so the next run extracts that data again."
+            ), transient=False)
+        return Outcome(EXIT_FAILED, (
+            f"the {exc.step} step failed ({reason}). The load package is kept; the next run "
+            "loads it first, then reads what is new."
+        ))
+    return Outcome(EXIT_FAILED, (
+        f"the load failed at the {exc.step} step ({reason}). Nothing was written and the "
+        "cursors did not move; run the same command again to complete the data."
+    ), transient=not isinstance(cause, ArmatureError) or isinstance(cause, TransientError))
+
+
+def is_terminal(exc: BaseException) -> bool:
+    """Whether the destination refused the data for good (not a connection or a lock)."""
+    text = str(_root(exc)).lower()
+    if any(word in text for word in TRANSIENT_WORDS):
+        return False
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DestinationTerminalException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return isinstance(exc, PipelineStepFailed) and exc.step == "normalize"
+
+
+def set_aside(pipeline: dlt.Pipeline) -> Path:
+    """Abort the pending packages (dlt restores the state from before them); return where
+    the refused package's data stays."""
+    pending = list(pipeline.list_normalized_load_packages()) or list(pipeline.list_extracted_load_packages())
+    pipeline.abort_packages()
+    if pipeline.has_pending_data:  # dlt finishes an abort on the next load()
+        pipeline.load()
+    load_id = pending[0] if pending else "?"
+    return Path(pipeline.working_dir) / "load" / "loaded" / load_id
+
+
+def finished(pipeline: dlt.Pipeline, info: Any) -> Outcome:
+    """After a successful load: comments and views, and what landed, from the load's own
+    ledger rows. A load stopped by `max_load_minutes` kept what it completed, but fails."""
+    trace = pipeline.last_trace
+    rows: dict[str, int] = {}
+    if trace and trace.last_normalize_info:
+        rows = {n: c for n, c in trace.last_normalize_info.row_counts.items() if not n.startswith("_dlt")}
+    apply_comments(pipeline)
+    views = apply_views(pipeline)
+    loads = list(info.loads_ids)
+    stopped = _ledger_notes(pipeline, loads)
+    outcome = Outcome(EXIT_OK, f"loaded {sum(rows.values())} new or changed rows", loads, rows,
+                      views, rows.get(t.COVERAGE.name, 0), rows.get(t.REJECTED.name, 0), stopped)
+    if stopped:
+        outcome.code = EXIT_FAILED
+        outcome.message = (f"the load ran out of time (max_load_minutes) and stopped: "
+                           f"{'; '.join(stopped)}. What it loaded is kept; the next run goes on.")
+    return outcome
+
+
+def _ledger_notes(pipeline: dlt.Pipeline, load_ids: list[str]) -> list[str]:
+    """The messages of this load's ledger rows whose resource stopped early."""
+    if not load_ids:
+        return []
+    try:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name(t.LOAD_LEDGER.name)
+            marks = ", ".join(["%s"] * len(load_ids))
+            found = client.execute_sql(
+                f"select resource, message from {table} where status = 'stopped' and load_id in ({marks})",
+                *load_ids) or []
+    except Exception:  # a destination without SQL (files): the log said it
+        return []
+    return [f"{resource}: {message}" for resource, message in found]
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The innermost ArmatureError behind dlt's wrappers, else the innermost cause."""
+    seen: BaseException | None = exc
+    innermost = exc
+    while seen is not None:
+        if isinstance(seen, ArmatureError):
+            return seen
+        innermost = seen
+        seen = seen.__cause__ or seen.__context__
+    return innermost

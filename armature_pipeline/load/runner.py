@@ -1,0 +1,86 @@
+"""Make the pipeline, hold its lock, load once, keep the outcome: how every caller loads.
+
+The command's `run` (one pipeline, `--org`, `--all-orgs`), the demo and the Dagster assets all
+load through `run_load`, so each load is bounded by the same watchdog, recorded for `status`
+the same way, and never runs beside another load of the same pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
+
+import dlt
+
+from armature_pipeline.load import last_run, loader
+from armature_pipeline.load.lock import pipeline_lock
+from armature_pipeline.load.outcome import Outcome
+from armature_pipeline.output import progress
+from armature_pipeline.settings import EXIT_CONFIG, EXIT_FAILED, Settings, UsageError
+from armature_pipeline.warehouse.destination import make_pipeline
+
+log = logging.getLogger("armature_pipeline")
+
+# time a load's resources get, after max_load_minutes, to finish the requests in flight and
+# the destination to finish its step, before the process ends itself
+WATCHDOG_GRACE_S = 300.0
+T = TypeVar("T")
+
+
+def run_load(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] | None = None,
+             ) -> tuple[dlt.Pipeline, Outcome, T | None]:
+    """Load the pipeline of these settings once, holding its lock.
+
+    Args:
+        after: called with the pipeline and the outcome while the lock is still held (to read
+            what the load wrote before another load may start); its result is returned.
+
+    Raises:
+        UsageError: bad configuration (exit 2, nothing written); LockedError: another run
+            holds the pipeline's lock (exit 3).
+    """
+    pipeline = make_pipeline(settings)
+    with pipeline_lock(pipeline):
+        started = time.monotonic()
+        try:
+            config = loader.source_config(settings)
+            with watchdog(config.max_load_minutes), progress.shown():
+                outcome = loader.load(pipeline, settings, config)
+        except UsageError as exc:
+            last_run.record(pipeline.pipelines_dir, pipeline.pipeline_name, EXIT_CONFIG, str(exc),
+                            time.monotonic() - started)
+            raise
+        outcome.seconds = time.monotonic() - started
+        last_run.record(pipeline.pipelines_dir, pipeline.pipeline_name, outcome.code, outcome.message,
+                        outcome.seconds, outcome.load_ids, outcome.rows)
+        return pipeline, outcome, after(pipeline, outcome) if after else None
+
+
+@contextmanager
+def watchdog(minutes: float) -> Iterator[None]:
+    """End the process if a load outlives `max_load_minutes` by `WATCHDOG_GRACE_S`.
+
+    The resources stop by themselves when the time is up; this is for a load stuck where they
+    cannot look (a destination that hangs). Ending then is as safe as a kill: the next run
+    completes the data. A cron line can never pile up behind a hung run.
+    """
+    limit = minutes * 60 + WATCHDOG_GRACE_S
+
+    def give_up() -> None:
+        log.error("the load is still running %.0f s after max_load_minutes (%g) ran out: ending "
+                  "the process so the lock is free; the next run completes the data.",
+                  WATCHDOG_GRACE_S, minutes)
+        logging.shutdown()
+        os._exit(EXIT_FAILED)
+
+    timer = threading.Timer(limit, give_up)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

@@ -1,0 +1,95 @@
+"""Gathering one pipeline's status, reading but never creating anything.
+
+The pipeline's state is read from its working folder's `state.json`, the last run's outcome
+from `load.last_run`, and the warehouse through `status.reading` (on DuckDB an in-memory
+snapshot, and never while a load of this pipeline holds its lock: DuckDB lets a load open the
+file only while no other process has it open, and a load opens it several times, so a reader
+at the wrong moment would make the load fail).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from dlt.common.pipeline import get_dlt_pipelines_dir
+
+from armature_pipeline.config import duckdb_settings
+from armature_pipeline.load.last_run import read as read_last_run
+from armature_pipeline.load.lock import is_held
+from armature_pipeline.output import logs
+from armature_pipeline.settings import Settings
+from armature_pipeline.status.model import Status, judge
+from armature_pipeline.status.reading import NotThere, Unreadable, read_duckdb, read_sql
+from armature_pipeline.warehouse.location import duckdb_file
+
+log = logging.getLogger("armature_pipeline")
+
+POLL_S = 0.5
+
+
+def gather(settings: Settings, organization: str | None = None,
+          max_age_s: float | None = None) -> Status:
+    """Gather one pipeline's status, reading but never creating anything."""
+    root = Path(settings.pipelines_dir or get_dlt_pipelines_dir())
+    working = root / settings.pipeline_name
+    state = _state(working)
+    dataset = settings.dataset
+    if state and not settings.dataset_named and state.get("dataset_name"):
+        dataset = str(state["dataset_name"])  # the dataset it loads, not the default
+    kind = settings.destination or _short_name(state) or "duckdb"
+    found = Status(settings.pipeline_name, organization, dataset, kind, working, where=kind,
+                   state=state, last_run=read_last_run(root, settings.pipeline_name),
+                   pending=_pending(working), max_age_s=max_age_s)
+    try:
+        file = duckdb_file(settings.pipeline_name, settings.duckdb_file) if kind == "duckdb" else None
+        if file is not None:
+            found.where = f"duckdb file {file.path}"
+            wait_s = duckdb_settings().wait_s or 0.0
+            _wait_for_load(root, settings.pipeline_name, wait_s)
+            found.reading = read_duckdb(str(file.path), dataset, wait_s)
+        else:
+            found.reading = read_sql(settings.pipeline_name, kind, dataset, working)
+    except NotThere as exc:
+        found.missing = str(exc)
+    except Unreadable as exc:
+        found.unreadable = str(exc)
+    found.problems = judge(found)
+    return found
+
+
+def _wait_for_load(root: Path, pipeline_name: str, wait_s: float) -> None:
+    deadline = time.monotonic() + wait_s
+    while is_held(root, pipeline_name):
+        if time.monotonic() >= deadline:
+            raise Unreadable(
+                f"a load of pipeline {pipeline_name} is running (for more than {wait_s:g} s); "
+                "status does not open the DuckDB file while a load writes it. Run status "
+                f"again when the load ends, or set [armature.duckdb] wait_s to wait longer.")
+        logs.waiting(log, f"the running load of pipeline {pipeline_name} to end", deadline)
+        time.sleep(POLL_S)
+
+
+def _state(working: Path) -> dict[str, Any] | None:
+    try:
+        state = json.loads((working / "state.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def _short_name(state: dict[str, Any] | None) -> str | None:
+    """`postgres` from the state's `dlt.destinations.postgres`."""
+    kind = (state or {}).get("destination_type")
+    return str(kind).rsplit(".", 1)[-1] if kind else None
+
+
+def _pending(working: Path) -> int:
+    """Load packages extracted or normalized but not loaded (a failed load left them)."""
+    folders = (working / "normalize" / "extracted", working / "load" / "normalized")
+    return sum(len([p for p in f.iterdir() if p.is_dir()]) for f in folders if f.is_dir())
+
+

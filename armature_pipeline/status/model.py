@@ -1,0 +1,85 @@
+"""What `status` found for one pipeline, and the rules that call it healthy or not.
+
+Unhealthy when the pipeline never ran here, when its last run failed (or left a load package
+pending), when the last successful load is older than `--max-age`, or when the destination
+cannot be read; healthy otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from armature_pipeline.load.last_run import LastRun
+from armature_pipeline.output.durations import describe_age
+from armature_pipeline.status.reading import Reading
+
+
+@dataclass
+class Status:
+    """What `status` found for one pipeline, and what is wrong with it."""
+
+    pipeline: str
+    organization: str | None
+    dataset: str
+    destination: str
+    working_dir: Path
+    where: str = ""
+    state: dict[str, Any] | None = None
+    last_run: LastRun | None = None
+    pending: int = 0
+    reading: Reading | None = None
+    missing: str | None = None
+    unreadable: str | None = None
+    max_age_s: float | None = None
+    checked_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    @property
+    def last_load_at(self) -> datetime | None:
+        return self.reading.last_load_at if self.reading else None
+
+    @property
+    def age_s(self) -> float | None:
+        last = self.last_load_at
+        return (self.checked_at - last).total_seconds() if last else None
+
+
+def judge(found: Status) -> list[str]:
+    """What is wrong, one sentence each; empty when healthy."""
+    name = found.pipeline
+    if found.missing and found.state is None and found.last_run is None:
+        return [f"pipeline {name} has never run here: no working folder at {found.working_dir} "
+                f"and {found.missing}. Run `armature-pipeline run` first, or name the pipeline "
+                "with --pipeline-name (or --org)."]
+    problems = []
+    if found.unreadable:
+        problems.append(f"the destination cannot be read: {found.unreadable}")
+    elif found.missing:
+        problems.append(f"the destination holds nothing of pipeline {name}: {found.missing}")
+    last_ok, run = found.last_load_at, found.last_run
+    if run and not run.ok and (last_ok is None or (run.finished and run.finished > last_ok)):
+        problems.append(f"the last run failed {_ago(found, run.finished)} (exit {run.exit_code}): "
+                        f"{run.message}")
+    elif found.pending:
+        problems.append(f"{found.pending} load package(s) are pending: a load failed at its "
+                        "load step; the next run loads them first")
+    if found.reading and last_ok is None:
+        problems.append("no load has completed yet")
+    age = found.age_s
+    if found.max_age_s is not None and age is not None and age > found.max_age_s:
+        problems.append(f"the last successful load is {describe_age(age)} old, older than "
+                        f"--max-age ({describe_age(found.max_age_s)})")
+    return problems
+
+
+def _ago(found: Status, moment: datetime | None) -> str:
+    if moment is None:
+        return "at an unknown time"
+    return f"{describe_age((found.checked_at - moment).total_seconds())} ago"
