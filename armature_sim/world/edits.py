@@ -18,7 +18,8 @@ from armature_sim import records
 from armature_sim.world import corpus
 from armature_sim.world.catalog import Catalog, Criterion, McpServer, Topic, Workflow, WorkflowVersion
 from armature_sim.world.clock import Clock
-from armature_sim.world.runs import RunPlan, Runs, plan_run
+from armature_sim.world.run_plan import RunPlan
+from armature_sim.world.runs import Runs, plan_run
 from armature_sim.world.seeding import seeded, seeded_uuid
 
 

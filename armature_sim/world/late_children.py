@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from armature_sim.vocabulary import MINUTE
 
 if TYPE_CHECKING:
-    from armature_sim.world.runs import RunPlan
+    from armature_sim.world.run_plan import RunPlan
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from armature_sim.world.clock import instant
 from armature_sim.world.seeding import between, seeded_uuid
 
 if TYPE_CHECKING:
-    from armature_sim.world.runs import RunPlan
+    from armature_sim.world.run_plan import RunPlan
 
 
 @dataclass

@@ -19,55 +19,10 @@ from armature_sim.world import corpus
 from armature_sim.world.catalog import Catalog, McpServer, Workflow, WorkflowVersion
 from armature_sim.world.clock import Clock, instant
 from armature_sim.world.run_children import RunChildren, judge, run_children
+from armature_sim.world.run_plan import RunPlan
 from armature_sim.world.seeding import between, seeded, seeded_uuid
 
 _CHILDREN_KEPT = 256  # a loader asks for a run's trace and tool calls in a row
-
-
-@dataclass(slots=True)
-class RunPlan:
-    """Everything stored about a run: its whole life is fixed at arrival.
-
-    `arrival` is the run stream's number, or `dispatch-N` for the Nth run dispatched through
-    the API; it seeds the run's children. The MCP source is the workflow's at arrival, so a
-    later edit of the workflow does not rewrite its runs.
-    """
-
-    arrival: int | str
-    id: str
-    workflow: Workflow
-    workflow_name: str
-    version: WorkflowVersion
-    server: McpServer
-    started_ms: int
-    running_ms: int
-    ended_ms: int
-    outcome: str
-    classification: str
-    trigger: str
-    model: str
-    cost_usd: float
-    spans: int
-    tool_calls: int
-    baseline_run_id: str | None
-    reason: str
-
-    def is_open(self, now: int) -> bool:
-        """Whether the run is still pending or running at `now`."""
-        return now < self.ended_ms
-
-    def status_at(self, now: int) -> str:
-        """The status the API shows at `now`."""
-        if now < self.running_ms:
-            return "pending"
-        if now < self.ended_ms:
-            return "running"
-        return self.outcome
-
-    @property
-    def evaluated(self) -> bool:
-        """Whether the judge ran (error and timed_out runs have no evaluation)."""
-        return self.outcome in VERDICTS
 
 
 class Runs:
