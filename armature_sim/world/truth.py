@@ -22,7 +22,7 @@ from armature_sim.vocabulary import (
 from armature_sim.world.catalog import Workflow
 from armature_sim.world.clock import instant
 from armature_sim.world.late_children import LateChildren
-from armature_sim.world.runs import RunPlan
+from armature_sim.world.run_plan import RunPlan
 
 if TYPE_CHECKING:
     from armature_sim.world.world import World
