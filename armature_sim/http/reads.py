@@ -33,7 +33,7 @@ from armature_sim.vocabulary import (
     TOPIC_SORTS,
 )
 from armature_sim.world import World
-from armature_sim.world.runs import RunPlan
+from armature_sim.world.run_plan import RunPlan
 
 
 def _world(request: Request) -> World:

@@ -22,7 +22,7 @@ from typing import Any
 from armature_sim.poison.rules import RECORDS, PoisonRule, PoisonSpecError
 from armature_sim.vocabulary import RUNS_WINDOW, SESSION_HISTORY
 from armature_sim.world import World
-from armature_sim.world.runs import RunPlan
+from armature_sim.world.run_plan import RunPlan
 from armature_sim.world.sessions import SessionPlan
 
 
