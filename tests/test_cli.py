@@ -10,7 +10,7 @@ import httpx
 from filelock import FileLock
 
 from armature_source.contract.check import compare
-from tests.warehouse import Warehouse
+from tests.support.warehouse import Warehouse
 
 
 def test_run_loads_and_prints_what_landed(sim: Any, tmp_path: Any) -> None:

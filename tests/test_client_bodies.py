@@ -15,11 +15,10 @@ import pytest
 from armature_source.http.client import Failed, RequestStats, RetryPolicy
 from armature_source.errors import BodyTooLargeError, ContractError
 from armature_source.http.paging import iter_pages
-from tests.hostile_server import (
-    HostileServer, client_for, hostile, json_body, respond, sequence, stream_json,
+from tests.support.hostile_server import (
+    HostileServer, client_for, json_body, respond, sequence, stream_json,
 )
 
-__all__ = ["hostile"]
 MiB = 1024 * 1024
 REPO = Path(__file__).resolve().parent.parent
 FAST_RETRY = RetryPolicy(max_attempts=3, backoff_base_s=0.05)

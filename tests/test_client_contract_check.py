@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 
 from armature_source.contract.check import check_host, compare
 from armature_source.credentials import Connection
-from tests.hostile_server import KEY, HostileServer, hostile, json_body, respond
+from tests.support.hostile_server import KEY, HostileServer, json_body, respond
 
-__all__ = ["hostile"]
 ORG = {"organization": {"id": "o1", "slug": "acme", "name": "Acme"}, "actor": {"role": "viewer"}}
 
 

@@ -12,10 +12,9 @@ import pytest
 from armature_source.http.client import ArmatureClient
 from armature_source.credentials import Connection, normalize_base_url
 from armature_source.errors import ConfigError
-from tests.hostile_server import KEY, HostileServer, echo, hostile
-from tests.warehouse import Warehouse
+from tests.support.hostile_server import KEY, HostileServer, echo
+from tests.support.warehouse import Warehouse
 
-__all__ = ["hostile"]
 PASSWORD = "hunter2-s3cret"
 
 

@@ -10,9 +10,7 @@ import pytest
 
 from armature_source.http.client import RetryPolicy
 from armature_source.errors import TransientError
-from tests.hostile_server import HostileServer, client_for, drip_body, drip_headers, hostile, json_body
-
-__all__ = ["hostile"]
+from tests.support.hostile_server import HostileServer, client_for, drip_body, drip_headers, json_body
 
 
 @pytest.mark.parametrize("drip", [drip_headers, drip_body], ids=["headers", "body"])

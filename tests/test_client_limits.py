@@ -11,11 +11,10 @@ import time
 from typing import Any
 
 from armature_source.http.client import RetryPolicy
-from tests.hostile_server import (
-    Conn, HostileServer, Request, TokenBucket, client_for, delayed, hostile, json_body, sequence,
+from tests.support.hostile_server import (
+    Conn, HostileServer, Request, TokenBucket, client_for, delayed, json_body, sequence,
 )
 
-__all__ = ["hostile"]
 BODY = {"rows": [{"id": "a"}]}
 
 

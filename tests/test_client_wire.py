@@ -12,11 +12,10 @@ import pytest
 
 from armature_source.http.client import ArmatureClient, RequestStats, RetryPolicy
 from armature_source.errors import ArmatureError, ConfigError
-from tests.hostile_server import (
-    API_PREFIX, KEY, HostileServer, client_for, echo, echo_key, hostile, json_body, redirect,
+from tests.support.hostile_server import (
+    API_PREFIX, KEY, HostileServer, client_for, echo, echo_key, json_body, redirect,
 )
 
-__all__ = ["hostile"]
 IDS = ["a/b", "x?y=1", "frag#1", "100%", "%2e%2e", "..", ".", "with space", "ünï/cødé", "e\u0301",
        "a;b=c", "\\back", "tab\tnew\nline", "+plus&amp=1"]
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.test_incremental_load import assert_holds_what_the_host_serves
-from tests.warehouse import Warehouse
+from tests.support.expectations import assert_holds_what_the_host_serves
+from tests.support.warehouse import Warehouse
 
 WORLD = dict(seed=23, runs=400, days=30, sessions=300)
 THREE_DAYS = 3 * 24 * 3600

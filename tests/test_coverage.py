@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from armature_source.timestamps import parse_ts
-from tests.warehouse import Warehouse
+from tests.support.warehouse import Warehouse
 
 LOOKBACK = timedelta(minutes=60)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.warehouse import Warehouse
+from tests.support.warehouse import Warehouse
 
 WORLD = dict(seed=21, runs=150, sessions=150)
 

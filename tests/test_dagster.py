@@ -27,8 +27,8 @@ from armature_sim.server import RunningSim, spawn  # noqa: E402
 from armature_source.tables import ALL_TABLES, BY_NAME  # noqa: E402
 from armature_pipeline.warehouse.destination import make_pipeline  # noqa: E402
 from armature_pipeline.load.lock import pipeline_lock  # noqa: E402
-from tests.test_incremental_load import assert_first_load, assert_holds_what_the_host_serves  # noqa: E402
-from tests.test_orgs import org_file, write_orgs  # noqa: E402
+from tests.support.expectations import assert_first_load, assert_holds_what_the_host_serves  # noqa: E402
+from tests.support.orgs import org_file, write_orgs  # noqa: E402
 
 ACME = dict(seed=4, runs=60, sessions=150)  # more sessions than one list serves: a gap
 GLOBEX = dict(seed=99, runs=60, sessions=50)

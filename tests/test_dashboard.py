@@ -21,15 +21,12 @@ from armature_analytics.health import (
     REJECTED_RECORDS,
 )
 from armature_analytics.reader import snapshot
-from analytics_warehouse import sample_warehouse
-from dashboard_truth import dashboard, expected_cost, expected_marks, expected_pass_rate, export
-from test_reader import held_for_writing
-from warehouse import DATASET, Warehouse
+from tests.support.dashboard_truth import dashboard, expected_cost, expected_marks, expected_pass_rate, export
+from tests.support.holder import held_for_writing
+from tests.support.warehouse import DATASET, Warehouse
 
 if TYPE_CHECKING:
     from armature_analytics.dashboard.content import Board, Panel
-
-__all__ = ["sample_warehouse"]
 
 NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 

@@ -16,11 +16,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Route, sync_playwright
 
-from analytics_warehouse import sample_warehouse
-from dashboard_truth import expected_cost, expected_marks, expected_pass_rate, export
-from warehouse import DATASET, REPO, Warehouse
-
-__all__ = ["sample_warehouse"]
+from tests.support.dashboard_truth import expected_cost, expected_marks, expected_pass_rate, export
+from tests.support.warehouse import DATASET, REPO, Warehouse
 
 ARTIFACTS = REPO / "test-artifacts" / "dashboard"
 # without the background-networking flags chromium keeps trying to reach the internet

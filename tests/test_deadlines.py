@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.test_incremental_load import assert_first_load
-from tests.warehouse import Warehouse
+from tests.support.expectations import assert_first_load
+from tests.support.warehouse import Warehouse
 
 WORLD = dict(seed=31, runs=300, days=30, sessions=100)
 SECONDS = 2.0

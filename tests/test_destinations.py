@@ -13,14 +13,11 @@ import pytest
 
 from armature_analytics.dictionary import SAMPLE_WORLD, load_sample
 from armature_analytics.views import apply_views, drop_views, load_views
-from analytics_warehouse import assert_same_rows, plain_rows, sample_warehouse
+from tests.support.analytics_warehouse import assert_same_rows, plain_rows
 from armature_sim.server import RunningSim
 from armature_source import armature_source
 from armature_source.tables import ALL_TABLES
-from postgres import postgres_server, postgres_url
-from warehouse import DATASET, KEYS, Warehouse, duplicates
-
-__all__ = ["sample_warehouse", "postgres_server", "postgres_url"]
+from tests.support.warehouse import DATASET, KEYS, Warehouse, duplicates
 
 SMALL_WORLD = {"runs": 60, "sessions": 50}
 JSON_COLUMNS = {(t.name, c) for t in ALL_TABLES for c, kind in t.columns.items() if kind == "json"}

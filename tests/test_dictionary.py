@@ -8,11 +8,8 @@ from pathlib import Path
 
 from armature_analytics.dictionary import DEFAULT_OUTPUT, write
 from armature_analytics.views import load_views
-from analytics_warehouse import sample_warehouse
 from armature_source.tables import ALL_TABLES
-from warehouse import Warehouse
-
-__all__ = ["sample_warehouse"]
+from tests.support.warehouse import Warehouse
 
 
 def test_committed_data_dictionary_matches_a_fresh_one(sample_warehouse: Warehouse, tmp_path: Path) -> None:

@@ -32,10 +32,7 @@ import duckdb
 import httpx
 import pytest
 
-from postgres import postgres_server, postgres_url
-from tests.warehouse import REPO
-
-__all__ = ["postgres_server", "postgres_url"]
+from tests.support.warehouse import REPO
 
 ROOT = REPO
 VENV = Path(sys.executable).parent.parent

@@ -10,11 +10,8 @@ import duckdb
 import psycopg2
 import pytest
 
-from postgres import postgres_server, postgres_url
-from tests.test_incremental_load import assert_first_load, assert_holds_what_the_host_serves
-from tests.warehouse import Warehouse
-
-__all__ = ["postgres_server", "postgres_url"]
+from tests.support.expectations import assert_first_load, assert_holds_what_the_host_serves
+from tests.support.warehouse import Warehouse
 
 WORLD = dict(seed=13, runs=600, days=30, sessions=90)
 TIGHT_RETRIES = {"SOURCES__ARMATURE__RETRY_BUDGET_S": "2", "SOURCES__ARMATURE__MAX_ATTEMPTS": "2"}

@@ -11,8 +11,8 @@ import pytest
 
 from armature_source.http.client import ArmatureClient, RetryPolicy
 from armature_source.credentials import Connection
-from tests.test_incremental_load import assert_first_load
-from tests.warehouse import Warehouse
+from tests.support.expectations import assert_first_load
+from tests.support.warehouse import Warehouse
 
 WORLD = dict(seed=31, runs=120, sessions=120)
 CHILDREN = "/runs/[^/]+/(trace|tool-calls|evaluation)$"

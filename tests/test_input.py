@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.warehouse import Warehouse
+from tests.support.warehouse import Warehouse
 
 
 def run(wh: Warehouse, sim: Any, *extra: str, env: dict[str, str | None] | None = None) -> Any:

@@ -14,8 +14,8 @@ import pytest
 
 from armature_source import armature_source
 from armature_source.tables import ALL_TABLES
-from tests.test_incremental_load import assert_first_load, expected
-from tests.warehouse import Warehouse
+from tests.support.expectations import assert_first_load, expected
+from tests.support.warehouse import Warehouse
 
 WORLD = dict(seed=5, runs=160, days=30, sessions=120)
 

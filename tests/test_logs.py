@@ -17,7 +17,7 @@ import pytest
 
 from armature_source.tables import ALL_TABLES
 from armature_pipeline.output import logs
-from tests.warehouse import Warehouse
+from tests.support.warehouse import Warehouse
 
 # a world whose first load finds no coverage gap (fewer sessions than one list serves)
 QUIET_WORLD = dict(seed=3, runs=80, sessions=60)

@@ -9,9 +9,9 @@ from typing import Any
 import dlt
 import duckdb
 
-from tests.test_incremental_load import assert_holds_what_the_host_serves
+from tests.support.expectations import assert_holds_what_the_host_serves
 
-from tests.warehouse import Warehouse
+from tests.support.warehouse import Warehouse
 
 WORLD = dict(seed=8, runs=90, days=30, sessions=80)
 

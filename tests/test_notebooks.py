@@ -26,10 +26,7 @@ from nbclient import NotebookClient  # noqa: E402
 
 from armature_analytics.health import span_note  # noqa: E402
 from armature_analytics.plotting import series_over_days  # noqa: E402
-from analytics_warehouse import sample_warehouse  # noqa: E402
-from warehouse import DATASET, Warehouse  # noqa: E402
-
-__all__ = ["sample_warehouse"]
+from tests.support.warehouse import DATASET, Warehouse  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ["workflow_health", "mcp_insights"]

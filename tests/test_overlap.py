@@ -9,8 +9,8 @@ import sys
 import time
 from typing import Any
 
-from tests.test_incremental_load import assert_first_load
-from tests.warehouse import Warehouse
+from tests.support.expectations import assert_first_load
+from tests.support.warehouse import Warehouse
 
 WORLD = dict(seed=51, runs=80, sessions=80)
 

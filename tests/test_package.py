@@ -9,7 +9,7 @@ import venv
 import zipfile
 from pathlib import Path
 
-from tests.warehouse import REPO
+from tests.support.warehouse import REPO
 
 CHECK = """
 import importlib.util, sys

@@ -11,11 +11,8 @@ from typing import Any
 import pytest
 
 from armature_source import armature_source
-from postgres import postgres_server, postgres_url
-from tests.test_incremental_load import assert_no_duplicate_keys, expected
-from tests.warehouse import DATASET, Warehouse
-
-__all__ = ["postgres_server", "postgres_url"]
+from tests.support.expectations import assert_no_duplicate_keys, expected
+from tests.support.warehouse import DATASET, Warehouse
 
 WORLD = dict(seed=17, runs=150, days=30, sessions=80)
 REPLACEMENT = "\ufffd"

@@ -19,7 +19,7 @@ from typing import Any
 from armature_source.load import progress
 from armature_source.load.progress import Progress, Step, watching
 from armature_source.vocabulary import OPEN_STATUSES
-from tests.warehouse import REPO, Warehouse
+from tests.support.warehouse import REPO, Warehouse
 
 WORLD = dict(seed=3, runs=301, sessions=60)
 LINE = re.compile(r"runs: (\d+) of (\d+) runs listed(?:, (\d+) finished runs loaded with children)?, "

@@ -6,8 +6,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -20,18 +18,10 @@ from armature_analytics.reader import (
     WarehouseNotFound,
     snapshot,
 )
-from analytics_warehouse import plain_rows, sample_warehouse, view_names
-from warehouse import DATASET, Warehouse
+from tests.support.analytics_warehouse import plain_rows, view_names
+from tests.support.holder import held_for_writing
+from tests.support.warehouse import DATASET, Warehouse
 
-__all__ = ["sample_warehouse"]
-
-HOLD = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1])
-print("held", flush=True)
-sys.stdin.readline()
-con.close()
-"""
 WRITE = """
 import sys, duckdb
 con = duckdb.connect(sys.argv[1])
@@ -51,19 +41,6 @@ def tiny_warehouse(path: Path, dataset: str = "ds") -> Path:
         con.execute("create table coverage_gaps (resource varchar, detected_at timestamptz)")
         con.execute("insert into coverage_gaps values ('sessions', now())")
     return path
-
-
-@contextmanager
-def held_for_writing(path: Path) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding the file read-write until the block ends."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        yield holder
-    finally:
-        if holder.poll() is None:
-            holder.communicate("\n", timeout=30)
 
 
 def test_the_snapshot_holds_the_views_and_health_tables_only(tmp_path: Path) -> None:

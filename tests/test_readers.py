@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from tests.test_incremental_load import assert_holds_what_the_host_serves
-from tests.warehouse import Warehouse
+from tests.support.expectations import assert_holds_what_the_host_serves
+from tests.support.warehouse import Warehouse
 
 WORLD = dict(seed=29, runs=300, days=30, sessions=120)
 

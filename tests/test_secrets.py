@@ -12,7 +12,7 @@ from typing import Any
 from dlt.common.pipeline import TPipelineState
 from dlt.pipeline.state_sync import decompress_state
 
-from tests.warehouse import Warehouse
+from tests.support.warehouse import Warehouse
 
 WORLD = dict(seed=41, runs=60, sessions=80)
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from armature_sim.server import RunningSim
-from tests.ci_job import EDITOR_KEY, client, dispatch, poll_to_end
+from tests.support.ci_job import EDITOR_KEY, client, dispatch, poll_to_end
 
 SMALL = {"seed": 11, "runs": 120, "sessions": 120}
 ROLES = ("viewer", "editor", "admin", "owner")

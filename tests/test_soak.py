@@ -20,8 +20,8 @@ from typing import Any
 from armature_pipeline.warehouse.destination import duckdb_at, make_pipeline
 from armature_pipeline.load.loader import load
 from armature_pipeline.settings import Settings
-from tests.test_incremental_load import assert_no_duplicate_keys
-from tests.warehouse import DATASET, Warehouse
+from tests.support.expectations import assert_no_duplicate_keys
+from tests.support.warehouse import DATASET, Warehouse
 
 LOADS = int(os.environ.get("ARMATURE_SOAK_LOADS", "96"))
 WORLD = dict(seed=41, runs=360, days=30, sessions=240)

@@ -14,17 +14,15 @@ from typing import Any
 import pytest
 
 from armature_source import RESOURCES
-from postgres import postgres_server, postgres_url
 from armature_pipeline.output.durations import parse_duration
 from armature_pipeline.settings import Settings
 from armature_pipeline.status.check import check
-from tests.test_orgs import cli as org_cli
-from tests.test_orgs import write_orgs
-from tests.warehouse import REPO, Warehouse
+from tests.support.orgs import cli as org_cli
+from tests.support.orgs import write_orgs
+from tests.support.warehouse import REPO, Warehouse
 
 WORLD = dict(seed=3, runs=40, sessions=30)
 TIGHT = {"SOURCES__ARMATURE__RETRY_BUDGET_S": "2", "SOURCES__ARMATURE__MAX_ATTEMPTS": "2"}
-__all__ = ["postgres_server", "postgres_url"]
 LEDGER_COLUMNS = ("load_id", "resource", "status", "window_range", "pages", "rows_listed",
                   "rows_loaded", "rows_skipped", "rows_vanished", "rows_rejected", "requests",
                   "retries", "rate_limited", "message")

@@ -17,21 +17,18 @@ import pandas as pd
 import pytest
 
 from armature_analytics.views import VIEWS_DIR, apply_views, load_views
-from analytics_warehouse import (
+from tests.support.analytics_warehouse import (
     assert_same_rows,
     json_field,
     raw,
     rows_of,
-    sample_warehouse,
     utc_date,
     view_names,
     view_rows,
 )
 from armature_sim.server import RunningSim
 from armature_pipeline.warehouse.destination import duckdb_at
-from warehouse import DATASET, Warehouse
-
-__all__ = ["sample_warehouse"]
+from tests.support.warehouse import DATASET, Warehouse
 
 TERMINAL = ["pass", "partial", "fail", "error", "timed_out"]
 JUDGED = ["pass", "partial", "fail"]

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from armature_sim.server import RunningSim
-from tests.ci_job import client, dispatch, poll_to_end
-from tests.warehouse import Warehouse
+from tests.support.ci_job import client, dispatch, poll_to_end
+from tests.support.warehouse import Warehouse
 
 # seed 6 judges the first dispatched run (the dispatch test checks that it does)
 SMALL = {"seed": 6, "runs": 40, "sessions": 40}

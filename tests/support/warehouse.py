@@ -17,7 +17,7 @@ from armature_source import armature_source
 from armature_source.tables import ALL_TABLES
 
 DATASET = "armature_data"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 KEYS = {table.name: table.key for table in ALL_TABLES}
 
 
@@ -58,7 +58,7 @@ class Warehouse:
         """Run `armature-pipeline` as a user would, against this warehouse.
 
         `env` adds variables; a None value removes one. `crash_at` runs it under
-        tests/crash_at.py, which SIGKILLs it at that point.
+        tests/support/crash_at.py, which SIGKILLs it at that point.
         """
         merged: dict[str, str | None] = {
             **os.environ,
@@ -67,7 +67,7 @@ class Warehouse:
             **(env or {}),
         }
         full_env = {k: v for k, v in merged.items() if v is not None}
-        runner = ["tests.crash_at", crash_at] if crash_at else ["armature_pipeline.cli"]
+        runner = ["tests.support.crash_at", crash_at] if crash_at else ["armature_pipeline.cli"]
         command = [sys.executable, "-m", *runner, *args]
         if {"run", "status"} & set(args):
             command += ["--pipeline-name", self.name, "--pipelines-dir", str(self.pipelines_dir)]

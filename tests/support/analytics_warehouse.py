@@ -1,47 +1,24 @@
-"""The sample warehouse the analytics tests share: the dictionary's world, loaded twice a day
-apart into DuckDB, views applied. Built once per test session, copied to each xdist worker."""
+"""Helpers for the sample warehouse the analytics tests share (the `sample_warehouse` fixture,
+in tests/conftest.py): the dictionary's world, loaded twice a day apart into DuckDB, views
+applied; and reading tables and views back as plain rows."""
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 from datetime import datetime, timezone
 from typing import Any
 
 import duckdb
 import pandas as pd
-import pytest
-from filelock import FileLock
 
 from armature_analytics.dictionary import SAMPLE_WORLD, load_sample
 from armature_sim.server import RunningSim
-from warehouse import DATASET, Warehouse
+from tests.support.warehouse import DATASET, Warehouse
 
 
-@pytest.fixture(scope="session")
-def sample_warehouse(sim_server: RunningSim, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    """The sample world loaded as `python -m armature_analytics.dictionary` loads it, views applied.
-
-    The first xdist worker to ask builds it; the others copy it, so the slow part runs once.
-    """
-    base = tmp_path_factory.getbasetemp()
-    # under xdist each worker's base folder sits in the session's own folder
-    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "analytics-sample"
-    with FileLock(f"{shared}.lock"):
-        if not (shared / "facts.json").exists():
-            _build(Warehouse(shared), sim_server)
-    mine = tmp_path_factory.mktemp("analytics")
-    shutil.copytree(shared, mine, dirs_exist_ok=True)
-    warehouse = Warehouse(mine)
-    facts = json.loads((mine / "facts.json").read_text())
-    warehouse.created_views = facts["created_views"]  # type: ignore[attr-defined]
-    warehouse.truth = facts["truth"]  # type: ignore[attr-defined]
-    return warehouse
-
-
-def _build(warehouse: Warehouse, sim: RunningSim) -> None:
+def build_sample(warehouse: Warehouse, sim: RunningSim) -> None:
+    """Load the sample world into `warehouse`, views applied, and note what the tests compare with."""
     sim.control.reset(**SAMPLE_WORLD)
     try:
         created = load_sample(warehouse.pipeline(), sim)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from warehouse import REPO, Warehouse
+from tests.support.warehouse import REPO, Warehouse
 
 JUDGED = "('pass', 'partial', 'fail')"
 FINISHED = "('pass', 'partial', 'fail', 'error', 'timed_out')"

@@ -21,9 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import Any, Callable, Iterator
-
-import pytest
+from typing import Any, Callable
 
 from armature_source.http.client import ArmatureClient
 from armature_source.credentials import Connection
@@ -313,13 +311,6 @@ class TokenBucket:
 
 
 KEY = "amt_hostile_s3cr3tvalue42"
-
-
-@pytest.fixture
-def hostile() -> Iterator[HostileServer]:
-    """A fresh hostile server for one test."""
-    with HostileServer() as server:
-        yield server
 
 
 def client_for(server: HostileServer, **options: Any) -> ArmatureClient:

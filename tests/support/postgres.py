@@ -14,13 +14,11 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg2
-import pytest
 
 SUPERUSER = "armature"
 FALLBACK_OS_USER = "armature-pg"
@@ -133,26 +131,3 @@ class PostgresServer:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One Postgres server per test session (per xdist worker)."""
-    bindir = find_bin()
-    if bindir is None:
-        message = ("Postgres server binaries (initdb, pg_ctl) not found; install postgresql "
-                   "or set ARMATURE_PG_BIN to their folder")
-        if os.environ.get("ARMATURE_REQUIRE_POSTGRES"):  # CI: the Postgres cases must run
-            pytest.fail(message)
-        pytest.skip(message)
-    server = PostgresServer.start(bindir)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> str:
-    """A connection string to a fresh, empty database of the session's server."""
-    return postgres_server.url(postgres_server.create_database())
