@@ -17,7 +17,6 @@ from filelock import FileLock
 
 from armature_sim.server import RunningSim, spawn
 from tests.support.analytics_warehouse import build_sample
-from tests.support.hostile_server import HostileServer
 from tests.support.postgres import PostgresServer, find_bin
 from tests.support.warehouse import Warehouse
 
@@ -94,10 +93,3 @@ def sample_warehouse(sim_server: RunningSim, tmp_path_factory: pytest.TempPathFa
     warehouse.created_views = facts["created_views"]  # type: ignore[attr-defined]
     warehouse.truth = facts["truth"]  # type: ignore[attr-defined]
     return warehouse
-
-
-@pytest.fixture
-def hostile() -> Iterator[HostileServer]:
-    """A fresh hostile server for one test."""
-    with HostileServer() as server:
-        yield server

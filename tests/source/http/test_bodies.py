@@ -7,7 +7,6 @@ import json
 import logging
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +17,9 @@ from armature_source.http.paging import iter_pages
 from tests.support.hostile_server import (
     HostileServer, client_for, json_body, respond, sequence, stream_json,
 )
+from tests.support.warehouse import REPO
 
 MiB = 1024 * 1024
-REPO = Path(__file__).resolve().parent.parent
 FAST_RETRY = RetryPolicy(max_attempts=3, backoff_base_s=0.05)
 
 

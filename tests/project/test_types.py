@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
+
+from tests.support.warehouse import REPO
 
 
 def test_packages_type_check_with_mypy() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = REPO
     done = subprocess.run([sys.executable, "-m", "mypy"], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.warehouse import REPO
+
+ROOT = REPO
 SCRIPT = ROOT / "bench" / "bench_load.py"
 CASES = ("ours", "baseline", "floor", "incremental", "ours-slow", "fixed-slow", "ours-limited")
 COLUMNS = ("case", "runs", "lat ms", "rps cap", "in fl", "wall s", "requests", "req/s", "429s", "rows",

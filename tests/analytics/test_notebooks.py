@@ -26,9 +26,9 @@ from nbclient import NotebookClient  # noqa: E402
 
 from armature_analytics.health import span_note  # noqa: E402
 from armature_analytics.plotting import series_over_days  # noqa: E402
-from tests.support.warehouse import DATASET, Warehouse  # noqa: E402
+from tests.support.warehouse import DATASET, REPO, Warehouse  # noqa: E402
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = REPO / "notebooks"
 NAMES = ["workflow_health", "mcp_insights"]
 WRITE = """
 import sys, duckdb
