@@ -142,7 +142,7 @@ def rate_figures(args: argparse.Namespace) -> None:
             time.sleep(2)
             adaptive = run_adaptive(sim.api_url, sim.api_key, paths)
     else:
-        from tests.hostile_server import HostileServer, TokenBucket, json_body
+        from tests.support.hostile_server import HostileServer, TokenBucket, json_body
 
         burst = args.rate
         with HostileServer() as server:

@@ -1,14 +1,24 @@
 """Shared fixtures. The simulator is a real server on a free port, one per test session (one per
-xdist worker), reset to its start world before every test that asks for it."""
+xdist worker), reset to its start world before every test that asks for it. The throwaway
+Postgres server and the analytics sample warehouse are built once per session as well.
+
+Helpers live in tests/support; a test module imports them from there, never from another test."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from filelock import FileLock
 
 from armature_sim.server import RunningSim, spawn
+from tests.support.analytics_warehouse import build_sample
+from tests.support.postgres import PostgresServer, find_bin
+from tests.support.warehouse import Warehouse
 
 SIM_START = {"seed": 7, "runs": 300, "days": 30, "sessions": 400}
 
@@ -39,3 +49,47 @@ def _api_client(sim_server: RunningSim) -> Iterator[httpx.Client]:
 def api(sim: RunningSim, _api_client: httpx.Client) -> httpx.Client:
     """An HTTP client on the freshly reset simulator's API base URL, carrying the demo key."""
     return _api_client
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One Postgres server per test session (per xdist worker)."""
+    bindir = find_bin()
+    if bindir is None:
+        message = ("Postgres server binaries (initdb, pg_ctl) not found; install postgresql "
+                   "or set ARMATURE_PG_BIN to their folder")
+        if os.environ.get("ARMATURE_REQUIRE_POSTGRES"):  # CI: the Postgres cases must run
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PostgresServer.start(bindir)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A connection string to a fresh, empty database of the session's server."""
+    return postgres_server.url(postgres_server.create_database())
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(sim_server: RunningSim, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The sample world loaded as `python -m armature_analytics.dictionary` loads it, views applied.
+
+    The first xdist worker to ask builds it; the others copy it, so the slow part runs once.
+    """
+    base = tmp_path_factory.getbasetemp()
+    # under xdist each worker's base folder sits in the session's own folder
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "analytics-sample"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "facts.json").exists():
+            build_sample(Warehouse(shared), sim_server)
+    mine = tmp_path_factory.mktemp("analytics")
+    shutil.copytree(shared, mine, dirs_exist_ok=True)
+    warehouse = Warehouse(mine)
+    facts = json.loads((mine / "facts.json").read_text())
+    warehouse.created_views = facts["created_views"]  # type: ignore[attr-defined]
+    warehouse.truth = facts["truth"]  # type: ignore[attr-defined]
+    return warehouse

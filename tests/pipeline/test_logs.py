@@ -1,0 +1,198 @@
+"""The command's logs as cron and a log collector see them: a time with its zone on every line,
+one summary line in --quiet, JSON lines in --log-format json, each message once, waits and
+dlt's repeated warnings said once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from armature_source.tables import ALL_TABLES
+from armature_pipeline.output import logs
+from tests.support.warehouse import Warehouse
+
+# a world whose first load finds no coverage gap (fewer sessions than one list serves)
+QUIET_WORLD = dict(seed=3, runs=80, sessions=60)
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d"
+HEALTH = {"coverage_gaps", "rejected_records", "load_ledger"}
+
+
+def _run(wh: Warehouse, sim: Any, *extra: str, env: dict[str, str | None] | None = None) -> Any:
+    return wh.cli("run", "--base-url", sim.api_url, "--api-key", sim.api_key, *extra, env=env)
+
+
+def _data_rows(wh: Warehouse) -> dict[str, int]:
+    return {t.name: n for t in ALL_TABLES if t.name not in HEALTH and (n := wh.count(t.name))}
+
+
+def test_a_quiet_successful_run_prints_exactly_one_line_with_what_loaded_and_the_seconds(
+    sim: Any, tmp_path: Path
+) -> None:
+    sim.control.reset(**QUIET_WORLD)
+    wh = Warehouse(tmp_path)
+    done = _run(wh, sim, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    (line,) = done.stdout.splitlines()
+    rows = _data_rows(wh)
+    assert rows["runs"] == len(sim.control.truth()["runs"])
+    found = re.fullmatch(
+        rf"({STAMP}) INFO    {wh.name}: loaded (\d+) new or changed rows into armature_data "
+        rf"\(duckdb file {re.escape(str(wh.db_path))}\) in (\d+\.\d) s: (.+); 0 coverage gaps, "
+        r"0 rejected records; load (\d+\.\d+)", line)
+    assert found, line
+    assert int(found[2]) == sum(rows.values())
+    assert found[4] == ", ".join(f"{name} {n}" for name, n in sorted(rows.items()))
+    assert 0 < float(found[3]) < 300
+    assert wh.query("select load_id from _dlt_loads") == [(found[5],)]
+
+
+def test_json_logs_are_one_object_per_line_on_both_streams_with_structured_extras(
+    sim: Any, tmp_path: Path
+) -> None:
+    sim.control.reset(**QUIET_WORLD)
+    wh = Warehouse(tmp_path)
+    done = _run(wh, sim, "--log-format", "json")
+    assert done.returncode == 0, done.stderr
+    errors = [json.loads(line) for line in done.stderr.splitlines()]
+    report = [json.loads(line) for line in done.stdout.splitlines()]
+    for entry in errors + report:
+        assert {"time", "level", "logger", "message"} <= set(entry), entry
+        assert re.fullmatch(STAMP, entry["time"])
+    assert any(e["logger"] == "armature_source" and e["message"].startswith("runs: done")
+               for e in errors)
+    rows = _data_rows(wh)
+    tables = {e["table"]: e["rows"] for e in report if "table" in e}
+    assert tables == rows
+    summary = report[-1]
+    assert summary["rows"] == sum(rows.values()) and summary["tables"] == rows
+    assert summary["coverage_gaps"] == 0 and summary["rejected"] == 0 and summary["seconds"] > 0
+
+
+def test_a_failed_load_prints_its_error_once_and_in_json_as_json(sim: Any, tmp_path: Path) -> None:
+    sim.control.reset(**QUIET_WORLD)
+    sim.control.set_faults([{"kind": "503", "path": "/runs/[^/]+/trace$"}])
+    tight = {"SOURCES__ARMATURE__RETRY_BUDGET_S": "2", "SOURCES__ARMATURE__MAX_ATTEMPTS": "2"}
+    wh = Warehouse(tmp_path)
+    failed = _run(wh, sim, "--quiet", env=tight)
+    assert failed.returncode == 1
+    assert failed.stdout == ""
+    errors = [line for line in failed.stderr.splitlines() if " ERROR   " in line]
+    assert len(errors) == 1 and "/trace kept failing" in errors[0], failed.stderr
+    assert failed.stderr.count("/trace kept failing") == 1
+    assert all(re.match(rf"{STAMP} (WARNING|ERROR)", line) for line in failed.stderr.splitlines())
+
+    as_json = _run(wh, sim, "--quiet", "--log-format", "json", env=tight)
+    assert as_json.returncode == 1
+    entries = [json.loads(line) for line in as_json.stderr.splitlines()]
+    assert [e["level"] for e in entries].count("ERROR") == 1
+
+
+def test_bad_usage_in_json_mode_is_one_json_error_naming_the_flag(tmp_path: Path) -> None:
+    done = Warehouse(tmp_path).cli("status", "--max-age", "soon", "--log-format", "json")
+    assert done.returncode == 2
+    (entry,) = [json.loads(line) for line in done.stderr.splitlines()]
+    assert entry["level"] == "ERROR" and "--max-age" in entry["message"] and "30m" in entry["message"]
+
+
+def test_dlts_repeated_warnings_are_folded_into_the_first_and_one_count(
+    sim: Any, tmp_path: Path
+) -> None:
+    sim.control.reset(**QUIET_WORLD)
+    wh = Warehouse(tmp_path)
+    env = {"DESTINATION__FILESYSTEM__BUCKET_URL": str(tmp_path / "lake")}
+    done = _run(wh, sim, "--destination", "filesystem", env=env)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "Falling back to `append`" in line]
+    assert len(lines) == 2, done.stderr
+    first, folded = lines
+    merged = {t.name for t in ALL_TABLES if t.disposition == "merge"}
+    found = re.fullmatch(rf"{STAMP} WARNING Falling back to `append` on `(\w+)`\.", first)
+    assert found and found[1] in merged, first
+    message = re.escape(first.split("WARNING ", 1)[1])
+    more = re.fullmatch(rf"{STAMP} WARNING \.\.\.and (\d+) more like it \({message}\)", folded)
+    assert more and int(more[1]) + 1 >= len(merged), folded  # each merged table warned, at least once
+
+
+@pytest.fixture
+def fresh_logging() -> Iterator[None]:
+    """Logging as it was before the test set it up in this process."""
+    root, dlt_logger = logging.getLogger(), logging.getLogger("dlt")
+    saved = (root.handlers[:], root.level, dlt_logger.handlers[:], dlt_logger.propagate)
+    yield
+    root.handlers[:], dlt_logger.handlers[:], dlt_logger.propagate = saved[0], saved[2], saved[3]
+    root.setLevel(saved[1])
+    logging.captureWarnings(False)
+    for name in logs.OUR_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+def test_setting_up_twice_adds_no_handler_and_each_message_prints_once(
+    fresh_logging: None, capsys: Any
+) -> None:
+    logs.setup()
+    logs.setup()
+    logging.getLogger("armature_pipeline").info("once")
+    logging.getLogger("dlt").warning("dlt once")
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(" ", 1)[1] for line in err] == ["INFO    once", "WARNING dlt once"]
+
+
+def test_a_fold_counts_messages_that_differ_only_in_names_and_numbers(
+    fresh_logging: None, capsys: Any
+) -> None:
+    logs.setup(quiet=True)
+    dlt_logger = logging.getLogger("dlt")
+    for i in range(48):
+        dlt_logger.warning("Falling back to `append` on `table_%d`.", i)
+    dlt_logger.warning("something else")
+    logs.finish()
+    err = [line.split(" ", 1)[1] for line in capsys.readouterr().err.splitlines()]
+    assert err == ["WARNING Falling back to `append` on `table_0`.", "WARNING something else",
+                   "WARNING ...and 47 more like it (Falling back to `append` on `table_0`.)"]
+
+
+def test_waiting_is_said_at_most_every_ten_seconds_with_how_long_and_until_when(
+    monkeypatch: Any, caplog: Any
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(logs.time, "monotonic", lambda: clock[0])
+    deadline = clock[0] + 30
+    with caplog.at_level(logging.INFO, logger="armature_pipeline"):
+        for _ in range(26):
+            logs.waiting(logging.getLogger("armature_pipeline"), "the DuckDB file", deadline, "held by 7")
+            clock[0] += 1
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 3
+    assert re.fullmatch(r"waiting for the DuckDB file, at most 30 s \(until \S+\): held by 7", said[0])
+    assert re.fullmatch(r"still waiting for the DuckDB file: 10 s so far, until \S+", said[1])
+    assert said[2].startswith("still waiting for the DuckDB file: 20 s so far")
+
+
+def test_a_load_waiting_for_a_held_file_says_so_once_then_loads(sim: Any, tmp_path: Path) -> None:
+    sim.control.reset(**QUIET_WORLD)
+    wh = Warehouse(tmp_path)
+    assert _run(wh, sim, "--resources", "organization").returncode == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('holding', flush=True); time.sleep(3)", str(wh.db_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        done = _run(wh, sim, "--resources", "organization", env={"ARMATURE_DUCKDB_WAIT_S": "20"})
+    finally:
+        holder.wait(timeout=30)
+    assert done.returncode == 0, done.stderr
+    waits = [line for line in done.stderr.splitlines() if "waiting for the DuckDB file" in line]
+    assert len(waits) == 1 and "at most 20 s (until " in waits[0], done.stderr
+    assert f"(PID {holder.pid}" in waits[0]
+    assert time.monotonic() - started < 20

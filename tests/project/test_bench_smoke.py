@@ -1,0 +1,61 @@
+"""The benchmark runs end to end on a tiny world and prints every figure and ratio.
+
+No timing is asserted: a benchmark never fails for being slow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.warehouse import REPO
+
+ROOT = REPO
+SCRIPT = ROOT / "bench" / "bench_load.py"
+CASES = ("ours", "baseline", "floor", "incremental", "ours-slow", "fixed-slow", "ours-limited")
+COLUMNS = ("case", "runs", "lat ms", "rps cap", "in fl", "wall s", "requests", "req/s", "429s", "rows",
+           "peak RSS MB", "cpu s", "http cpu", "sim cpu s", "load avg")
+RATIOS = ("baseline/ours wall @20 runs", "baseline/ours peak RSS @20 runs", "ours/floor wall @20 runs",
+          "ours/floor cpu @20 runs", "ours cpu s per 1000 runs", "floor cpu s per 1000 runs",
+          "ours cpu ms per request", "floor cpu ms per request", "ours http-thread cpu ms per request",
+          "incremental/backfill wall @20 runs", "fixed-8/ours wall @100 ms, 20 runs",
+          "ours-limited share of allowed rate used", "ours-limited share of requests answered 429")
+NUMBER = r"\d+(?:\.\d+)?"
+FIGURE = rf"(?:{NUMBER}|n/a|-)"
+
+
+@pytest.mark.timeout(180)
+def test_quick_benchmark_prints_every_figure_and_ratio(tmp_path: Path) -> None:
+    target = tmp_path / "latest.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--runs", "20", "--sessions", "20",
+         "--latency-ms", "0", "--wait-load", "0", "--json", str(target)],
+        capture_output=True, text=True, timeout=170, cwd=tmp_path,
+    )
+    out = done.stdout
+    assert done.returncode == 0, f"{out}\n{done.stderr}"
+    assert "FAILED" not in out, out
+    header = next(line for line in out.splitlines() if line.startswith("case "))
+    for column in COLUMNS:
+        assert column in header
+    for case in CASES:
+        row = re.search(rf"^{case}\s+20((?:\s+{FIGURE}){{12}})\s+{NUMBER}-{NUMBER}$", out, re.M)
+        assert row, f"no full row of figures for {case}:\n{out}"
+    for ratio in RATIOS:
+        assert re.search(rf"^\s+{re.escape(ratio)}\s+{NUMBER}$", out, re.M), f"{ratio}:\n{out}"
+    assert re.search(r"^machine: \d+ cores, .+", out, re.M), out
+    assert re.search(r"^busiest 1-minute load average .+: \d+\.\d on \d+ cores", out, re.M), out
+
+    report = json.loads(target.read_text())
+    assert [case["case"] for case in report["cases"]] == list(CASES)
+    assert all(case["ok"] and case["requests"] > 0 for case in report["cases"])
+    assert all(len(case["load_average"]) == 2 for case in report["cases"])
+    # a second load of an unchanged world may rightly load nothing
+    assert all(case["rows"] > 0 for case in report["cases"] if case["case"] != "incremental")
+    assert len(report["ratios"]) == len(RATIOS)
+    assert report["machine"]["cores"] >= 1

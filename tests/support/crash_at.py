@@ -1,0 +1,83 @@
+"""Run `armature-pipeline`, then SIGKILL this very process at a chosen point (tests only).
+
+    python -m tests.support.crash_at <point> run --base-url ... 
+
+Points: `request:N` (the Nth HTTP request is sent, extraction under way), `normalize` (the
+extracted items are spooled into a load package that is not yet committed), `load:N` (after
+the Nth load job has completed, the rest still pending). The kill is a real SIGKILL: no
+cleanup, no finally blocks, exactly what an OOM killer or a pulled plug does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+import httpx
+from dlt.common.storages.load_package import PackageStorage
+from dlt.normalize.normalize import Normalize
+
+from armature_pipeline.cli import main
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _countdown(n: int) -> Any:
+    """A tick that SIGKILLs the process on its nth call, from any thread."""
+    count = 0
+    lock = threading.Lock()
+
+    def tick() -> None:
+        nonlocal count
+        with lock:
+            count += 1
+            if count >= n:
+                _die()
+
+    return tick
+
+
+def _after_calls(owner: Any, name: str, tick: Any) -> None:
+    original = getattr(owner, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        tick()
+        return result
+
+    setattr(owner, name, wrapper)
+
+
+def _after_async_calls(owner: Any, name: str, tick: Any) -> None:
+    original = getattr(owner, name)
+
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = await original(*args, **kwargs)
+        tick()
+        return result
+
+    setattr(owner, name, wrapper)
+
+
+def arm(point: str) -> None:
+    kind, _, arg = point.partition(":")
+    if kind == "request":  # whichever httpx client the source sends with, counted together
+        tick = _countdown(int(arg))
+        _after_calls(httpx.Client, "send", tick)
+        _after_async_calls(httpx.AsyncClient, "send", tick)
+    elif kind == "normalize":
+        _after_calls(Normalize, "spool_files", _countdown(1))
+    elif kind == "load":
+        _after_calls(PackageStorage, "complete_job", _countdown(int(arg)))
+    else:
+        raise SystemExit(f"unknown crash point {point!r}")
+
+
+if __name__ == "__main__":
+    arm(sys.argv[1])
+    raise SystemExit(main(sys.argv[2:]))
