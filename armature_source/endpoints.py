@@ -18,7 +18,8 @@ from armature_source.http.client import ArmatureClient
 class Endpoint:
     """One GET: the path template, the query parameters sent, the fields the source keys on,
     the table its records fill (`None` when they fill no table as served), whether the body is
-    a list, and the envelope keys to try first for that list."""
+    a list, the envelope keys to try first for that list, and the fields the source reads into
+    other columns or tables (not undeclared, though no column has their name)."""
 
     template: str
     params: tuple[str, ...] = ()
@@ -26,6 +27,7 @@ class Endpoint:
     table: t.Table | None = None
     is_list: bool = True
     envelope: tuple[str, ...] = ()
+    consumed: tuple[str, ...] = ()
 
     def path(self, *ids: object) -> str:
         """The path for these ids, each one percent-encoded into its own segment."""
@@ -40,7 +42,8 @@ class Endpoint:
 ORG = Endpoint("/org", is_list=False)
 MCP_SERVERS = Endpoint("/mcp-servers", keys=("id",), table=t.MCP_SERVERS, envelope=("mcp_servers",))
 MCP_SERVER = Endpoint("/mcp-servers/{}", is_list=False)
-WORKFLOWS = Endpoint("/workflows", keys=("id",), table=t.WORKFLOWS, envelope=("workflows",))
+WORKFLOWS = Endpoint("/workflows", keys=("id",), table=t.WORKFLOWS, envelope=("workflows",),
+                     consumed=("current_version",))
 WORKFLOW = Endpoint("/workflows/{}", is_list=False)
 RUNS = Endpoint("/runs", ("range", "sort", "page", "pageSize"), ("id", "status", "started_at"),
                 t.RUNS, envelope=("runs",))
@@ -48,7 +51,8 @@ RUN = Endpoint("/runs/{}", keys=("id", "status"), is_list=False)
 RUN_TRACE = Endpoint("/runs/{}/trace", keys=("id",), table=t.TRACE_SPANS, envelope=("spans",))
 RUN_TOOL_CALLS = Endpoint("/runs/{}/tool-calls", keys=("id",), table=t.TOOL_CALLS,
                           envelope=("tool_calls",))
-RUN_EVALUATION = Endpoint("/runs/{}/evaluation", table=t.EVALUATIONS, is_list=False)
+RUN_EVALUATION = Endpoint("/runs/{}/evaluation", table=t.EVALUATIONS, is_list=False,
+                          consumed=("criteria",))
 OVERVIEW = Endpoint("/insights/overview", ("range",), is_list=False)
 TOPICS = Endpoint("/insights/topics", ("range", "limit", "sort"), ("id",), t.TOPICS,
                   envelope=("topics", "clusters"))

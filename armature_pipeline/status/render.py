@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -59,6 +61,7 @@ def as_dict(found: "Status") -> dict[str, Any]:
         "cursors": _cursor_values(found.state) if found.state is not None else None,
         "destination_error": found.unreadable or found.missing,
         "ledger": reading.ledger if reading else [],
+        "undeclared_fields": undeclared_fields(reading.ledger) if reading else [],
         "coverage_gaps": {"count": reading.gap_count, "newest": reading.gaps} if reading else None,
         "rejected_records": ({"count": reading.reject_count, "by_table_and_reason": reading.rejects}
                              if reading else None),
@@ -114,7 +117,25 @@ def _ledger(ledger: list[dict[str, Any]]) -> list[str]:
             f"{_num(r.get('rate_limited'))} rate-limited (429)")
         if r.get("message"):
             lines.append(f"      {r['message']}")
+    undeclared = undeclared_fields(ledger)
+    if undeclared:
+        lines.append(f"undeclared fields the host sends (kept in each table's extra_fields; declare "
+                     f"them in armature_source/tables to give them columns): {', '.join(undeclared)}")
     return lines
+
+
+def undeclared_fields(ledger: list[dict[str, Any]]) -> list[str]:
+    """The `table.field` names the last load of each resource kept in `extra_fields`."""
+    names: set[str] = set()
+    for row in ledger:
+        value = row.get("undeclared_fields")
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = None
+        names.update(str(v) for v in value or [])
+    return sorted(names)
 
 
 def _gaps(gaps: list[dict[str, Any]], count: int) -> list[str]:

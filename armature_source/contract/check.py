@@ -18,6 +18,7 @@ from typing import Any
 from armature_source import endpoints as api
 from armature_source.endpoints import Endpoint
 from armature_source.http.casing import snake
+from armature_source.tables.table import EXTRA_COLUMN
 from armature_source.http.client import ArmatureClient, Missing, RetryPolicy
 from armature_source.credentials import Connection
 from armature_source.errors import ArmatureError, ConfigError
@@ -148,10 +149,17 @@ def _compare_fields(document: dict[str, Any], need: Endpoint, schema: dict[str, 
         for key in need.keys if key not in fields
     ]
     if need.table is not None:
+        declared = set(need.table.columns) | DERIVED_COLUMNS | set(need.consumed)
+        findings += [
+            Finding(False, f"GET {need.template}: records carry '{name}', which no column of "
+                           f"{need.table.name} declares; it is kept in {need.table.name}.extra_fields.")
+            for name in sorted(fields - declared)
+        ]
         findings += [
             Finding(False, f"GET {need.template}: records lack '{column}'; column "
                            f"{need.table.name}.{column} will stay empty.")
             for column in need.table.columns
             if column not in fields and column not in DERIVED_COLUMNS and column not in need.keys
+            and column != EXTRA_COLUMN
         ]
     return findings

@@ -3,6 +3,12 @@
 Armature documents camelCase for `/org` and request bodies and snake_case for records; a real
 host may send either anywhere. Open-ended objects (a tool call's `arguments`, a span's
 `attributes`...) are the user's own JSON: their keys are kept exactly as sent.
+
+Two keys of one object that snake_case alike (`startedAt` beside `started_at`) are never merged:
+the snake_case one keeps the name and the other keeps its name as sent, so neither value is
+lost and the table's conversion (`load.columns`) sees both and rejects the record's value.
+Objects nested deeper than `MAX_DEPTH` are kept as sent: a host's 1,000-deep JSON must not
+exhaust the interpreter's stack here.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 OPEN_ENDED = frozenset({"arguments", "result", "attributes", "metadata", "details"})
+MAX_DEPTH = 64
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
@@ -22,14 +29,30 @@ def snake(key: str) -> str:
     return _CAMEL.sub(r"_\1", key).lower()
 
 
-def snake_keys(value: Any) -> Any:
+def snake_keys(value: Any, depth: int = 0) -> Any:
     """Recursively snake_case the keys of a body, leaving open-ended objects untouched."""
+    if depth > MAX_DEPTH:
+        return value
     if isinstance(value, dict):
-        out = {}
+        out: dict[str, Any] = {}
+        converted: set[str] = set()  # names that came from another spelling
         for key, item in value.items():
             name = snake(key)
-            out[name] = item if name in OPEN_ENDED else snake_keys(item)
+            if name in out:  # a collision: the one spelled as the name keeps it
+                if name == key and name in converted:
+                    out[_original(value, name)] = out.pop(name)
+                    converted.discard(name)
+                else:
+                    name = key
+            elif name != key:
+                converted.add(name)
+            out[name] = item if name in OPEN_ENDED else snake_keys(item, depth + 1)
         return out
     if isinstance(value, list):
-        return [snake_keys(v) for v in value]
+        return [snake_keys(v, depth + 1) for v in value]
     return value
+
+
+def _original(value: dict[str, Any], name: str) -> str:
+    """The key of `value` that was snake_cased to `name` (the first one that was)."""
+    return next(key for key in value if key != name and snake(key) == name)

@@ -11,7 +11,8 @@ things a host may send are valid JSON, or nearly, yet some destinations refuse t
 Each becomes U+FFFD and is counted. A valid surrogate pair (`\\ud83d\\ude00`) is one
 character and stays; an escaped backslash (`\\\\u0000` is the six characters `\\u0000`) is
 not an escape. Detection is one regex search over the raw bytes, so a clean body pays
-little more than the parse.
+little more than the parse. What orjson refuses but real writers emit (`NaN`, `Infinity`,
+nesting beyond its depth) is read by `lenient_json` instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from armature_source.http import lenient_json
 
 REPLACEMENT = "\ufffd"
 _REPLACEMENT_UTF8 = REPLACEMENT.encode()
@@ -68,7 +71,10 @@ def decode(raw: bytes | bytearray) -> Decoded:
             return Decoded(orjson.loads(text), repairs + replaced)
         except orjson.JSONDecodeError as exc:
             first_error = exc
-    raise NotJson(_why(first_error, data)) from None
+    try:  # NaN, Infinity, or nested beyond orjson's depth: what real JSON writers emit
+        return Decoded(lenient_json.parse(text), repairs + replaced)
+    except lenient_json.Unparsable:
+        raise NotJson(_why(first_error, data)) from None
 
 
 def _repair_escapes(data: bytes | bytearray) -> tuple[bytes, int]:

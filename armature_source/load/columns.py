@@ -5,24 +5,36 @@ walks Python dicts row by row. Each column is built in one step when its values 
 the right shape (the usual case: Arrow parses the timestamps itself); only a column holding
 a value that does not fit is built value by value, and such a value becomes null and is
 reported as a problem of its row, never an error. A row without its key is left out and
-reported. Open-ended objects become one JSON column each; fields the host sends beyond the
-declared columns land as extra columns (scalars as they are, objects as JSON).
+reported. Open-ended objects become one JSON column each.
+
+The table's columns are exactly the declared ones: fields the host sends beyond them never
+become columns (a drifting host would add thousands), they are kept together as one JSON
+object in `extra_fields`, cut at 64 KiB. A field is matched to its column by dlt's own naming
+(`Cost-USD` means `cost_usd`), so two fields that mean one column (`startedAt` beside
+`started_at`) are found here: the column's value is nulled and the record rejected, never
+overwritten. A fraction is never truncated into an integer column, and `NaN` or `Infinity`
+never enters a numeric one: each is a rejected value.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
 import dlt
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+from armature_source.http.lenient_json import UNREADABLE
 from armature_source.tables import Table
-from armature_source.tables.table import LOAD_ID_COLUMN
+from armature_source.tables.table import EXTRA_COLUMN, LOAD_ID_COLUMN
 from armature_source.timestamps import parse_ts
 
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -39,6 +51,10 @@ _MISFIT = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, ValueError, TypeEr
            RecursionError)
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 INT64 = (-(2**63), 2**63 - 1)
+EXTRA_LIMIT = 64 * 1024
+# where a row keeps the fields that collided on one column, for rejected_records' raw record
+COLLIDED = "_collided"
+_NAMING = NamingConvention()
 _dumps = orjson.dumps
 
 
@@ -60,13 +76,17 @@ _POOL = _pool()
 class Converted:
     """An Arrow table and what could not go into it as served.
 
-    `problems` maps the index of a row in the input to its problems (`column: reason`);
-    `dropped` lists the input rows left out because their key was missing.
+    `problems` maps the index of a row in the input to its problems (`column: reason`), each
+    of which nulled that column; `notes` to what else was wrong with it as served (a cut, the
+    reason it could not be read at all); `dropped` lists the input rows left out because
+    their key was missing.
     """
 
     table: pa.Table
     problems: dict[int, list[str]] = field(default_factory=dict)
     dropped: list[int] = field(default_factory=list)
+    notes: dict[int, list[str]] = field(default_factory=dict)
+    undeclared: set[str] = field(default_factory=set)  # fields kept in extra_fields
 
 
 def routed(table: Table, rows: Iterable[Mapping[str, Any]] | pa.Table) -> Any:
@@ -86,33 +106,112 @@ def routed(table: Table, rows: Iterable[Mapping[str, Any]] | pa.Table) -> Any:
 
 
 def to_arrow(table: Table, rows: Iterable[Mapping[str, Any]]) -> Converted:
-    """Rows (snake_case dicts) as an Arrow table with the table's schema plus extras."""
+    """Rows (snake_case dicts) as an Arrow table with exactly the table's columns."""
     given = list(rows)
-    dropped = [i for i, r in enumerate(given) if any(r.get(k) is None for k in table.key)]
-    index: list[int] | None = None
-    keep = given
-    if dropped:
-        gone = set(dropped)
-        index = [i for i in range(len(given)) if i not in gone]
-        keep = [given[i] for i in index]
+    notes: dict[int, list[str]] = {}
+    undeclared: set[str] = set()
+    keep = [_arranged(table, r, i, notes, undeclared) for i, r in enumerate(given)]
+    dropped = [i for i, r in enumerate(keep) if r is None or any(r.get(k) is None for k in table.key)]
+    gone = set(dropped)
+    index = [i for i in range(len(keep)) if i not in gone] if dropped else None
+    kept = [r for i, r in enumerate(keep) if r is not None and i not in gone]
     problems: dict[int, list[str]] = {}
     fields: list[pa.Field] = []
     arrays: list[pa.Array] = []
     for name, kind in table.columns.items():
-        values = [r.get(name) for r in keep]
+        values = [r.get(name) for r in kept]
         try:
             array = _FAST[kind](values)
         except _MISFIT:
             array = _careful(values, kind, name, problems)
         arrays.append(array)
         fields.append(pa.field(name, ARROW_TYPES[kind], nullable=name not in table.key))
-    for name in sorted({k for r in keep for k in r} - set(table.columns)):
-        if not name.startswith("_"):
-            arrays.append(_infer([r.get(name) for r in keep]))
-            fields.append(pa.field(name, arrays[-1].type))
     if index is not None:  # problems speak of the input's rows
         problems = {index[i]: p for i, p in problems.items()}
-    return Converted(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), problems, dropped)
+    for i, found in _collisions(kept, index).items():
+        problems.setdefault(i, []).extend(found)
+    return Converted(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), problems, dropped, notes,
+                     undeclared)
+
+
+def _arranged(table: Table, row: Mapping[str, Any], i: int, notes: dict[int, list[str]],
+              undeclared: set[str]) -> Mapping[str, Any] | None:
+    """The row with every field under the column it means, undeclared ones in `extra_fields`;
+    None for a record that could not be read at all."""
+    if UNREADABLE in row:
+        notes.setdefault(i, []).append(f"could not be read as served: {row[UNREADABLE]}")
+        return None
+    columns = table.columns
+    if all(key in columns or key[:1] == "_" for key in row) and EXTRA_COLUMN not in row:
+        return row  # the usual case: nothing to move
+    out: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    meant: dict[str, list[str]] = {}
+    for key, value in row.items():
+        if key[:1] == "_":
+            out[key] = value
+            continue
+        column = key if key in columns and key != EXTRA_COLUMN else column_name(key)
+        if column in columns and column != EXTRA_COLUMN:
+            meant.setdefault(column, []).append(key)
+            out[column] = value
+        else:
+            extra[key] = value
+    collided = {column: keys for column, keys in meant.items() if len(keys) > 1}
+    for column, keys in collided.items():
+        out[column] = None
+        out.setdefault(COLLIDED, {})[column] = {k: row[k] for k in keys}
+    if extra and table.keeps_extras:
+        undeclared.update(extra)
+        out[EXTRA_COLUMN], cut = _extra_json(extra)
+        if cut:
+            notes.setdefault(i, []).append(cut)
+    return out
+
+
+def _collisions(rows: list[Mapping[str, Any]], index: list[int] | None) -> dict[int, list[str]]:
+    """`column: reason` for each column two fields of a row both meant."""
+    found: dict[int, list[str]] = {}
+    for i, row in enumerate(rows):
+        for column, values in (row.get(COLLIDED) or {}).items():
+            keys = " and ".join(repr(k) for k in values)
+            found.setdefault(index[i] if index else i, []).append(
+                f"{column}: fields {keys} both mean this column; neither was loaded")
+    return found
+
+
+@lru_cache(maxsize=4096)
+def column_name(key: str) -> str:
+    """The column a field means, by dlt's own naming (the one that names the table's columns)."""
+    return str(_NAMING.normalize_identifier(key))
+
+
+def _extra_json(extra: dict[str, Any]) -> tuple[str | None, str]:
+    """Undeclared fields as JSON text, whole fields only, within EXTRA_LIMIT; and, when some
+    did not fit, a note saying how many were kept."""
+    text = _json_text_or_none(extra)
+    if text is not None and len(text) <= EXTRA_LIMIT:
+        return text, ""
+    kept: dict[str, Any] = {}
+    size = 2
+    for key, value in extra.items():
+        part = _json_text_or_none({key: value})
+        if part is None or size + len(part) > EXTRA_LIMIT:
+            continue
+        kept[key] = value
+        size += len(part)
+    return _json_text_or_none(kept), (f"{EXTRA_COLUMN}: {len(extra)} undeclared fields, cut at "
+                                      f"{EXTRA_LIMIT // 1024} KiB to the {len(kept)} that fit")
+
+
+def _json_text_or_none(value: Any) -> str | None:
+    try:
+        return _dumps(value).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        try:
+            return _clean(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str))
+        except (RecursionError, ValueError):
+            return None
 
 
 def _json_text(value: Any) -> str | None:
@@ -139,10 +238,25 @@ def _parsed(values: list[Any], kind: pa.DataType) -> pa.Array:
     return _array(values, pa.string()).cast(kind, memory_pool=_POOL)
 
 
+def _integers(values: list[Any]) -> pa.Array:
+    """An integer column; Arrow would truncate 3.5 to 3, so a float goes the careful way."""
+    if any(v.__class__ is float for v in values):
+        raise TypeError("a float in an integer column")
+    return _array(values, pa.int64())
+
+
+def _doubles(values: list[Any]) -> pa.Array:
+    """A float column; NaN and infinities go the careful way, to be rejected."""
+    array = _array(values, pa.float64())
+    if array.null_count < len(array) and not pc.all(pc.is_finite(array)).as_py():
+        raise ValueError("not a finite number")
+    return array
+
+
 _FAST: dict[str, Callable[[list[Any]], pa.Array]] = {
     "text": lambda v: _array(v, pa.string()),
-    "bigint": lambda v: _array(v, pa.int64()),
-    "double": lambda v: _array(v, pa.float64()),
+    "bigint": _integers,
+    "double": _doubles,
     "bool": lambda v: _array(v, pa.bool_()),
     "timestamp": lambda v: _parsed(v, ARROW_TYPES["timestamp"]),
     "date": lambda v: _parsed(v, pa.date32()),
@@ -182,6 +296,8 @@ def _coerce(value: Any, kind: str) -> Any:
     if kind == "double":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError("not a number")
+        if not math.isfinite(value):
+            raise ValueError("not a finite number")
         return float(value)
     if kind == "bool":
         if isinstance(value, bool):
@@ -213,14 +329,3 @@ def _why(value: Any, kind: str, exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return f"value nested too deep for a {kind} column"
     return f"{shown} is not a {kind} ({exc})" if str(exc) else f"{shown} is not a {kind}"
-
-
-def _infer(values: list[Any]) -> pa.Array:
-    """An Arrow array for a field the contract does not name; text if nothing else fits."""
-    present = [v for v in values if v is not None]
-    try:
-        if any(isinstance(v, (dict, list)) for v in present):
-            return pa.array([None if v is None else _clean(json.dumps(v)) for v in values], pa.string())
-        return pa.array(values)
-    except _MISFIT:
-        return pa.array([None if v is None else _clean(str(v)) for v in values], pa.string())

@@ -69,6 +69,7 @@ class Job:
         self.counts = Counts()
         self.window: Window | None = None
         self.notes: list[str] = []
+        self.undeclared: set[str] = set()  # table.field the host sent that no column declares
         self.stopped = False
         self.started = datetime.now(timezone.utc)
         self._clock = time.monotonic()
@@ -84,7 +85,9 @@ class Job:
         converted = to_arrow(table, rows)
         rejects = self.quarantine.rows(table, rows, converted)
         self.counts.loaded += converted.table.num_rows
-        self.counts.rejected += len(converted.problems) + len(converted.dropped)
+        self.counts.rejected += len((set(converted.problems) | set(converted.notes)) - set(converted.dropped))
+        self.counts.rejected += len(converted.dropped)
+        self.undeclared.update(f"{table.name}.{name}" for name in converted.undeclared)
         if converted.table.num_rows:
             yield routed(table, converted.table)
         if rejects:
@@ -130,5 +133,6 @@ class Job:
             "retries": self.stats.retries,
             "rate_limited": self.stats.rate_limited,
             "seconds": round(time.monotonic() - self._clock, 3),
+            "undeclared_fields": sorted(self.undeclared) or None,
             "message": "; ".join(self.notes) or None,
         }])

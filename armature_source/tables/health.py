@@ -9,6 +9,7 @@ COVERAGE = table(
     "One row per thing the API could not serve to a load: a window it no longer reaches, a "
     "list cut at its limit, children of a run never served; appended when found.",
     ("resource", "kind", "range", "detected_at"),
+    extras=False,
     resource=("text", "The resource that found it, e.g. runs or sessions."),
     kind=("text", "window_gap, limit_cut or children_unavailable."),
     range=("text", "The range asked when it was found; `-` when the gap is not about a window."),
@@ -24,6 +25,7 @@ REJECTED = table(
     "became null in its row (or, without its key, the record was not loaded at all); "
     "appended when found, once per record and reason.",
     ("table_name", "record_key", "reason"),
+    extras=False,
     table_name=("text", "The table the record belongs to."),
     record_key=("text", "The record's key as JSON (its key columns and values); the whole "
                         "record's digest when it has no key."),
@@ -37,6 +39,7 @@ LOAD_LEDGER = table(
     "load_ledger",
     "One row per resource per load: what it asked for and what it got; appended each load.",
     ("load_id", "resource"),
+    extras=False,
     load_id=("text", "The load; see `_dlt_loads.load_id`."),
     resource=("text", "The resource, e.g. runs or sessions."),
     started_at=("timestamp", "When the resource started, UTC (local clock)."),
@@ -54,5 +57,7 @@ LOAD_LEDGER = table(
     retries=("bigint", "Requests sent again after a transient failure."),
     rate_limited=("bigint", "Answers 429 (rate limited)."),
     seconds=("double", "Wall time of the resource, seconds."),
+    undeclared_fields=("json", "Fields the host sent that no column declares, a JSON array of "
+                               "`table.field`; they are kept in that table's `extra_fields`."),
     message=("text", "A short note: the error when it failed, gaps or waits."),
 )

@@ -8,6 +8,11 @@ from typing import Any, Mapping
 # dlt's own columns, described once for every table
 LOAD_ID_COLUMN = "_dlt_load_id"
 LOAD_ID_DESCRIPTION = "The load that wrote the row; its status and time are in `_dlt_loads`."
+# what a record carries beyond its table's declared columns, kept in one column (CONTRACT §2)
+EXTRA_COLUMN = "extra_fields"
+EXTRA_DESCRIPTION = ("Fields the host sent that this table does not declare, as one JSON object "
+                     "{field: value}, cut at 64 KiB (the cut is in rejected_records); null when "
+                     "there were none. `armature-pipeline status` and `check` name them.")
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,11 @@ class Table:
     columns: Mapping[str, str]
     descriptions: Mapping[str, str] = field(repr=False)
     parent: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
+
+    @property
+    def keeps_extras(self) -> bool:
+        """Whether fields the host sends beyond the declared columns go to `extra_fields`."""
+        return EXTRA_COLUMN in self.columns
 
     def hints(self) -> dict[str, Any]:
         """Keyword arguments for `apply_hints` / `@dlt.resource`."""
@@ -54,10 +64,13 @@ class Table:
 
 def table(
     name: str, description: str, key: tuple[str, ...], disposition: str = "merge", /,
-    parent: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None,
+    parent: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None, extras: bool = True,
     **columns: tuple[str, str],
 ) -> Table:
-    """Declare a table: each column as `name=(dlt type, description)`."""
+    """Declare a table: each column as `name=(dlt type, description)`; a table of the host's
+    records (`extras`) also gets the `extra_fields` column for what it does not declare."""
+    if extras:
+        columns = {**columns, EXTRA_COLUMN: ("json", EXTRA_DESCRIPTION)}
     return Table(
         name, description, key, disposition,
         columns={c: kind for c, (kind, _) in columns.items()},
