@@ -28,6 +28,7 @@ from armature_source.http.client import ArmatureClient
 from armature_source.http.paging import pick_rows
 from armature_source.load.windows import FUTURE_TOLERANCE
 from armature_source.timestamps import iso, try_ts
+from armature_source.vocabulary import RUNS_PAGE_SIZE
 
 log = logging.getLogger("armature_source")
 
@@ -194,11 +195,17 @@ class Load:
         range picked too narrow for the host's real now cannot leave a span unread."""
         return self.now() + (timedelta(0) if self.clock_trusted else timedelta(hours=24))
 
+    def horizon(self) -> datetime:
+        """The newest instant a record's time may name and still move a cursor: this load's
+        now plus `FUTURE_TOLERANCE`. A record stamped later still loads, with a warning."""
+        return self.now() + FUTURE_TOLERANCE
+
     def _checked(self, host: datetime) -> datetime:
         local = datetime.now(timezone.utc)
         if abs(host - local) <= CLOCK_AGREEMENT:
             return host
-        newest = self._newest_run()
+        # the data vouches for a clock only with stamps that neither clock calls the future
+        newest = self._newest_run(max(host, local) + FUTURE_TOLERANCE)
         if newest is None or newest - FUTURE_TOLERANCE <= host <= newest + timedelta(hours=24) + CLOCK_AGREEMENT:
             return host
         estimate = local if newest <= local <= newest + timedelta(hours=24) else newest
@@ -211,13 +218,15 @@ class Load:
         self.clock_trusted = False
         return estimate
 
-    def _newest_run(self) -> datetime | None:
+    def _newest_run(self, ceiling: datetime) -> datetime | None:
+        """The newest start the host lists in its last 24 hours that is not beyond `ceiling`."""
+        query = {"range": "24h", "sort": "-started_at", "page": 1, "pageSize": RUNS_PAGE_SIZE}
         try:
-            body = self.client.get(api.RUNS.path(), {"range": "24h", "sort": "-started_at", "page": 1, "pageSize": 1})
-            rows = pick_rows(body, *api.RUNS.envelope)
+            rows = pick_rows(self.client.get(api.RUNS.path(), query), *api.RUNS.envelope)
         except ArmatureError:
             return None
-        return max((s for s in (try_ts(r.get("started_at")) for r in rows) if s is not None), default=None)
+        stamps = (try_ts(r.get("started_at")) for r in rows if isinstance(r, dict))
+        return max((s for s in stamps if s is not None and s <= ceiling), default=None)
 
     def disable_insights(self, exc: FeatureDisabledError) -> None:
         """Warn once per load that MCP Analytics is off; later insights resources skip."""

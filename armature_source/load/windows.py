@@ -8,8 +8,14 @@ far, the span in between is a coverage gap: it is reported and recorded, never p
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from armature_source.timestamps import iso, try_ts
+
+log = logging.getLogger("armature_source")
 
 # Ask a little inside the window: the host's now moves on while we page.
 EDGE_MARGIN = timedelta(minutes=5)
@@ -43,3 +49,16 @@ def pick_window(
             return Window(name, since)
     oldest_reachable = now - ranges[widest]
     return Window(widest, since, gap=(since, oldest_reachable))
+
+
+def believed(mark: Any, horizon: datetime, resource: str) -> datetime | None:
+    """A cursor as state keeps it, unless it is beyond the newest plausible instant: a load
+    with a wrong clock moved it there, and from there no later record would ever be read.
+    Then the window is read again from its start (merges keep it exact)."""
+    stamp = try_ts(mark)
+    if stamp is not None and stamp > horizon:
+        log.warning("%s: the cursor (%s) is beyond the host's now plus %s (%s), as a load with a "
+                    "wrong clock left it; this load reads the whole window again.", resource,
+                    iso(stamp), FUTURE_TOLERANCE, iso(horizon))
+        return None
+    return stamp

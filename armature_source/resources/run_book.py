@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from armature_source.load.state import AwaitingRun, OpenRun, RunsState
-from armature_source.load.windows import EDGE_MARGIN, FUTURE_TOLERANCE
+from armature_source.load.windows import EDGE_MARGIN, FUTURE_TOLERANCE, believed
 from armature_source.timestamps import at_or_after, iso, try_ts
 
 log = logging.getLogger("armature_source")
@@ -58,10 +58,11 @@ class Batch:
 class RunBook:
     """The runs cursor: reads the state once, writes it only through `commit` and `save`."""
 
-    def __init__(self, state: RunsState, now: datetime) -> None:
+    def __init__(self, state: RunsState, now: datetime, horizon: datetime | None = None) -> None:
         self.state = state
         self.now = now
-        self.mark = try_ts(state.get("mark"))
+        self.horizon = horizon or now + FUTURE_TOLERANCE
+        self.mark = believed(state.get("mark"), self.horizon, "runs")
         self.open = state.setdefault("open", {})
         for run_id, entry in list(self.open.items()):
             if isinstance(entry, list):  # written by a version before 0.2
@@ -93,7 +94,7 @@ class RunBook:
     def _note_started(self, run_id: str, started: datetime | None, raw: Any) -> None:
         if started is None:
             return
-        if started > self.now + FUTURE_TOLERANCE:
+        if started > self.horizon:
             self.implausible.setdefault(run_id, raw)
             return
         if self._newest is None or started > self._newest:

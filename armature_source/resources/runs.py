@@ -41,7 +41,7 @@ def runs(job: Job) -> Iterator[Any]:
     load = job.load
     now = load.now()
     state: RunsState = resource_state()
-    book = RunBook(state, now)
+    book = RunBook(state, now, load.horizon())
     window = job.window = pick_window(RUN_RANGES, load.window_now(), book.mark, load.lookback)
     log.info("runs: %s, %d open runs to re-check, %d runs awaiting children",
              window.describe(), len(book.open), len(book.awaiting))

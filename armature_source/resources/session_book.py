@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from armature_source.load.state import SeenSession, SessionsState
-from armature_source.load.windows import FUTURE_TOLERANCE
+from armature_source.load.windows import FUTURE_TOLERANCE, believed
 from armature_source.timestamps import at_or_after, iso, try_ts
 
 log = logging.getLogger("armature_source")
@@ -34,10 +34,11 @@ SESSION_HOLD_MARGIN = timedelta(seconds=1)
 class SessionBook:
     """The sessions cursor: reads the state once, writes it only through `commit`."""
 
-    def __init__(self, state: SessionsState, now: datetime) -> None:
+    def __init__(self, state: SessionsState, now: datetime, horizon: datetime | None = None) -> None:
         self.state = state
         self.now = now
-        self.mark = try_ts(state.get("mark"))
+        self.horizon = horizon or now + FUTURE_TOLERANCE
+        self.mark = believed(state.get("mark"), self.horizon, "sessions")
         self.known = state.setdefault("known", {})
         for session_id, entry in list(self.known.items()):
             if isinstance(entry, list):  # written by a version before 0.2
@@ -79,12 +80,15 @@ class SessionBook:
         for session_id in self._read | self._given_up:
             self.unread.pop(session_id, None)
         self.unread.update(self._failed)
-        newest = _newest_plausible(listed, self.now)
+        newest = _newest_plausible(listed, self.horizon)
         if newest is not None and self.held:
             newest = min(newest, min(self.held) - SESSION_HOLD_MARGIN)
         if newest is not None and (self.mark is None or newest > self.mark):
             self.mark = newest
-            self.state["mark"] = iso(newest) or ""
+        if self.mark is not None:
+            self.state["mark"] = iso(self.mark) or ""
+        else:
+            self.state.pop("mark", None)
         horizon = (self.mark or self.now) - lookback - SESSION_IDLE
         for session_id in [k for k, v in self.known.items() if not at_or_after(v["last_event_at"], horizon)]:
             del self.known[session_id]
@@ -94,12 +98,12 @@ def _seen(row: dict[str, Any]) -> SeenSession:
     return SeenSession(last_event_at=row.get("last_event_at"), event_count=row.get("event_count"))
 
 
-def _newest_plausible(rows: list[dict[str, Any]], now: datetime) -> datetime | None:
-    """The newest `last_event_at` listed that is not beyond the host's now plus tolerance."""
+def _newest_plausible(rows: list[dict[str, Any]], horizon: datetime) -> datetime | None:
+    """The newest `last_event_at` listed that is not beyond the newest plausible instant."""
     stamps = [s for s in (try_ts(r.get("last_event_at")) for r in rows) if s is not None]
-    plausible = [s for s in stamps if s <= now + FUTURE_TOLERANCE]
+    plausible = [s for s in stamps if s <= horizon]
     if len(plausible) < len(stamps):
-        log.warning("sessions: %d sessions have last_event_at beyond the host's now (%s) plus "
-                    "%s; they load, but the sessions cursor does not move by them",
-                    len(stamps) - len(plausible), iso(now), FUTURE_TOLERANCE)
+        log.warning("sessions: %d sessions have last_event_at beyond the host's now plus %s "
+                    "(%s); they load, but the sessions cursor does not move by them",
+                    len(stamps) - len(plausible), FUTURE_TOLERANCE, iso(horizon))
     return max(plausible, default=None)

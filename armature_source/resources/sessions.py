@@ -35,7 +35,7 @@ def sessions(job: Job) -> Iterator[Any]:
         return
     state: SessionsState = resource_state()
     now = load.now()
-    book = SessionBook(state, now)
+    book = SessionBook(state, now, load.horizon())
     window = job.window = pick_window(INSIGHT_RANGES, load.window_now(), book.mark, load.lookback)
     limit = load.config.session_limit
     log.info("sessions: %s, limit %d", window.describe(), limit)
