@@ -2,7 +2,9 @@
 
     ArmatureError
     ├── ConfigError (also ValueError)   a setting is missing or wrong; nothing was loaded
-    │   └── AuthError                   the host rejected the API key (401)
+    │   ├── AuthError                   the host rejected the API key (401)
+    │   ├── OrganizationMismatch        the key answers for another organization than the data's
+    │   └── HostUnreachable             no answer at all from the host at the base URL
     ├── ApiError                        the host answered, but not with what we can use
     │   ├── ForbiddenError              403 forbidden_role
     │   ├── FeatureDisabledError        403 feature_disabled (MCP Analytics is off)
@@ -27,6 +29,14 @@ class ConfigError(ArmatureError, ValueError):
 
 class AuthError(ConfigError):
     """The host rejected the API key."""
+
+
+class OrganizationMismatch(ConfigError):
+    """The key answers for another organization than the one whose data the pipeline holds."""
+
+
+class HostUnreachable(ConfigError):
+    """The host never answered: a wrong base URL, or the host is down right now."""
 
 
 class ApiError(ArmatureError):

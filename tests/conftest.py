@@ -93,3 +93,10 @@ def sample_warehouse(sim_server: RunningSim, tmp_path_factory: pytest.TempPathFa
     warehouse.created_views = facts["created_views"]  # type: ignore[attr-defined]
     warehouse.truth = facts["truth"]  # type: ignore[attr-defined]
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def second_org() -> Iterator[RunningSim]:
+    """Another simulator process, another seed: another Armature organization."""
+    with spawn(seed=99, runs=80, sessions=60) as running:
+        yield running

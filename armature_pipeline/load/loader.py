@@ -1,7 +1,8 @@
 """One load of one pipeline, as the command, the demo and an orchestrator run it.
 
     open the source's load and ask GET /org (the key checked, nothing written yet) ->
-    wait for the destination -> finish what an earlier run left pending ->
+    wait for the destination -> hold the warehouse and the state to one organization and one
+    history (`agreement`) -> finish what an earlier run left pending ->
     extract, normalize, load -> column comments and reporting views
 
 How a step's failure is told and what it leaves for the next run is `outcome.py`'s.
@@ -17,13 +18,14 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from armature_pipeline.config import duckdb_settings
+from armature_pipeline.load.agreement import check_world
 from armature_pipeline.load.outcome import Outcome, failed, finished
 from armature_pipeline.load.refresh import full_refresh
 from armature_pipeline.settings import EXIT_FAILED, Settings, UsageError
 from armature_pipeline.warehouse.duckdb_file import HeldError, check_destination, wait_for_duckdb
 from armature_source import RESOURCES, armature_source
 from armature_source.config import ArmatureSourceConfiguration, resolve_source_config
-from armature_source.errors import ArmatureError, ConfigError, TransientError
+from armature_source.errors import ArmatureError, ConfigError, HostUnreachable, TransientError
 from armature_source.load.context import Load
 
 log = logging.getLogger("armature_pipeline")
@@ -34,6 +36,12 @@ def load(pipeline: dlt.Pipeline, settings: Settings, config: ArmatureSourceConfi
     opened = Load(config, frozenset(RESOURCES))
     try:
         opened.organization()
+    except HostUnreachable as exc:
+        opened.close()
+        if not _loaded_before(pipeline):  # a first run: most likely a wrong base URL
+            raise UsageError(str(exc)) from None
+        return Outcome(EXIT_FAILED, f"{exc} This pipeline has loaded from it before: the host may "
+                                    "be down; the next run goes on where the last one ended.")
     except ConfigError as exc:
         opened.close()
         raise UsageError(str(exc)) from None
@@ -52,6 +60,7 @@ def _load(pipeline: dlt.Pipeline, settings: Settings, opened: Load) -> Outcome:
         wait_for_duckdb(pipeline, duckdb_settings().wait_s or 0.0)
     except HeldError as exc:
         return Outcome(EXIT_FAILED, str(exc))
+    check_world(pipeline, opened.organization())
     pending = finish_pending(pipeline)
     if pending is not None:
         return pending
@@ -65,6 +74,10 @@ def _load(pipeline: dlt.Pipeline, settings: Settings, opened: Load) -> Outcome:
     except PipelineStepFailed as exc:
         return failed(pipeline, exc)
     return finished(pipeline, info)
+
+
+def _loaded_before(pipeline: dlt.Pipeline) -> bool:
+    return bool(pipeline.state.get("sources", {}).get("armature"))
 
 
 def source_config(settings: Settings) -> ArmatureSourceConfiguration:

@@ -30,8 +30,8 @@ from armature_source.http.decoding import NotJson, decode
 from armature_source.errors import (
     ApiError,
     BodyTooLargeError,
-    ConfigError,
     ContractError,
+    HostUnreachable,
     NotFoundError,
     TransientError,
 )
@@ -190,7 +190,7 @@ class Exchange:
             return _Trouble(f"a body whose encoding is broken, {BAD_BODY}", Signal.NEUTRAL, bad_body=True)
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             if not self._reached and isinstance(exc, httpx.ConnectError):
-                raise ConfigError(
+                raise HostUnreachable(
                     f"Cannot reach the Armature host at {self.api_url} ({type(exc).__name__}: "
                     f"{self.scrub(str(exc))}). Check the base URL and the network. {URL_HELP}"
                 ) from None

@@ -23,9 +23,10 @@ import dlt
 
 from armature_source import endpoints as api
 from armature_source.config import ArmatureSourceConfiguration
-from armature_source.errors import ArmatureError, ContractError, FeatureDisabledError
+from armature_source.errors import ArmatureError, ContractError, FeatureDisabledError, OrganizationMismatch
 from armature_source.http.client import ArmatureClient
 from armature_source.http.paging import pick_rows
+from armature_source.load.state import source_state
 from armature_source.load.windows import FUTURE_TOLERANCE
 from armature_source.timestamps import iso, try_ts
 from armature_source.vocabulary import RUNS_PAGE_SIZE
@@ -151,6 +152,7 @@ class Load:
 
     def _begin(self) -> None:
         self._started = time.monotonic()
+        self._same_organization()
         try:  # the resources of this source that the current extract will run
             selected = dlt.current.source().selected_resources
             self._expected = set(selected) & self.resource_names
@@ -158,6 +160,25 @@ class Load:
             self._expected = set()
         self._notice = _JsonAsTextNotice(self.resource_names)
         logging.getLogger("dlt").addFilter(self._notice)
+
+    def _same_organization(self) -> None:
+        """Refuse a key that answers for another organization than the one whose data this
+        pipeline's state (kept with the warehouse) speaks of; remember it on the first load.
+
+        Raises:
+            OrganizationMismatch: before anything of this load is extracted.
+        """
+        org = self.organization()
+        state = source_state()
+        known = state.get("organization_id")
+        if known and org.id and known != org.id:
+            raise OrganizationMismatch(
+                f"the key answers for organization {org.slug} ({org.id}), but this pipeline's "
+                f"data belongs to organization {state.get('organization_slug')} ({known}). Nothing "
+                "was loaded. A dataset holds one organization: load this one as its own pipeline "
+                "(another pipeline name and dataset, or --org), or check the base URL and the key.")
+        if org.id:
+            state["organization_id"], state["organization_slug"] = org.id, org.slug or ""
 
     def _end(self) -> None:
         if self._notice is not None:

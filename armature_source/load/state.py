@@ -12,6 +12,7 @@ lists of runs' `open` and sessions' `known`), the book that reads it upgrades it
     runs             mark, open, done, awaiting            (resources/run_book.py)
     sessions         mark, known, unread                   (resources/session_book.py)
     the source       coverage   the last coverage gaps found, for `status`
+                     organization_id, organization_slug  whose data the warehouse holds
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class SessionsState(QuarantineState, total=False):
 
 class SourceState(TypedDict, total=False):
     coverage: list[dict[str, Any]]
+    organization_id: str  # whose data this is: a key for another organization is refused
+    organization_slug: str
 
 
 def resource_state() -> Any:

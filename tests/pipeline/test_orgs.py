@@ -14,12 +14,6 @@ from tests.support.expectations import assert_first_load
 from tests.support.orgs import cli, org_file, write_orgs
 
 
-@pytest.fixture(scope="module")
-def second_org() -> Iterator[RunningSim]:
-    with spawn(seed=99, runs=80, sessions=60) as sim:
-        yield sim
-
-
 def test_all_orgs_load_each_into_its_own_pipeline_and_file_exactly(
     sim: Any, second_org: RunningSim, tmp_path: Path
 ) -> None:
