@@ -16,6 +16,7 @@ from dlt.sources import DltResource
 
 from armature_source import tables as t
 from armature_source.config import ArmatureSourceConfiguration as Spec
+from armature_source.load import context
 from armature_source.load.context import Load
 from armature_source.load.job import Job
 from armature_source.resources.catalog import mcp_servers, organization, workflows
@@ -50,7 +51,11 @@ DECLARED: tuple[Resource, ...] = (
     Resource(failed_searches, (t.FAILED_SEARCHES, t.FAILED_SEARCH_SNAPSHOTS), aliases=("searches",)),
     Resource(sessions, (t.SESSIONS, t.SESSION_EVENTS), aliases=("session_traces",)),
 )
-HEALTH_TABLES = (t.COVERAGE, t.REJECTED, t.LOAD_LEDGER)
+HEALTH_TABLES = t.HEALTH
+# the resource the health tables belong to in dlt's schema: every data resource writes them,
+# but none owns them, so dlt's own `drop <resource>` or a refresh of some resources never takes
+# them (load.context hands them to it at the end of each load); it reads nothing itself
+HEALTH_OWNER = context.HEALTH_OWNER
 RESOURCES = tuple(r.name for r in DECLARED)
 # Names a user may pass to --resources (a resource, a table it fills, or an alias), mapped to
 # the resource that loads them.
@@ -114,6 +119,12 @@ def armature_source(
     load = load or Load(config, frozenset(RESOURCES))
     for resource in DECLARED:
         yield _resource(resource, load)
+    yield dlt.resource(_owns_health_tables, name=HEALTH_OWNER)
+
+
+def _owns_health_tables() -> Iterator[Any]:
+    """Nothing to read: this resource only owns the health tables in dlt's schema."""
+    yield from ()
 
 
 def _resource(declared: Resource, load: Load) -> DltResource:

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import dlt
 
 from armature_source import endpoints as api
+from armature_source import tables as t
 from armature_source.config import ArmatureSourceConfiguration
 from armature_source.errors import ArmatureError, ContractError, FeatureDisabledError, OrganizationMismatch
 from armature_source.http.client import ArmatureClient
@@ -67,6 +68,21 @@ class Organization:
     def row(self) -> dict[str, Any]:
         """The `organization` table's row."""
         return {**self.body, "actor_role": self.role, "actor_api_key_name": self.actor.get("api_key_name")}
+
+
+# the tables every resource writes and none owns (see source.HEALTH_OWNER)
+HEALTH_OWNER = "load_health"
+
+
+def _hand_health_tables_to(owner: str) -> None:
+    """dlt marks a table as its last writer's: give the health tables back to their owner."""
+    try:
+        schema = dlt.current.source_schema()
+    except Exception:  # a resource run on its own, outside a source
+        return
+    for table in t.HEALTH:
+        if table.name in schema.tables:
+            schema.tables[table.name]["resource"] = owner
 
 
 class _JsonAsTextNotice(logging.Filter):
@@ -181,6 +197,7 @@ class Load:
             state["organization_id"], state["organization_slug"] = org.id, org.slug or ""
 
     def _end(self) -> None:
+        _hand_health_tables_to(HEALTH_OWNER)
         if self._notice is not None:
             logging.getLogger("dlt").removeFilter(self._notice)
             self._notice = None

@@ -18,7 +18,7 @@ from armature_source.tables import ALL_TABLES
 import armature_analytics, armature_pipeline.cli
 source = armature_source(base_url="https://armature.example.com", api_key="amt_a_b")
 assert sorted(source.resources) == sorted(["organization", "mcp_servers", "workflows", "runs",
-    "insights_overview", "topics", "failed_searches", "sessions"])
+    "insights_overview", "topics", "failed_searches", "sessions", "load_health"])
 missing = [m for m in ("starlette", "uvicorn", "pytest", "marimo", "dagster")
            if importlib.util.find_spec(m) is not None]
 assert not missing, f"installed without being asked for: {missing}"
