@@ -14,6 +14,7 @@ from typing import Any
 
 import dlt
 
+from armature_analytics import ddl
 from armature_analytics.views import existing_tables
 
 COMMENTING_DESTINATIONS = frozenset({"duckdb", "postgres"})
@@ -45,7 +46,14 @@ def apply_comments(pipeline: dlt.Pipeline) -> int:
                 if text and have.get((table["name"], column)) != text:
                     statements.append(f"comment on column {name}.{quote(column)} is {_literal(text)}")
         for statement in statements:
-            client.execute_sql(statement)
+            try:
+                ddl.bound(client, destination.destination_name)
+                client.execute_sql(statement)
+            except Exception as exc:
+                if not ddl.timed_out(exc):
+                    raise
+                ddl.skipped("a column comment", exc)
+                break
             written += 1
     log.info("comments: %d table and column descriptions written", written)
     return written

@@ -10,6 +10,8 @@ a load limited by `--resources`) is skipped with a log line.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +21,8 @@ from typing import Any, Callable
 import dlt
 import sqlglot
 from sqlglot import exp
+
+from armature_analytics import ddl
 
 VIEWS_DIR = Path(__file__).parent / "views"
 SOURCE_DIALECT = "duckdb"
@@ -31,6 +35,8 @@ DROP_TO_REPLACE_DIALECTS = frozenset({"postgres", "redshift"})
 # bare there: the view then survives the file being copied or renamed (its catalog renamed).
 # Everywhere else the body names its tables in full.
 BARE_BODY_DIALECTS = frozenset({"duckdb"})
+# where a pipeline remembers the statement of each view it made (in its working folder)
+MADE_FILE = "armature_views.json"
 
 # A child of the command line's logger, so that its lines reach the same handler.
 log = logging.getLogger("armature_pipeline.views")
@@ -97,11 +103,12 @@ def _qualified(name: str, dialect: str, alias: str) -> exp.Table:
 
 
 def apply_views(pipeline: dlt.Pipeline) -> list[str]:
-    """Create or replace every view whose tables exist in the pipeline's dataset.
+    """Create or replace every view whose tables exist in the pipeline's dataset; a view already
+    there with the same definition is left alone (no DDL, no lock taken).
 
     Returns:
-        The names of the views created, in file name order; empty for a destination that
-        keeps no views (filesystem).
+        The names of the views in place (created now or unchanged), in file name order; empty
+        for a destination that keeps no views (filesystem).
     """
     destination = pipeline.destination
     if destination is None or destination.destination_name in NO_VIEW_DESTINATIONS:
@@ -110,8 +117,10 @@ def apply_views(pipeline: dlt.Pipeline) -> list[str]:
         return []
     dialect = destination.capabilities().sqlglot_dialect or SOURCE_DIALECT
     views = load_views()
-    present = existing_tables(pipeline, {t for view in views for t in view.tables})
+    present = existing_tables(pipeline, {t for view in views for t in view.tables} | {v.name for v in views})
+    made = _made(pipeline)
     created: list[str] = []
+    kept: list[str] = []
     with pipeline.sql_client() as client:
         qualify = _qualifier(client, dialect)
         for view in views:
@@ -119,15 +128,54 @@ def apply_views(pipeline: dlt.Pipeline) -> list[str]:
             if missing:
                 log.info("view %s skipped: table %s not loaded yet", view.name, ", ".join(missing))
                 continue
-            try:
-                _create(client, view.sql(dialect, qualify), dialect, qualify(view.name))
-            except Exception as exc:
-                log.error("view %s failed on %s: %s", view.name, destination.destination_name, exc)
+            statement = view.sql(dialect, qualify)
+            digest = hashlib.sha256(statement.encode()).hexdigest()
+            if view.name in present and made.get(view.name) == digest:
+                kept.append(view.name)
                 continue
+            try:
+                _create(client, statement, dialect, qualify(view.name))
+            except Exception as exc:
+                if ddl.timed_out(exc):
+                    ddl.skipped(f"view {view.name}", exc)
+                else:
+                    log.error("view %s failed on %s: %s", view.name, destination.destination_name, exc)
+                continue
+            made[view.name] = digest
             created.append(view.name)
-    log.info("views: %d of %d created or replaced in dataset %s", len(created), len(views),
-             pipeline.dataset_name)
-    return created
+    _remember(pipeline, made)
+    log.info("views: %d created or replaced, %d unchanged, of %d in dataset %s", len(created),
+             len(kept), len(views), pipeline.dataset_name)
+    return [v.name for v in views if v.name in set(created) | set(kept)]
+
+
+def _made(pipeline: dlt.Pipeline) -> dict[str, str]:
+    """The digest of each view's statement as this pipeline last created it in its dataset."""
+    try:
+        made: dict[str, dict[str, str]] = json.loads((Path(pipeline.working_dir) / MADE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return dict(made.get(_where(pipeline), {}))
+
+
+def _remember(pipeline: dlt.Pipeline, made: dict[str, str]) -> None:
+    path = Path(pipeline.working_dir) / MADE_FILE
+    try:
+        known: dict[str, dict[str, str]] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        known = {}
+    known[_where(pipeline)] = made
+    try:
+        path.write_text(json.dumps(known))
+    except OSError:  # views are made again next time: nothing is lost
+        pass
+
+
+def _where(pipeline: dlt.Pipeline) -> str:
+    destination = pipeline.destination.destination_name if pipeline.destination else ""
+    with pipeline.sql_client() as client:
+        place = ".".join(client.make_qualified_table_name_path(None, quote=False))
+    return f"{destination}:{place}"
 
 
 def _qualifier(client: Any, dialect: str) -> Callable[[str], str]:
@@ -144,12 +192,16 @@ def _qualifier(client: Any, dialect: str) -> Callable[[str], str]:
 
 
 def _create(client: Any, statement: str, dialect: str, qualified_name: str) -> None:
+    """Create or replace one view, every statement under the lock timeout (a failed statement
+    rolls its transaction back, and with it a timeout set there)."""
     try:
+        ddl.bound(client, dialect)
         client.execute_sql(statement)
-    except Exception:
-        if dialect not in DROP_TO_REPLACE_DIALECTS:
+    except Exception as exc:
+        if dialect not in DROP_TO_REPLACE_DIALECTS or ddl.timed_out(exc):
             raise
         with client.begin_transaction():
+            ddl.bound(client, dialect)
             client.execute_sql(f"drop view if exists {qualified_name}")
             client.execute_sql(statement)
 

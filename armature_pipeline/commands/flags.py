@@ -38,6 +38,13 @@ def resolve(args: argparse.Namespace, org: Org | None = None) -> Settings:
         org.default_dataset(destination) if org else None)
     pipeline_name = getattr(args, "pipeline_name", None)
     pipeline_name = checked_name("--pipeline-name", pipeline_name) if pipeline_name is not None else None
+    if getattr(args, "full_refresh", False) and getattr(args, "resources", None):
+        raise UsageError(
+            "--full-refresh replaces the whole warehouse with a new load; with --resources the new "
+            "one would hold only those resources' tables. What the API no longer serves (runs past "
+            "30 days, insights past 90, past snapshots) could not come back. To reload some "
+            "resources, drop them with dlt's own tool (`dlt pipeline <pipeline> drop <resource>`; "
+            "docs/operating.md) and run again, or leave out --resources.")
     return Settings(
         destination=destination,
         dataset=dataset or DEFAULT_DATASET,

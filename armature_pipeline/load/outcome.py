@@ -9,6 +9,7 @@ delivered), and the next run extracts that data again.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +27,12 @@ from armature_source.errors import ArmatureError, ConfigError, TransientError
 
 log = logging.getLogger("armature_pipeline")
 
-# words of a load-step error that mean "try again later", whatever dlt called it
-TRANSIENT_WORDS = ("could not set lock", "conflicting lock", "connection", "timeout", "timed out",
-                   "temporarily", "too many clients", "server closed")
+# words of an error that will come back with the same data, whatever dlt called it
+RECURRING_WORDS = ("tables can have at most", "too many columns", "value too long", "out of range",
+                   "invalid input syntax", "violates not-null")
+# a package that failed this many runs in a row is set aside, whatever its error said
+MAX_PACKAGE_TRIES = 3
+TRIES_FILE = "armature_package_tries.json"
 
 
 @dataclass
@@ -60,7 +64,10 @@ def failed(pipeline: dlt.Pipeline, exc: PipelineStepFailed) -> Outcome:
         raise UsageError(str(cause))
     reason = holder_of(str(cause)) or f"{type(cause).__name__}: {cause}"
     if exc.step in ("load", "normalize") and pipeline.has_pending_data:
-        if is_terminal(exc):
+        tries = _failed_again(pipeline)
+        if is_terminal(exc) or tries >= MAX_PACKAGE_TRIES:
+            if tries >= MAX_PACKAGE_TRIES and not is_terminal(exc):
+                reason += f"; the same package failed {tries} runs in a row, so it would again"
             where = set_aside(pipeline)
             return Outcome(EXIT_FAILED, (
                 f"the destination refused the data at the {exc.step} step ({reason}). The load "
@@ -78,16 +85,39 @@ def failed(pipeline: dlt.Pipeline, exc: PipelineStepFailed) -> Outcome:
 
 
 def is_terminal(exc: BaseException) -> bool:
-    """Whether the destination refused the data for good (not a connection or a lock)."""
-    text = str(_root(exc)).lower()
-    if any(word in text for word in TRANSIENT_WORDS):
-        return False
+    """Whether the destination refused the data for good: dlt said so (whatever the error's
+    words), or the error says the data cannot fit; not a connection or a lock."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, DestinationTerminalException):
             return True
         seen = seen.__cause__ or seen.__context__
-    return isinstance(exc, PipelineStepFailed) and exc.step == "normalize"
+    if isinstance(exc, PipelineStepFailed) and exc.step == "normalize":
+        return True
+    text = str(_root(exc)).lower()
+    if any(word in text for word in RECURRING_WORDS):
+        return True
+    return False
+
+
+def _failed_again(pipeline: dlt.Pipeline) -> int:
+    """How many runs in a row the oldest pending package has failed, this one counted.
+
+    A transient error that comes back on the same package every run (DuckDB out of memory
+    on it, a server that drops the connection on it) is not transient: after
+    `MAX_PACKAGE_TRIES` the package is set aside like a refused one.
+    """
+    pending = sorted([*pipeline.list_normalized_load_packages(), *pipeline.list_extracted_load_packages()])
+    if not pending:
+        return 0
+    path = Path(pipeline.working_dir) / TRIES_FILE
+    try:
+        tries: dict[str, int] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        tries = {}
+    count = tries.get(pending[0], 0) + 1
+    path.write_text(json.dumps({pending[0]: count}))
+    return count
 
 
 def set_aside(pipeline: dlt.Pipeline) -> Path:
