@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import logging
+import os
+import signal
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NoReturn, Sequence
 
-from armature_pipeline.output import logs
+from armature_pipeline.output import logs, unwritable
 from armature_pipeline.output.durations import parse_duration
 from armature_pipeline.settings import (
     EXIT_OK,
@@ -23,6 +24,7 @@ from armature_pipeline.settings import (
     EXIT_FAILED,
     EXIT_LOCKED,
     LockedError,
+    Terminated,
     UsageError,
 )
 
@@ -46,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     logs.setup(verbose=args.verbose, quiet=getattr(args, "quiet", False),
                fmt=getattr(args, "log_format", "text"))
+    signal.signal(signal.SIGTERM, _terminated)
     # dlt is heavy: the command's module and dlt are imported after argument parsing
     from dlt.common.configuration.exceptions import ConfigurationException
     from dlt.common.configuration.providers.toml import TomlProviderReadException
@@ -68,17 +71,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LockedError as exc:
         log.error("%s", exc)
         return EXIT_LOCKED
-    except KeyboardInterrupt:
-        log.error("interrupted: nothing half-written is kept; run again to finish.")
+    except KeyboardInterrupt as exc:
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        log.error("%s: nothing half-written is kept; run again to finish.", how)
         return EXIT_FAILED
     except BrokenPipeError:  # `status | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        if exc.errno not in unwritable.ERRNOS:
+            log.exception("unexpected %s: %s", type(exc).__name__, exc)
+            return EXIT_FAILED
+        log.error("%s", unwritable.explain(exc))
+        return EXIT_FAILED if exc.errno in unwritable.FULL else EXIT_CONFIG
     except Exception as exc:  # a bug: its traceback goes through the log too (JSON stays JSON)
         log.exception("unexpected %s: %s", type(exc).__name__, exc)
         return EXIT_FAILED
     finally:
         logs.finish()
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 def _staging_emptied(command: str) -> AbstractContextManager[Any]:

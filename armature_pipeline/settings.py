@@ -21,6 +21,11 @@ class LockedError(Exception):
     """Another run of the same pipeline holds the lock: exit 3."""
 
 
+class Terminated(KeyboardInterrupt):
+    """The process was asked to end (SIGTERM): exit 1, the run recorded as failed. A
+    KeyboardInterrupt, so that no `except Exception` on the way swallows it."""
+
+
 @dataclass
 class Settings:
     """Where to load, resolved from flags; what to read is dlt's config plus `source_args`."""

@@ -41,8 +41,21 @@ def main(args: argparse.Namespace) -> int:
             else:
                 result = con.sql(text)
                 if result is not None:
+                    _drawable(sys.stdout)
                     result.show(max_rows=200, max_width=200)
     except duckdb.Error as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _drawable(stream: object) -> None:
+    """A stdout that cannot encode DuckDB's box-drawing characters (an ASCII locale, a pipe in
+    a minimal container) shows `?` for them instead of failing."""
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    try:
+        "│─┌".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")

@@ -20,6 +20,7 @@ from dlt.common.destination.exceptions import DestinationTerminalException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from armature_analytics import apply_comments, apply_views
+from armature_pipeline.output import unwritable
 from armature_pipeline.settings import EXIT_FAILED, EXIT_OK, UsageError
 from armature_pipeline.warehouse.duckdb_file import holder_of
 from armature_source import tables as t
@@ -62,7 +63,11 @@ def failed(pipeline: dlt.Pipeline, exc: PipelineStepFailed) -> Outcome:
     cause = _root(exc)
     if isinstance(cause, ConfigError):
         raise UsageError(str(cause))
+    if isinstance(cause, KeyboardInterrupt):  # SIGTERM or Ctrl-C inside a step: the run ends
+        raise cause
     reason = holder_of(str(cause)) or f"{type(cause).__name__}: {cause}"
+    if isinstance(cause, OSError) and cause.errno in unwritable.ERRNOS:
+        reason = unwritable.explain(cause, pipeline.pipelines_dir)
     if exc.step in ("load", "normalize") and pipeline.has_pending_data:
         tries = _failed_again(pipeline)
         if is_terminal(exc) or tries >= MAX_PACKAGE_TRIES:

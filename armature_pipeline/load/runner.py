@@ -20,7 +20,7 @@ from armature_pipeline.load import last_run, loader
 from armature_pipeline.load.lock import pipeline_lock
 from armature_pipeline.load.outcome import Outcome
 from armature_pipeline.output import progress
-from armature_pipeline.settings import EXIT_CONFIG, EXIT_FAILED, Settings, UsageError
+from armature_pipeline.settings import EXIT_CONFIG, EXIT_FAILED, Settings, Terminated, UsageError
 from armature_pipeline.warehouse.destination import make_pipeline
 
 log = logging.getLogger("armature_pipeline")
@@ -52,6 +52,12 @@ def run_load(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] | N
                 outcome = loader.load(pipeline, settings, config)
         except UsageError as exc:
             last_run.record(pipeline.pipelines_dir, pipeline.pipeline_name, EXIT_CONFIG, str(exc),
+                            time.monotonic() - started)
+            raise
+        except KeyboardInterrupt as exc:  # SIGTERM or Ctrl-C: the run ends, and says so
+            how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+            last_run.record(pipeline.pipelines_dir, pipeline.pipeline_name, EXIT_FAILED,
+                            f"{how} during the load; nothing half-written is kept",
                             time.monotonic() - started)
             raise
         outcome.seconds = time.monotonic() - started

@@ -1,0 +1,74 @@
+"""Every way a run ends is written down: a line, an exit code from the documented set, and a
+record that `status` reads. A SIGTERM mid-load, a pipelines folder that fills up, a stdout that
+cannot draw a table."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.support.warehouse import REPO, Warehouse
+
+
+def _command(wh: Warehouse, sim: Any, *args: str) -> list[str]:
+    return [sys.executable, "-m", "armature_pipeline.cli", "run", "--base-url", sim.api_url,
+            "--api-key", sim.api_key, "--pipeline-name", wh.name, "--pipelines-dir",
+            str(wh.pipelines_dir), *args]
+
+
+def _env(wh: Warehouse) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+            "DESTINATION__DUCKDB__CREDENTIALS": str(wh.db_path)}
+
+
+def test_a_sigterm_mid_load_leaves_a_line_exit_1_and_status_unhealthy_until_a_load_succeeds(
+    sim: Any, tmp_path: Path,
+) -> None:
+    sim.control.reset(seed=2, runs=400, sessions=100)
+    sim.control.configure(latency_ms=150)  # slow enough to be caught in the middle
+    wh = Warehouse(tmp_path)
+    wh.root.mkdir(parents=True, exist_ok=True)
+    running = subprocess.Popen(_command(wh, sim), env=_env(wh), cwd=wh.root, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(6)
+    running.send_signal(signal.SIGTERM)
+    out, err = running.communicate(timeout=120)
+    assert running.returncode == 1, err[-2000:]
+    assert "terminated (SIGTERM)" in err
+    status = wh.cli("status")
+    assert status.returncode == 1 and "terminated" in status.stdout, status.stdout
+    sim.control.configure(latency_ms=0)
+    assert wh.cli("run", "--base-url", sim.api_url, "--api-key", sim.api_key).returncode == 0
+    assert wh.cli("status").returncode == 0
+
+
+def test_a_pipelines_folder_that_fills_up_is_named_in_one_line_not_a_traceback(sim: Any, tmp_path: Path) -> None:
+    sim.control.reset(seed=2, runs=40, sessions=20)
+    wh = Warehouse(tmp_path)
+    wh.root.mkdir(parents=True, exist_ok=True)
+
+    def small_disk() -> None:  # files may not grow past 64 KiB: the disk is full
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    done = subprocess.run(_command(wh, sim), env=_env(wh), cwd=wh.root, capture_output=True, text=True,
+                          timeout=300, preexec_fn=small_disk)
+    assert done.returncode in (1, 2), done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert "is full" in done.stderr and "DLT_DATA_DIR" in done.stderr, done.stderr[-2000:]
+
+
+def test_sql_prints_on_a_stdout_that_cannot_draw_boxes(sim: Any, tmp_path: Path) -> None:
+    sim.control.reset(seed=2, runs=40, sessions=20)
+    wh = Warehouse(tmp_path)
+    assert wh.cli("run", "--base-url", sim.api_url, "--api-key", sim.api_key).returncode == 0
+    shown = wh.cli("sql", "--duckdb", str(wh.db_path), "select count(*) as runs from runs",
+                   env={"PYTHONIOENCODING": "ascii"})
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert str(len(sim.control.truth()["runs"])) in shown.stdout
