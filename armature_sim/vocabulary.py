@@ -97,8 +97,11 @@ RECORD_KINDS = (
 )
 POISON_KINDS = (
     "lone_surrogate", "nul", "huge_int", "bad_timestamp", "zero_timestamp", "string_number", "deep_json",
-    "missing_id", "future_started_at",
+    "missing_id", "future_started_at", "nan", "infinity", "fraction", "extra_field", "many_keys",
+    "camel_twin", "dashed_twin",
 )
+# poison kinds that add a member the record does not have (their `field` names it, or its twin)
+ADDING_KINDS = ("extra_field", "many_keys")
 DEEP_JSON_DEPTH = 1_000  # how deep a deep_json value (or whole body) nests unless a rule says
 
 DEFAULT_HOST = "127.0.0.1"

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from armature_sim import records
-from armature_sim.vocabulary import DEEP_JSON_DEPTH, POISON_KINDS, RECORD_KINDS
+from armature_sim.vocabulary import ADDING_KINDS, DEEP_JSON_DEPTH, POISON_KINDS, RECORD_KINDS
 
-_RULE_KEYS = {"kind", "record", "id", "nth", "parent", "field", "depth", "whole_body"}
+_RULE_KEYS = {"kind", "record", "id", "nth", "parent", "field", "depth", "whole_body", "value", "count"}
 CHILD_KINDS = ("span", "tool_call", "event")  # records served only under a parent's path
 
 
@@ -71,6 +71,8 @@ _KEYS = {kind: shape.key for kind, shape in RECORDS.items()}
 DEFAULT_FIELDS: dict[str, dict[str, str]] = {
     "lone_surrogate": _TEXT, "nul": _TEXT, "huge_int": _COUNT, "bad_timestamp": _STAMP, "zero_timestamp": _STAMP,
     "string_number": _NUMBER, "deep_json": _OPAQUE, "missing_id": _KEYS, "future_started_at": _STARTED,
+    "nan": _NUMBER, "infinity": _NUMBER, "fraction": _COUNT, "camel_twin": _STARTED, "dashed_twin": _NUMBER,
+    "extra_field": {kind: "priority" for kind in _TEXT}, "many_keys": {kind: "custom" for kind in _TEXT},
 }
 
 
@@ -86,6 +88,8 @@ class PoisonRule:
     parent: str | None = None
     depth: int = DEEP_JSON_DEPTH
     whole_body: bool = False
+    value: Any = None  # extra_field: the value the added member carries
+    count: int = 3000  # many_keys: how many members are added
     served: int = 0  # how many times a spoiled record went out
 
     def endpoints(self) -> list[str]:
@@ -94,7 +98,7 @@ class PoisonRule:
         return [
             template.format(id=self.id, parent=self.parent)
             for template, record in shape.served
-            if self.field is None or self.field in record.__annotations__
+            if self.field is None or self.kind in ADDING_KINDS or self.field in record.__annotations__
         ]
 
     def describe(self) -> dict[str, Any]:
@@ -107,6 +111,8 @@ class PoisonRule:
             "nth": self.nth,
             "field": self.field,
             "depth": self.depth if self.kind == "deep_json" else None,
+            "value": self.value if self.kind == "extra_field" else None,
+            "count": self.count if self.kind == "many_keys" else None,
             "whole_body": self.whole_body,
             "endpoints": self.endpoints(),
             "served": self.served,
@@ -135,6 +141,8 @@ def parse_rule(spec: Any) -> PoisonRule:
     rule = PoisonRule(kind, record, None if whole_body else _field(spec, kind, record), whole_body=whole_body)
     rule.id, rule.parent = _text(spec, "id"), _text(spec, "parent")
     rule.nth, rule.depth = _whole(spec, "nth", None), _whole(spec, "depth", DEEP_JSON_DEPTH)
+    rule.count = _whole(spec, "count", rule.count)
+    rule.value = spec.get("value", 1)
     if (rule.id is None) == (rule.nth is None):
         raise PoisonSpecError("name the record by id or by nth (from 1), one of the two")
     if rule.parent is not None and record not in CHILD_KINDS:
@@ -147,6 +155,10 @@ def _field(spec: dict[str, Any], kind: str, record: str) -> str:
     field = spec.get("field", DEFAULT_FIELDS[kind].get(record))
     if field is None:
         raise PoisonSpecError(f"{kind} has no default field for a {record}; name one in field")
+    if kind in ADDING_KINDS:
+        if field in RECORDS[record].members():
+            raise PoisonSpecError(f"{kind} adds a member: {field!r} is one a {record} has already")
+        return str(field)
     if field not in RECORDS[record].members():
         raise PoisonSpecError(f"a {record} has no field {field!r}")
     return str(field)

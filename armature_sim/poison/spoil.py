@@ -10,8 +10,14 @@ is encoded by the dialect, and what json cannot write is spliced into the text:
     deep_json        {"deep":{"deep":…{}…}}     `depth` objects, too deep for json to write
     deep_json, whole_body   [[[…{the body}…]]]  the whole answer nested `depth` arrays deeper
 
-The other kinds are plain values: "not-a-date", "0000-00-00T00:00:00Z", "twelve cents", the
-member left out (missing_id), a start in 2099 (future_started_at).
+    nan, infinity    "cost_usd": NaN         bare, as Python's own json.dumps writes them
+    camel_twin       "startedAt" beside "started_at", another instant: two keys, one column
+    dashed_twin      "Cost-Usd" beside "cost_usd", another number
+    extra_field      "priority": <value>     a member the record does not declare
+    many_keys        "custom_1": 1, ... "custom_<count>": <count>    thousands of such members
+
+The other kinds are plain values: "not-a-date", "0000-00-00T00:00:00Z", "twelve cents", 3.5 in
+a count (fraction), the member left out (missing_id), a start in 2099 (future_started_at).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any
 from armature_sim.http.dialect import Dialect
 from armature_sim.poison.rules import RECORDS, PoisonRule, PoisonSpecError, parse_rule
 from armature_sim.poison.targets import resolve
-from armature_sim.vocabulary import DEFAULT_NOW
+from armature_sim.vocabulary import ADDING_KINDS, DEFAULT_NOW
 from armature_sim.world import World
 
 LONE_SURROGATE = "\ud800"  # what a client reads the escape as
@@ -133,7 +139,7 @@ def _spoiled_record(record: dict[str, Any], rules: list[PoisonRule] | None, spoi
     for rule in rules:
         if rule.whole_body:
             spoiling.wrap = max(spoiling.wrap, rule.depth)
-        elif rule.field in spoiled:
+        elif rule.field in spoiled or (rule.field is not None and rule.kind in ADDING_KINDS):
             _spoil(spoiled, rule, rule.field, spoiling)
         else:
             continue  # this endpoint does not serve the field
@@ -157,6 +163,21 @@ def _spoil(record: dict[str, Any], rule: PoisonRule, name: str, spoiling: _Spoil
         spoiling.splices[json.dumps(sentinel)] = _deep(rule.depth)
     elif kind == "future_started_at":
         record[name] = _in_future_year(record[name])
+    elif kind in ("nan", "infinity"):
+        sentinel = f"@@armature-sim-{kind}@@"
+        record[name] = sentinel
+        spoiling.splices[json.dumps(sentinel)] = "NaN" if kind == "nan" else "Infinity"
+    elif kind == "fraction":
+        record[name] = 3.5
+    elif kind == "camel_twin":
+        head, *rest = name.split("_")
+        record[head + "".join(part.title() for part in rest)] = _in_future_year(DEFAULT_NOW)
+    elif kind == "dashed_twin":
+        record["-".join(part.title() for part in name.split("_"))] = 123.45
+    elif kind == "extra_field":
+        record[name] = rule.value
+    elif kind == "many_keys":
+        record.update({f"{name}_{i}": i for i in range(1, rule.count + 1)})
     else:
         record[name] = BAD_VALUES[kind]
 

@@ -186,12 +186,12 @@ def column_name(key: str) -> str:
     return str(_NAMING.normalize_identifier(key))
 
 
-def _extra_json(extra: dict[str, Any]) -> tuple[str | None, str]:
-    """Undeclared fields as JSON text, whole fields only, within EXTRA_LIMIT; and, when some
-    did not fit, a note saying how many were kept."""
+def _extra_json(extra: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """The undeclared fields whose JSON fits within EXTRA_LIMIT, whole fields only; and, when
+    some did not fit, a note saying how many were kept."""
     text = _json_text_or_none(extra)
     if text is not None and len(text) <= EXTRA_LIMIT:
-        return text, ""
+        return extra, ""
     kept: dict[str, Any] = {}
     size = 2
     for key, value in extra.items():
@@ -200,8 +200,8 @@ def _extra_json(extra: dict[str, Any]) -> tuple[str | None, str]:
             continue
         kept[key] = value
         size += len(part)
-    return _json_text_or_none(kept), (f"{EXTRA_COLUMN}: {len(extra)} undeclared fields, cut at "
-                                      f"{EXTRA_LIMIT // 1024} KiB to the {len(kept)} that fit")
+    return kept or None, (f"{EXTRA_COLUMN}: {len(extra)} undeclared fields, cut at "
+                          f"{EXTRA_LIMIT // 1024} KiB to the {len(kept)} that fit")
 
 
 def _json_text_or_none(value: Any) -> str | None:
