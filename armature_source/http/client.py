@@ -1,7 +1,7 @@
 """The only module that knows HTTP: base URL, auth header, retries, deadlines, concurrency.
 
-    client.py       what resources call: get, get_many, submit, server_now, path
-    ├── loop_thread an asyncio event loop on one background thread runs every request
+    client.py       what resources call: get, get_many, submit, server_now, path; every
+                    request runs on one background event loop (anyio's blocking portal)
     ├── exchange    one request's life: room, pace, attempts under deadlines, retries
     ├── attempt     one GET on the wire: headers, then a body streamed up to its cap
     ├── answers     what a status means: the error to raise, Retry-After, the host's clock
@@ -18,27 +18,32 @@ Bodies leave parsed and snake_cased (`casing.py`), so no resource handles the wi
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import contextlib
 import importlib.metadata
 import itertools
+import threading
 import time
 from collections import deque
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Iterator
+from typing import Any, Awaitable, Callable, Coroutine, Iterable, Iterator, TypeVar
 from urllib.parse import quote
 
 import httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from armature_source.http import redaction
 from armature_source.credentials import Connection, check_api_key, secret_parts
 from armature_source.http.retry import BAD_BODY, Exchange, Limits, Params, RetryPolicy
 from armature_source.http.limiter import Limiter
-from armature_source.http.loop_thread import LoopThread
 from armature_source.http.outcomes import Failed, Missing, RequestStats
 from armature_source.http.pacer import Pacer
 from armature_source.http.shards import Shards
 
 __all__ = ["ArmatureClient", "BAD_BODY", "Failed", "Missing", "Params", "RequestStats", "RetryPolicy"]
+
+T = TypeVar("T")
 
 # 32 in flight: a 500-run load at 100 ms took 12.8 s at 16, 7.3 s at 32, 5.5 s at 64 (22.3 s
 # pinned at 8); at 20 ms, 32 and 64 are alike (the load is CPU-bound there). 64 would double
@@ -110,7 +115,7 @@ class ArmatureClient:
         self._exchange = Exchange(Shards(make_http, pool), limits, self.limiter, self.pacer, self._secrets, self.api_url)
         self._ahead = 4 * pool
         self._priority = itertools.count()
-        self._loop = LoopThread("armature-http")
+        self._loop = _Loop("armature-http")
         self._hidden = True
         redaction.hide(self._secrets)
 
@@ -208,6 +213,88 @@ class ArmatureClient:
         finally:
             for future in window:
                 future.cancel()
+
+
+class _Loop:
+    """The event loop every request runs on: anyio's blocking portal, on its own thread.
+
+    Requests run as coroutines, so thousands in flight cost a few kilobytes each instead of a
+    thread each, and a deadline can cancel a request wherever it is (connecting, waiting for
+    headers, reading the body). The thread starts with the first request: a client that is
+    never used starts none.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._exit = contextlib.ExitStack()
+        self._portal: BlockingPortal | None = None
+        self._thread_id: int | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()  # the requests in flight; loop only
+        self._closed = False
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedule `coro` on the loop; its result or exception arrives in the future."""
+        try:
+            portal = self._running()
+        except RuntimeError:
+            coro.close()
+            raise
+        return portal.start_task_soon(self._tracked, coro)
+
+    def in_loop(self) -> bool:
+        """Whether the caller runs on the loop's own thread (where waiting would deadlock)."""
+        return self._thread_id == threading.get_ident()
+
+    def close(self, cleanup: Callable[[], Awaitable[None]], timeout_s: float = 5.0) -> None:
+        """Cancel every request, run `cleanup` on the loop, stop it and join the thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            portal = self._portal
+        if portal is None:
+            return
+        try:
+            portal.start_task_soon(self._shutdown, cleanup).result(timeout_s)
+        except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+            pass
+        finally:
+            # whatever outlived the shutdown is cancelled, not waited for; then the thread ends
+            with contextlib.suppress(RuntimeError):  # the portal stopped already
+                portal.call(portal.stop, True)
+            self._exit.close()
+
+    def _running(self) -> BlockingPortal:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"{self.name} is closed")
+            if self._portal is None:
+                portal = self._exit.enter_context(start_blocking_portal(backend="asyncio"))
+                self._thread_id = portal.call(self._claim_thread)
+                self._portal = portal
+            return self._portal
+
+    def _claim_thread(self) -> int:
+        threading.current_thread().name = self.name  # how tests and thread dumps find it
+        return threading.get_ident()
+
+    async def _tracked(self, coro: Coroutine[Any, Any, T]) -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            return await coro
+        finally:
+            self._tasks.discard(task)
+
+    async def _shutdown(self, cleanup: Callable[[], Awaitable[None]]) -> None:
+        """Cancel the requests, wait until they have let go of their connections, clean up."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await cleanup()
 
 
 def _segment(text: str) -> str:
