@@ -186,7 +186,7 @@ class Pacer:
 
     def _guess(self, now: float) -> float:
         """Good answers per second over the last window, at most the current pace."""
-        span = min(WINDOW_S, now - (self._first or now))
+        span = min(WINDOW_S, now - (now if self._first is None else self._first))
         while self._ok and self._ok[0] < now - WINDOW_S:
             self._ok.popleft()
         guess = len(self._ok) / span if span > 0 and self._ok else 0.0
