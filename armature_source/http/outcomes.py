@@ -6,7 +6,21 @@ Resources import these from `armature_source.client`.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
+
+
+class Amounts(TypedDict, total=False):
+    """What `RequestStats.add` adds to, by counter: a misspelt name fails type checking."""
+
+    requests: int
+    retries: int
+    rate_limited: int
+    timeouts: int
+    server_errors: int
+    bad_bodies: int
+    too_large: int
+    repairs: int
 
 
 @dataclass
@@ -25,19 +39,13 @@ class RequestStats:
     bad_bodies: int = 0
     too_large: int = 0
     repairs: int = 0
-    bytes_read: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, **amounts: int) -> None:
+    def add(self, **amounts: Unpack[Amounts]) -> None:
         """Add to the named counters."""
         with self._lock:
             for name, amount in amounts.items():
                 setattr(self, name, getattr(self, name) + amount)
-
-    def as_dict(self) -> dict[str, int]:
-        """Every counter, read at one moment."""
-        with self._lock:
-            return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
 
 @dataclass(frozen=True)
