@@ -25,7 +25,7 @@ from armature_pipeline.warehouse.legacy_duckdb import (
 from armature_pipeline.settings import Settings, UsageError
 
 DUCKDB_MEMORY_ENV = "ARMATURE_DUCKDB_MEMORY_LIMIT"
-DUCKDB_MEMORY_DEFAULT = "200MB"
+DUCKDB_MEMORY_DEFAULT = "200MB"  # where a backfill's peak stops falling before merges slow (bench/NOTES.md)
 MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B|bytes)", re.IGNORECASE)
 
 
@@ -60,13 +60,9 @@ def make_pipeline(settings: Settings, destination: Any = None) -> dlt.Pipeline:
 
 def duckdb_destination(pipeline_name: str, dataset: str) -> Any:
     """DuckDB at dlt's configured credentials, else `<pipeline_name>.duckdb` in this folder,
-    its memory capped so a large merge spills to disk instead of RAM.
-
-    Without a cap DuckDB's buffer pool grows with the data a load merges (about 0.85 GB at
-    4,000 runs, 2.8 GB at 20,000). The load's Python side holds about 0.3 GB, so at 512 MB a
-    20,000-run backfill peaked at 0.87 GB; at 256 MB 0.61 GB, at 200 MB 0.55 GB (at 160 MB
-    0.53 GB, but its merges took a fifth more CPU). ARMATURE_DUCKDB_MEMORY_LIMIT overrides
-    it (DuckDB syntax, e.g. 2GB).
+    its memory capped so a large merge spills to disk instead of RAM (without a cap DuckDB's
+    buffer pool grows with the data a load merges). ARMATURE_DUCKDB_MEMORY_LIMIT overrides
+    the cap (DuckDB syntax, e.g. 2GB).
     """
     configured = _configured_duckdb()
     if configured is not None and not isinstance(configured, str):

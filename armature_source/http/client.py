@@ -45,10 +45,7 @@ __all__ = ["ArmatureClient", "BAD_BODY", "Failed", "Missing", "Params", "Request
 
 T = TypeVar("T")
 
-# 32 in flight: a 500-run load at 100 ms took 12.8 s at 16, 7.3 s at 32, 5.5 s at 64 (22.3 s
-# pinned at 8); at 20 ms, 32 and 64 are alike (the load is CPU-bound there). 64 would double
-# the connections a load holds on a shared host for a quarter off at high latency only. The
-# limit starts at 4 and only gets there while the host answers fast and clean.
+# beyond 32, a load gains little, at high latency only, for twice the connections (bench/NOTES.md)
 DEFAULT_MAX_IN_FLIGHT = 32
 # A whole attempt (connect, headers, body) never takes longer; a healthy answer takes < 1 s.
 DEFAULT_DEADLINE_S = 120.0

@@ -39,9 +39,7 @@ from typing import Awaitable, Callable
 WINDOW_S = 1.0  # good answers counted over this long for the guess when 429s start
 EPISODE_GAP_S = 2.0  # a lesson this soon after the last continues its episode
 EPOCH_MIN_ANSWERS = 8  # answers at one pace before they tell anything
-# a pace whose answers are this share 429s, or more, is too fast. At a tenth, a rate measured
-# while the bucket still spent its burst (122/s behind a 100/s bucket) was kept: paced at 110/s,
-# 8% of a load's requests were answered 429, a share that never reached the tenth
+# a pace this share 429s or more is too fast; at a tenth, burst-inflated rates stayed (bench/NOTES.md)
 TOO_FAST_SHARE = 0.04
 RECENT_ANSWERS = 16  # the last answers looked at when a 429 comes alone ...
 STORM_SHARE = 0.25  # ... and the share of 429s among them that makes it a storm
