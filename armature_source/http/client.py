@@ -1,7 +1,7 @@
 """The only module that knows HTTP: base URL, auth header, retries, deadlines, concurrency.
 
     client.py       what resources call: get, get_many, submit, server_now, path; every
-                    request runs on one background event loop (anyio's blocking portal)
+                    request runs on one background event loop (an anyio blocking portal)
     ├── exchange    one request's life: room, pace, attempts under deadlines, retries
     ├── attempt     one GET on the wire: headers, then a body streamed up to its cap
     ├── answers     what a status means: the error to raise, Retry-After, the host's clock
@@ -23,6 +23,7 @@ import concurrent.futures
 import contextlib
 import importlib.metadata
 import itertools
+import sys
 import threading
 import time
 from collections import deque
@@ -30,8 +31,9 @@ from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Coroutine, Iterable, Iterator, TypeVar
 from urllib.parse import quote
 
+import anyio
 import httpx
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import BlockingPortal
 
 from armature_source.http import redaction
 from armature_source.credentials import Connection, check_api_key, secret_parts
@@ -213,7 +215,7 @@ class ArmatureClient:
 
 
 class _Loop:
-    """The event loop every request runs on: anyio's blocking portal, on its own thread.
+    """The event loop every request runs on: an anyio blocking portal, on its own thread.
 
     Requests run as coroutines, so thousands in flight cost a few kilobytes each instead of a
     thread each, and a deadline can cancel a request wherever it is (connecting, waiting for
@@ -224,9 +226,8 @@ class _Loop:
     def __init__(self, name: str) -> None:
         self.name = name
         self._lock = threading.Lock()
-        self._exit = contextlib.ExitStack()
         self._portal: BlockingPortal | None = None
-        self._thread_id: int | None = None
+        self._thread: threading.Thread | None = None
         self._tasks: set[asyncio.Task[Any]] = set()  # the requests in flight; loop only
         self._closed = False
 
@@ -241,7 +242,7 @@ class _Loop:
 
     def in_loop(self) -> bool:
         """Whether the caller runs on the loop's own thread (where waiting would deadlock)."""
-        return self._thread_id == threading.get_ident()
+        return self._thread is not None and threading.current_thread() is self._thread
 
     def close(self, cleanup: Callable[[], Awaitable[None]], timeout_s: float = 5.0) -> None:
         """Cancel every request, run `cleanup` on the loop, stop it and join the thread."""
@@ -249,32 +250,30 @@ class _Loop:
             if self._closed:
                 return
             self._closed = True
-            portal = self._portal
-        if portal is None:
+            portal, thread = self._portal, self._thread
+        # while the interpreter shuts down the loop's daemon thread cannot run: a call into the
+        # portal would wait forever, and the thread ends with the process anyway
+        if portal is None or thread is None or sys.is_finalizing():
             return
         try:
             portal.start_task_soon(self._shutdown, cleanup).result(timeout_s)
         except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
             pass
         finally:
-            # whatever outlived the shutdown is cancelled, not waited for; then the thread ends
             with contextlib.suppress(RuntimeError):  # the portal stopped already
-                portal.call(portal.stop, True)
-            self._exit.close()
+                portal.call(portal.stop, True)  # whatever outlived the shutdown is cancelled
+            thread.join(timeout_s)
 
     def _running(self) -> BlockingPortal:
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"{self.name} is closed")
             if self._portal is None:
-                portal = self._exit.enter_context(start_blocking_portal(backend="asyncio"))
-                self._thread_id = portal.call(self._claim_thread)
-                self._portal = portal
+                started: concurrent.futures.Future[BlockingPortal] = concurrent.futures.Future()
+                thread = threading.Thread(target=_serve, args=(started,), name=self.name, daemon=True)
+                thread.start()
+                self._portal, self._thread = started.result(), thread
             return self._portal
-
-    def _claim_thread(self) -> int:
-        threading.current_thread().name = self.name  # how tests and thread dumps find it
-        return threading.get_ident()
 
     async def _tracked(self, coro: Coroutine[Any, Any, T]) -> T:
         task = asyncio.current_task()
@@ -292,6 +291,28 @@ class _Loop:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await cleanup()
+
+
+def _serve(started: concurrent.futures.Future[BlockingPortal]) -> None:
+    """The loop's thread: an asyncio loop that serves a blocking portal until it is stopped.
+
+    Not anyio's `start_blocking_portal`: its context manager, left to the garbage collector
+    by a client never closed, calls into the portal while the interpreter shuts down, when
+    the loop's thread can no longer answer, and the process hangs. A plain daemon thread
+    just ends with the process.
+    """
+
+    async def serve() -> None:
+        async with BlockingPortal() as portal:
+            started.set_result(portal)
+            await portal.sleep_until_stopped()
+
+    try:
+        anyio.run(serve, backend="asyncio")
+    except BaseException as exc:
+        if started.done():
+            raise
+        started.set_exception(exc)  # the loop never started: the caller waiting learns why
 
 
 def _segment(text: str) -> str:

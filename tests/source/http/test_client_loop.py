@@ -7,8 +7,13 @@ flight for as long as the test wants.
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import socket
+import subprocess
+import sys
+import textwrap
 import threading
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -18,6 +23,7 @@ from armature_source.http.client import ArmatureClient
 
 KEY = "amt_loop_s3cr3tvalue42"
 THREAD = "armature-http"
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -103,3 +109,47 @@ def test_get_on_the_loop_thread_raises_instead_of_waiting_for_itself(silent_host
             on_loop.result(5)
     finally:
         client.close()
+
+
+# Each script leaves its client in a reference cycle, so that only the garbage collector
+# frees it: at the latest while the interpreter shuts down, when the loop's daemon thread can
+# no longer run.
+EXITS = [
+    pytest.param("""
+        future = client.submit("/org")
+        future.cancel()
+        time.sleep(0.5)  # the request ends, the loop idles
+        left = [client]
+        left.append(left)
+        """, id="a client never closed does not hold up the interpreter's exit"),
+    pytest.param("""
+        client.submit("/org")
+
+        def resource(client):
+            try:
+                yield
+            finally:
+                client.close()
+
+        left = [resource(client)]
+        next(left[0])
+        left.append(left)
+        """, id="a client closed while the interpreter shuts down does not hold up its exit"),
+]
+
+
+@pytest.mark.parametrize("then", EXITS)
+def test_the_interpreter_exits_with_a_client_left_to_the_garbage_collector(
+    silent_host: socket.socket, then: str,
+) -> None:
+    port = silent_host.getsockname()[1]
+    script = textwrap.dedent(f"""
+        import time
+        from armature_source.credentials import Connection
+        from armature_source.http.client import ArmatureClient
+
+        client = ArmatureClient(Connection.checked("http://127.0.0.1:{port}", "{KEY}"))
+        """) + textwrap.dedent(then) + "del client, left\n"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
