@@ -21,6 +21,7 @@ import itertools
 import time
 from dataclasses import dataclass
 from enum import Enum
+from typing import Callable
 
 INITIAL_LIMIT = 4
 LATENCY_FLOOR = 4
@@ -50,9 +51,13 @@ class Slot:
 
 
 class Limiter:
-    """An adaptive bound on requests in flight; waiters are served lowest priority first."""
+    """An adaptive bound on requests in flight; waiters are served lowest priority first.
 
-    def __init__(self, max_limit: int, initial: int = INITIAL_LIMIT) -> None:
+    `clock` (seconds, monotonic) times the history; tests pass a fake one.
+    """
+
+    def __init__(self, max_limit: int, initial: int = INITIAL_LIMIT,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.max_limit = max(1, max_limit)
         self._limit = float(min(self.max_limit, max(1, initial)))
         self.in_flight = 0
@@ -63,7 +68,8 @@ class Limiter:
         self._cut_seq = 0
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
-        self._t0 = time.monotonic()
+        self._clock = clock
+        self._t0 = clock()
         self.history: list[tuple[float, int]] = [(0.0, self.limit)]
 
     @property
@@ -90,7 +96,7 @@ class Limiter:
     def sending(self, slot: Slot) -> None:
         """Note that the slot's request leaves now."""
         slot.sent_seq = self.sent
-        slot.sent_at = time.monotonic()
+        slot.sent_at = self._clock()
         slot.full = self.in_flight + len(self._waiters) >= self.limit
         self.sent += 1
 
@@ -130,7 +136,7 @@ class Limiter:
         before = self.limit
         self._limit = min(float(self.max_limit), value)
         if self.limit != before and len(self.history) < HISTORY_CAP:
-            self.history.append((round(time.monotonic() - self._t0, 3), self.limit))
+            self.history.append((round(self._clock() - self._t0, 3), self.limit))
 
     def _wake(self) -> None:
         while self._waiters and self.in_flight < self.limit:

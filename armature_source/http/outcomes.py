@@ -7,6 +7,20 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, fields
+from typing import TypedDict, Unpack
+
+
+class Amounts(TypedDict, total=False):
+    """What `RequestStats.add` adds to, by counter: a misspelt name fails type checking."""
+
+    requests: int
+    retries: int
+    rate_limited: int
+    timeouts: int
+    server_errors: int
+    bad_bodies: int
+    too_large: int
+    repairs: int
 
 
 @dataclass
@@ -25,10 +39,9 @@ class RequestStats:
     bad_bodies: int = 0
     too_large: int = 0
     repairs: int = 0
-    bytes_read: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, **amounts: int) -> None:
+    def add(self, **amounts: Unpack[Amounts]) -> None:
         """Add to the named counters."""
         with self._lock:
             for name, amount in amounts.items():

@@ -34,13 +34,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from typing import Awaitable, Callable
 
 WINDOW_S = 1.0  # good answers counted over this long for the guess when 429s start
 EPISODE_GAP_S = 2.0  # a lesson this soon after the last continues its episode
 EPOCH_MIN_ANSWERS = 8  # answers at one pace before they tell anything
-# a pace whose answers are this share 429s, or more, is too fast. At a tenth, a rate measured
-# while the bucket still spent its burst (122/s behind a 100/s bucket) was kept: paced at 110/s,
-# 8% of a load's requests were answered 429, a share that never reached the tenth
+# a pace this share 429s or more is too fast; at a tenth, burst-inflated rates stayed (bench/NOTES.md)
 TOO_FAST_SHARE = 0.04
 RECENT_ANSWERS = 16  # the last answers looked at when a 429 comes alone ...
 STORM_SHARE = 0.25  # ... and the share of 429s among them that makes it a storm
@@ -52,13 +51,20 @@ LESSONS_KEPT = 1_000
 
 
 class Pacer:
-    """Spaces request starts once a host has rate-limited; a no-op until then."""
+    """Spaces request starts once a host has rate-limited; a no-op until then.
 
-    def __init__(self) -> None:
+    `clock` (seconds, monotonic) and `sleep` are the pacer's only sense of time, so a test
+    can drive it with a fake clock whose sleep just moves the clock on.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.learned: float | None = None  # requests/s the host allows, as last learned
         self.measured = False  # whether `learned` was measured (else guessed)
         self.lessons: list[tuple[float, float]] = []  # (seconds since start, learned rate)
-        self._t0 = time.monotonic()
+        self._clock = clock
+        self._sleep = sleep
+        self._t0 = clock()
         self._first: float | None = None
         self._ok: deque[float] = deque()
         self._cut_seq = 0
@@ -80,20 +86,20 @@ class Pacer:
         if self.learned is None:
             return None
         cubic = CUBIC if self.measured else CUBIC_FAST
-        back_at = ((1 - BACKOFF) / cubic) ** (1 / 3)  # seconds until the learned rate again
+        back_at: float = ((1 - BACKOFF) / cubic) ** (1 / 3)  # seconds until the learned rate again
         return self.learned * (1 + cubic * (self._paced_s - back_at) ** 3)
 
     async def wait(self) -> None:
         """Wait until the next request may start."""
         if self._first is None:
-            self._first = time.monotonic()
+            self._first = self._clock()
         if self.learned is None:
             return
         async with self._turn:  # one at a time, so each start is spaced at the pace of now
-            now = time.monotonic()
+            now = self._clock()
             if self._next > now:
-                await asyncio.sleep(self._next - now)
-                now = time.monotonic()
+                await self._sleep(self._next - now)
+                now = self._clock()
             rate = self.rate()
             if rate is None or self.learned is None:
                 return
@@ -107,7 +113,7 @@ class Pacer:
 
     def answered(self, sent_seq: int) -> None:
         """The host let the request sent `sent_seq`-th through."""
-        now = time.monotonic()
+        now = self._clock()
         self._ok.append(now)
         while self._ok and self._ok[0] < now - WINDOW_S:
             self._ok.popleft()
@@ -126,7 +132,7 @@ class Pacer:
         if sent_seq < self._cut_seq:
             return None
         self._epoch_limited += 1
-        now = time.monotonic()
+        now = self._clock()
         if now - self._lesson_at > EPISODE_GAP_S:
             if sum(self._recent) < STORM_SHARE * len(self._recent):
                 # one 429 among good answers: an episode begins, the pace holds until its
@@ -178,7 +184,7 @@ class Pacer:
 
     def _guess(self, now: float) -> float:
         """Good answers per second over the last window, at most the current pace."""
-        span = min(WINDOW_S, now - (self._first or now))
+        span = min(WINDOW_S, now - (now if self._first is None else self._first))
         while self._ok and self._ok[0] < now - WINDOW_S:
             self._ok.popleft()
         guess = len(self._ok) / span if span > 0 and self._ok else 0.0

@@ -18,7 +18,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Mapping, Unpack
 
 import httpx
 
@@ -36,7 +36,7 @@ from armature_source.errors import (
     TransientError,
 )
 from armature_source.http.limiter import Limiter, Signal, Slot
-from armature_source.http.outcomes import Failed, Missing, RequestStats
+from armature_source.http.outcomes import Amounts, Failed, Missing, RequestStats
 from armature_source.http.pacer import Pacer
 from armature_source.http.shards import Shards
 
@@ -200,7 +200,6 @@ class Exchange:
                            f"{self.scrub(str(exc))}).") from None
         self._reached = True
         self._note_date(answer)
-        _add(counters, bytes_read=len(answer.body))
         if answer.status in answers.RETRYABLE_STATUS:
             wait = answers.retry_after_s(answer.headers, self.limits.retry.max_retry_after_s)
             if answer.status == 429:
@@ -278,7 +277,7 @@ def _give_up(path: str, trouble: _Trouble, attempt: int, elapsed: float) -> Exce
     )
 
 
-def _add(counters: Counters, **amounts: int) -> None:
+def _add(counters: Counters, **amounts: Unpack[Amounts]) -> None:
     for stats in counters:
         stats.add(**amounts)
 

@@ -3,9 +3,8 @@
 httpcore's connection pool walks every one of its connections, and for each idle one walks
 them all again, each time a request starts or ends, and asks every idle connection's socket
 whether the host closed it: the cost of a request grows with the square of the pool's size.
-At 32 connections that bookkeeping took more CPU than the rest of the request. Pools of
-`SHARD_SIZE` keep it small; a request goes to the pool with the fewest requests in flight,
-so while fewer than `max_in_flight` are in flight one always has a free connection.
+Pools of `SHARD_SIZE` keep it small; a request goes to the pool with the fewest requests in
+flight, so while fewer than `max_in_flight` are in flight one always has a free connection.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import AsyncIterator, Callable
 
 import httpx
 
-SHARD_SIZE = 8
+SHARD_SIZE = 8  # small enough that the pool's bookkeeping costs less than the request (bench/NOTES.md)
 
 
 class Shards:

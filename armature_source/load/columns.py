@@ -59,10 +59,7 @@ _dumps = orjson.dumps
 
 
 def _pool() -> pa.MemoryPool:
-    """jemalloc's pool, not Arrow's default (mimalloc): mimalloc kept what a load's columns
-    freed (about 40 MB more at the peak of a 2,000-run load, when DuckDB needs it); jemalloc
-    hands it back within a second, and builds string columns as fast (the system allocator
-    took six times as long)."""
+    """jemalloc's pool: as fast as Arrow's default, and it gives freed memory back (bench/NOTES.md)."""
     try:
         return pa.jemalloc_memory_pool()
     except NotImplementedError:  # a pyarrow built without jemalloc
