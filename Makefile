@@ -35,6 +35,7 @@ sim: $(VENV)/.sim
 
 lint: $(VENV)/.test
 	$(BIN)/python -m mypy
+	$(BIN)/python -m ruff check .
 
 # Re-pin constraints.txt: every extra installed into a scratch venv, then frozen.
 constraints:

@@ -47,7 +47,7 @@ class DuckDbTables:
     def rows(self, sql: str, *params: Any) -> list[Row]:
         cursor = self.con.execute(sql.replace("%s", "?"), list(params))
         columns = [d[0] for d in cursor.description or ()]
-        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
     def name(self, table: str) -> str:
         return '"' + table.replace('"', '""') + '"'
@@ -67,7 +67,7 @@ class SqlClientTables:
     def rows(self, sql: str, *params: Any) -> list[Row]:
         with self.client.execute_query(sql, *params) as cursor:
             columns = [d[0] for d in cursor.description or ()]
-            return [dict(zip(columns, row)) for row in cursor.fetchall()]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
     def name(self, table: str) -> str:
         return str(self.client.make_qualified_table_name(table))

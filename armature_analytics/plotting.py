@@ -33,7 +33,7 @@ def day_axis(ax: Axes, days: Iterable[date | datetime | pd.Timestamp]) -> None:
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     if found:
-        ax.set_xlim(found[0] - _PAD, found[-1] + _PAD)  # type: ignore[arg-type]
+        ax.set_xlim(found[0] - _PAD, found[-1] + _PAD)
 
 
 def series_over_days(

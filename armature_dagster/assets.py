@@ -23,7 +23,6 @@ from armature_dagster.warehouse import Facts, last_successful_load, read_facts
 from armature_pipeline.load.outcome import Outcome
 from armature_pipeline.load.runner import run_load
 from armature_pipeline.orgs import Org
-from armature_pipeline.warehouse.destination import make_pipeline
 from armature_pipeline.settings import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -32,6 +31,7 @@ from armature_pipeline.settings import (
     Settings,
     UsageError,
 )
+from armature_pipeline.warehouse.destination import make_pipeline
 
 # the pool that org runs share: its limit is how many organizations load at once
 POOL = "armature_api"

@@ -16,8 +16,8 @@ from typing import Any, Sequence
 import dlt
 
 from armature_analytics import load_health
-from armature_source.tables import ALL_TABLES, COVERAGE, REJECTED
 from armature_pipeline.warehouse.duckdb_file import duckdb_path
+from armature_source.tables import ALL_TABLES, COVERAGE, REJECTED
 
 log = logging.getLogger("armature_dagster")
 

@@ -19,10 +19,10 @@ from typing import Any, NoReturn, Sequence
 from armature_pipeline.output import logs, unwritable
 from armature_pipeline.output.durations import parse_duration
 from armature_pipeline.settings import (
-    EXIT_OK,
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_LOCKED,
+    EXIT_OK,
     LockedError,
     Terminated,
     UsageError,

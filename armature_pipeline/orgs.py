@@ -103,7 +103,7 @@ def _sections() -> dict[str, Mapping[str, Any]]:
     first file's table for a section, so the files are read one by one)."""
     found = {}
     for provider in dlt.config.config_providers:
-        value, _ = provider.get_value("orgs", Mapping, None, "armature")  # type: ignore[arg-type]
+        value, _ = provider.get_value("orgs", Mapping, None, "armature")
         if value is not None:
             found[type(provider).__name__] = _mapping(value)
     return found

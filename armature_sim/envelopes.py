@@ -10,7 +10,16 @@ way. A list envelope marks its array `Listed`: a dialect may serve it under anot
 from typing import Annotated, Literal, NotRequired, TypedDict
 
 from armature_sim.records import (
-    Event, FailedSearch, McpServer, Organization, Run, Session, Span, ToolCall, Topic, Workflow,
+    Event,
+    FailedSearch,
+    McpServer,
+    Organization,
+    Run,
+    Session,
+    Span,
+    ToolCall,
+    Topic,
+    Workflow,
 )
 from armature_sim.vocabulary import ROLES
 from armature_sim.wire_types import Bounds, Count, Doc, Listed, OneOf, Opaque, PageCap

@@ -14,9 +14,9 @@ import copy
 from functools import lru_cache
 from typing import Any
 
+from armature_sim import vocabulary as vocab
 from armature_sim.http.dialect import DIALECTS, Dialect
 from armature_sim.schemas import Schema, component_schemas, ref
-from armature_sim import vocabulary as vocab
 from armature_sim.vocabulary import API_PREFIX, Limit  # API_PREFIX is also imported from here
 
 # the error answers operations document; a 405 is the router's, for any undocumented method

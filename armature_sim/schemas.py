@@ -19,10 +19,10 @@ import types
 from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired, Required, Union, get_args, get_origin, get_type_hints
 
-from armature_sim.http.bodies import MAX_ITEMS, REQUEST_BODIES, Field
-from armature_sim.http.dialect import Dialect
 from armature_sim import envelopes as e
 from armature_sim import records as r
+from armature_sim.http.bodies import MAX_ITEMS, REQUEST_BODIES, Field
+from armature_sim.http.dialect import Dialect
 from armature_sim.wire_types import Bounds, Doc, Format, Listed, OneOf, Opaque, PageCap
 
 Schema = dict[str, Any]

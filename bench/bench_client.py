@@ -30,8 +30,8 @@ import orjson  # noqa: E402
 
 from armature_sim.server import spawn  # noqa: E402
 from armature_sim.vocabulary import SimOptions  # noqa: E402
-from armature_source.http.client import ArmatureClient  # noqa: E402
 from armature_source.credentials import Connection  # noqa: E402
+from armature_source.http.client import ArmatureClient  # noqa: E402
 from armature_source.http.decoding import decode  # noqa: E402
 from bench.fixed_baseline import FixedClient  # noqa: E402
 
@@ -76,9 +76,9 @@ def decode_figures(api_url: str, key: str, paths: list[str]) -> None:
     for name, bodies in (("runs pages (many small fields)", pages), ("trace + tool-call bodies", children)):
         blob = b"[" + b",".join(bodies) + b"]"
         mb = len(blob) / 1e6
-        stdlib = timed(lambda: json.loads(blob), 7)
-        fast = timed(lambda: orjson.loads(blob), 7)
-        whole = timed(lambda: decode(blob), 7)
+        stdlib = timed(lambda blob=blob: json.loads(blob), 7)
+        fast = timed(lambda blob=blob: orjson.loads(blob), 7)
+        whole = timed(lambda blob=blob: decode(blob), 7)
         print(f"  {name}, {mb:.1f} MB: json {mb / stdlib:5.0f} MB/s, orjson {mb / fast:5.0f} MB/s "
               f"({stdlib / fast:.1f}x), client decode with repair check {mb / whole:5.0f} MB/s "
               f"(check {whole / fast - 1:+.0%})")

@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from load_report import Figures, build_report, print_report, short  # noqa: E402
+
 from armature_pipeline.settings import DEFAULT_DATASET as DATASET  # noqa: E402
 
 CHILD = HERE / "load_child.py"

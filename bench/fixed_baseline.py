@@ -79,7 +79,7 @@ class FixedClient:
         self._lock = threading.Lock()
 
     def get(self, path: str) -> Any:
-        for attempt in range(1, 20):
+        for _attempt in range(1, 20):
             with self.throttle.slot():
                 response = self.http.get(path)
             with self._lock:

@@ -12,8 +12,8 @@ page is in. No source can be faster against the same host from the same machine.
 from __future__ import annotations
 
 import json
-from collections import Counter
 import queue
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 

@@ -23,7 +23,7 @@ def _(mo):
 
 @app.cell
 def _(live, mo, refresh):
-    refresh.value  # clicking the button runs this cell again: a new snapshot of the file
+    _ = refresh.value  # clicking the button runs this cell again: a new snapshot of the file
     mo.vstack([refresh, live.page()])
     return
 

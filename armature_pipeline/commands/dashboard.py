@@ -7,13 +7,9 @@ the copy, never while the dashboard is shown, so the scheduled load is never blo
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
 from armature_analytics.reader import (
-    DEFAULT_DATABASE,
-    DEFAULT_DATASET,
     SnapshotError,
     WarehouseBusy,
     snapshot,

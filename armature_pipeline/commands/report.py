@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import dlt
 
-from armature_source import tables as t
-from armature_source.source import HEALTH_TABLES
 from armature_pipeline.output import logs
 from armature_pipeline.settings import DEFAULT_DATASET
+from armature_source import tables as t
+from armature_source.source import HEALTH_TABLES
 
 if TYPE_CHECKING:
     from armature_pipeline.load.outcome import Outcome
@@ -56,7 +56,7 @@ def _where(pipeline: dlt.Pipeline) -> str:
     if destination == "duckdb":
         try:
             with pipeline.sql_client() as client:
-                path = client.credentials.database  # type: ignore[attr-defined]
+                path = client.credentials.database
             return f"duckdb file {path}"
         except Exception:
             return "duckdb"

@@ -20,10 +20,10 @@ import dlt
 import duckdb
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from armature_pipeline.warehouse.destination import duckdb_at
-from armature_pipeline.warehouse.duckdb_file import duckdb_path
 from armature_pipeline.load.outcome import Outcome, failed, finished
 from armature_pipeline.settings import EXIT_FAILED
+from armature_pipeline.warehouse.destination import duckdb_at
+from armature_pipeline.warehouse.duckdb_file import duckdb_path
 
 log = logging.getLogger("armature_pipeline")
 

@@ -21,8 +21,8 @@ import sys
 from contextlib import contextmanager, nullcontext
 from typing import Any, Iterator
 
-from armature_source.load.progress import Step, watching
 from armature_pipeline.output import logs
+from armature_source.load.progress import Step, watching
 
 PROGRESS_LOGGER = "armature_source.load.progress"
 

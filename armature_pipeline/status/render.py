@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -44,7 +43,7 @@ def as_text(found: "Status") -> str:
 def as_dict(found: "Status") -> dict[str, Any]:
     """The same as the text, as plain JSON values."""
     reading = found.reading
-    return _plain({
+    document: dict[str, Any] = _plain({
         "pipeline": found.pipeline,
         "organization": found.organization,
         "dataset": found.dataset,
@@ -68,6 +67,7 @@ def as_dict(found: "Status") -> dict[str, Any]:
         "row_counts": reading.row_counts if reading else {},
         "notes": _legacy(found),
     })
+    return document
 
 
 def _headline(found: "Status") -> str:

@@ -6,8 +6,6 @@ DuckDB is the default, in the file `warehouse.location` names.
 from __future__ import annotations
 
 import json
-import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +14,13 @@ from dlt.common.configuration.providers.toml import TomlProviderReadException
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from armature_pipeline.config import duckdb_settings
+from armature_pipeline.settings import Settings, UsageError
 from armature_pipeline.warehouse.duckdb_file import WaitingDuckDbCredentials, waiting_duckdb
 from armature_pipeline.warehouse.legacy_duckdb import (
     duckdb_named_like_its_file,
     named_like_its_file,
 )
-from armature_pipeline.settings import Settings, UsageError
 from armature_pipeline.warehouse.location import duckdb_file
-
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:

@@ -58,7 +58,7 @@ class _WaitingConfiguration(DuckDbClientConfiguration):
 class waiting_duckdb(duckdb_factory):
     """dlt's DuckDB destination, its connections waiting for readers of the file."""
 
-    spec = _WaitingConfiguration  # type: ignore[assignment]
+    spec = _WaitingConfiguration
 
     @property
     def destination_type(self) -> str:

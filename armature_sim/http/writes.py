@@ -19,6 +19,7 @@ from armature_sim.vocabulary import DEFAULT_INSIGHT_RANGE, INSIGHT_RANGES, WRITE
 from armature_sim.world import World
 from armature_sim.world.catalog import Workflow
 
+
 def writable(request: Request) -> World:
     """The world, if the key may write; a viewer key is refused with 403 forbidden_role."""
     role = role_of(bearer_key(request.scope["headers"]))

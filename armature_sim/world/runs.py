@@ -11,12 +11,11 @@ from __future__ import annotations
 import bisect
 import random
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from armature_sim import records
-from armature_sim.vocabulary import HOUR, MINUTE, SECOND, UNJUDGED_ENDS, VERDICTS
+from armature_sim.vocabulary import HOUR, MINUTE, SECOND, UNJUDGED_ENDS
 from armature_sim.world import corpus
-from armature_sim.world.catalog import Catalog, McpServer, Workflow, WorkflowVersion
+from armature_sim.world.catalog import Catalog, Workflow, WorkflowVersion
 from armature_sim.world.clock import Clock, instant
 from armature_sim.world.run_children import RunChildren, judge, run_children
 from armature_sim.world.run_plan import RunPlan

@@ -16,12 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from armature_source import endpoints as api
-from armature_source.endpoints import Endpoint
-from armature_source.http.casing import snake
-from armature_source.tables.table import EXTRA_COLUMN
-from armature_source.http.client import ArmatureClient, Missing, RetryPolicy
-from armature_source.credentials import Connection
-from armature_source.errors import ArmatureError, ConfigError
 from armature_source.contract.openapi import (
     Unreadable,
     list_item,
@@ -31,9 +25,14 @@ from armature_source.contract.openapi import (
     resolve,
     response_schema,
 )
+from armature_source.credentials import Connection
+from armature_source.endpoints import Endpoint
+from armature_source.errors import ArmatureError, ConfigError
+from armature_source.http.casing import snake
+from armature_source.http.client import ArmatureClient, Missing, RetryPolicy
 from armature_source.http.paging import ENVELOPE_KEYS
+from armature_source.tables.table import EXTRA_COLUMN
 from armature_source.vocabulary import API_PREFIX
-
 
 DERIVED_COLUMNS = {"run_id", "session_id", "topic_id", "failed_search_id", "snapshot_date",
                    "range", "counts_range", "tools", "current_version_id",

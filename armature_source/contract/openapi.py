@@ -84,7 +84,8 @@ def _properties(document: dict[str, Any], schema: dict[str, Any], path: frozense
     return props
 
 
-def list_item(document: dict[str, Any], schema: dict[str, Any], envelope_keys: tuple[str, ...]) -> dict[str, Any] | None:
+def list_item(document: dict[str, Any], schema: dict[str, Any],
+              envelope_keys: tuple[str, ...]) -> dict[str, Any] | None:
     """The record schema of a list response: a bare array, or the array under one of
     `envelope_keys` or any array property; None if the response holds no array."""
     if schema.get("type") == "array":

@@ -35,12 +35,12 @@ import anyio
 import httpx
 from anyio.from_thread import BlockingPortal
 
-from armature_source.http import redaction
 from armature_source.credentials import Connection, secret_parts
-from armature_source.http.retry import BAD_BODY, Exchange, Limits, Params, RetryPolicy
+from armature_source.http import redaction
 from armature_source.http.limiter import Limiter
 from armature_source.http.outcomes import Failed, Missing, RequestStats
 from armature_source.http.pacer import Pacer
+from armature_source.http.retry import BAD_BODY, Exchange, Limits, Params, RetryPolicy
 from armature_source.http.shards import Shards
 
 __all__ = ["ArmatureClient", "BAD_BODY", "Failed", "Missing", "Params", "RequestStats", "RetryPolicy"]
@@ -111,7 +111,8 @@ class ArmatureClient:
 
         limits = Limits(self.retry, request_deadline_s, max_body_bytes)
         self._secrets = secret_parts(key)
-        self._exchange = Exchange(Shards(make_http, pool), limits, self.limiter, self.pacer, self._secrets, self.api_url)
+        self._exchange = Exchange(Shards(make_http, pool), limits, self.limiter, self.pacer, self._secrets,
+                                  self.api_url)
         self._ahead = 4 * pool
         self._priority = itertools.count()
         self._loop = _Loop("armature-http")

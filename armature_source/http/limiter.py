@@ -5,8 +5,9 @@ The limit starts small and doubles every round trip while answers come back fast
 `max_in_flight`. It shrinks when the host shows strain: to 70 % on a 5xx, a timeout or a
 dropped connection; to 90 % when the recent latency climbs well above the best seen
 (requests queueing on the host); to half on a 429 that the pacer cannot act on (no rate to
-learn from yet: once it paces, 429s are the pacer's business and the limit stays). A shrink counts once per round trip: answers
-to requests sent before the last shrink say nothing about the new limit, so a burst of
+learn from yet: once it paces, 429s are the pacer's business and the limit stays). A shrink
+counts once per round trip: answers to requests sent before the last shrink say nothing about
+the new limit, so a burst of
 failures from one window of requests cuts once, not once per failure. Latency alone never
 takes the limit below `LATENCY_FLOOR`: a slow host stays usable, only errors go lower.
 

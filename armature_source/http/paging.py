@@ -47,10 +47,12 @@ def pick_rows(body: Any, *names: str, where: str = "") -> list[dict[str, Any]]:
         raise ContractError(f"{prefix}expected a JSON object or array, got {type(body).__name__}")
     for key in (*names, *ENVELOPE_KEYS):
         if isinstance(body.get(key), list):
-            return body[key]
+            rows: list[dict[str, Any]] = body[key]
+            return rows
     arrays = [k for k, v in body.items() if isinstance(v, list)]
     if len(arrays) == 1:
-        return body[arrays[0]]
+        only: list[dict[str, Any]] = body[arrays[0]]
+        return only
     raise ContractError(
         f"{prefix}cannot find the list in a body with keys {sorted(body)}; expected one of "
         f"{list((*names, *ENVELOPE_KEYS))}"

@@ -15,7 +15,6 @@ from typing import Callable
 import httpx
 import orjson
 
-from armature_source.http.transport import Answer
 from armature_source.credentials import KEY_HELP, URL_HELP
 from armature_source.errors import (
     ApiError,
@@ -26,6 +25,7 @@ from armature_source.errors import (
     ForbiddenError,
     NotFoundError,
 )
+from armature_source.http.transport import Answer
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 Scrub = Callable[[str], str]

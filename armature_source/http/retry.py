@@ -22,11 +22,7 @@ from typing import Any, Mapping, Unpack
 
 import httpx
 
-from armature_source.http import responses as answers
-from armature_source.http.transport import Answer, TooLarge, fetch
-from armature_source.http.casing import snake_keys
 from armature_source.credentials import URL_HELP
-from armature_source.http.decoding import NotJson, decode
 from armature_source.errors import (
     ApiError,
     BodyTooLargeError,
@@ -35,10 +31,14 @@ from armature_source.errors import (
     NotFoundError,
     TransientError,
 )
+from armature_source.http import responses as answers
+from armature_source.http.casing import snake_keys
+from armature_source.http.decoding import NotJson, decode
 from armature_source.http.limiter import Limiter, Signal, Slot
 from armature_source.http.outcomes import Amounts, Failed, Missing, RequestStats
 from armature_source.http.pacer import Pacer
 from armature_source.http.shards import Shards
+from armature_source.http.transport import Answer, TooLarge, fetch
 
 log = logging.getLogger("armature_source")
 

@@ -9,8 +9,8 @@ from typing import Any, Iterator
 from armature_source import tables as t
 from armature_source.load.columns import routed
 from armature_source.load.state import source_state
-from armature_source.timestamps import iso
 from armature_source.load.windows import Window
+from armature_source.timestamps import iso
 
 log = logging.getLogger("armature_source")
 KEPT_IN_STATE = 100

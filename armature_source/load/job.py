@@ -22,8 +22,8 @@ from armature_source.load.columns import routed, to_arrow
 from armature_source.load.context import Load
 from armature_source.load.quarantine import Quarantine
 from armature_source.load.state import resource_state
-from armature_source.timestamps import iso
 from armature_source.load.windows import Window
+from armature_source.timestamps import iso
 
 log = logging.getLogger("armature_source")
 

@@ -154,7 +154,7 @@ class Watched(JobClient):
                 if done.cancelled():
                     outer.cancel()
                 elif done.exception() is not None:
-                    outer.set_exception(done.exception())  # type: ignore[arg-type]
+                    outer.set_exception(done.exception())
                 else:
                     outer.set_result(self._noted(done.result()))
             except concurrent.futures.InvalidStateError:

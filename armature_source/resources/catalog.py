@@ -36,7 +36,7 @@ def mcp_servers(job: Job) -> Iterator[Any]:
         return
     rows = pick_rows(job.client.get(api.MCP_SERVERS.path()), *api.MCP_SERVERS.envelope)
     details = job.client.get_many((api.MCP_SERVER.path(r.get("id")), None) for r in rows)
-    for row, detail in zip(rows, details):
+    for row, detail in zip(rows, details, strict=True):
         if isinstance(detail, dict):
             row["tools"] = detail.get("tools")
     digests = Digests(resource_state())
@@ -61,7 +61,7 @@ def workflows(job: Job) -> Iterator[Any]:
     now_listed = {str(r.get("id")) for r in rows}
     dropped = sorted(set(state.get("listed", [])) - now_listed)
     details = job.client.get_many((api.WORKFLOW.path(wf_id), None) for wf_id in dropped)
-    for wf_id, detail in zip(dropped, details):
+    for wf_id, detail in zip(dropped, details, strict=True):
         if isinstance(detail, dict):
             rows.append(_flat_workflow(detail))
         else:

@@ -111,7 +111,7 @@ def _recheck(job: Job, book: RunBook, run_ids: list[str]) -> list[dict[str, Any]
     rows = []
     batch = Batch()
     details = job.client.get_many((api.RUN.path(i), None) for i in run_ids)
-    for run_id, detail in zip(run_ids, details):
+    for run_id, detail in zip(run_ids, details, strict=True):
         if isinstance(detail, Missing):
             batch.drop(run_id)
             book.vanished_now += 1
@@ -173,10 +173,10 @@ def _finish(job: Job, book: RunBook, started: Started) -> Iterator[Any]:
     """
     batch, out, finished = started.batch, started.out, started.finished
     fetched = started.children.fetched()
-    gone = _gone_by_id(job, [r["id"] for r, f in zip(finished, fetched) if f.gone])
+    gone = _gone_by_id(job, [r["id"] for r, f in zip(finished, fetched, strict=True) if f.gone])
     children = ChildRows()
     lacking: dict[str, Fetched] = {}
-    for row, got in zip(finished, fetched):
+    for row, got in zip(finished, fetched, strict=True):
         if row["id"] in gone:
             batch.drop(row["id"])
             book.vanished_now += 1
@@ -200,11 +200,11 @@ def _ask_again(job: Job, book: RunBook, retry: timedelta) -> Iterator[Any]:
     if not waiting:
         return
     fetched = fetch(job.client, [(run_id, entry["missing"]) for run_id, entry in waiting.items()])
-    gone = _gone_by_id(job, [run_id for run_id, f in zip(waiting, fetched) if f.gone])
+    gone = _gone_by_id(job, [run_id for run_id, f in zip(waiting, fetched, strict=True) if f.gone])
     batch = Batch()
     children = ChildRows()
     given_up: dict[str, list[str]] = {}
-    for (run_id, entry), got in zip(waiting.items(), fetched):
+    for (run_id, entry), got in zip(waiting.items(), fetched, strict=True):
         children.add(run_id, got.bodies)
         if run_id in gone:
             batch.drop(run_id)
@@ -227,7 +227,7 @@ def _ask_again(job: Job, book: RunBook, retry: timedelta) -> Iterator[Any]:
 def _gone_by_id(job: Job, run_ids: list[str]) -> set[str]:
     """The runs among `run_ids` that the host no longer serves by id either."""
     details = job.client.get_many((api.RUN.path(i), None) for i in run_ids)
-    return {run_id for run_id, d in zip(run_ids, details) if isinstance(d, Missing)}
+    return {run_id for run_id, d in zip(run_ids, details, strict=True) if isinstance(d, Missing)}
 
 
 def _waited(entry: AwaitingRun, now: datetime) -> timedelta:

@@ -76,7 +76,7 @@ def _read_traces(
                                  failed_ok=True)
     loaded, events = [], []
     given_up: dict[str, list[str]] = {}
-    for row, trace in zip(wanted, traces):
+    for row, trace in zip(wanted, traces, strict=True):
         session_id = str(row.get("id"))
         if isinstance(trace, Missing):
             job.counts.vanished += 1

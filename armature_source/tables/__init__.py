@@ -8,15 +8,8 @@ data dictionary and the destination's column comments are written from the dlt s
 
 from __future__ import annotations
 
-from armature_source.tables.table import Table, table
 from armature_source.tables.catalog import MCP_SERVERS, ORGANIZATION, WORKFLOWS
-from armature_source.tables.run_tables import (
-    EVALUATION_CRITERIA,
-    EVALUATIONS,
-    RUNS,
-    TOOL_CALLS,
-    TRACE_SPANS,
-)
+from armature_source.tables.health import COVERAGE, LOAD_LEDGER, REJECTED
 from armature_source.tables.insight_tables import (
     FAILED_SEARCH_SNAPSHOTS,
     FAILED_SEARCHES,
@@ -26,7 +19,14 @@ from armature_source.tables.insight_tables import (
     TOPIC_SNAPSHOTS,
     TOPICS,
 )
-from armature_source.tables.health import COVERAGE, LOAD_LEDGER, REJECTED
+from armature_source.tables.run_tables import (
+    EVALUATION_CRITERIA,
+    EVALUATIONS,
+    RUNS,
+    TOOL_CALLS,
+    TRACE_SPANS,
+)
+from armature_source.tables.table import Table, table
 
 ALL_TABLES: tuple[Table, ...] = (
     ORGANIZATION, MCP_SERVERS, WORKFLOWS, RUNS, TRACE_SPANS, TOOL_CALLS, EVALUATIONS,

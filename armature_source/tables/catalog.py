@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from armature_source.tables.table import table
 
-
 # Merged, not dlt's `replace`: a replace job retried after a crash mid-load inserts its row a
 # second time (the truncate ran only when the package started); a merge on the key cannot.
 # The result is the same "replaced" row each load.

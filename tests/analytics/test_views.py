@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 
 from armature_analytics.views import VIEWS_DIR, apply_views, load_views
+from armature_pipeline.warehouse.destination import duckdb_at
+from armature_sim.server import RunningSim
 from tests.support.analytics_warehouse import (
     assert_same_rows,
     json_field,
@@ -26,8 +28,6 @@ from tests.support.analytics_warehouse import (
     view_names,
     view_rows,
 )
-from armature_sim.server import RunningSim
-from armature_pipeline.warehouse.destination import duckdb_at
 from tests.support.warehouse import DATASET, Warehouse
 
 TERMINAL = ["pass", "partial", "fail", "error", "timed_out"]
@@ -80,7 +80,7 @@ def test_pass_rate_by_day_leaves_error_and_timed_out_runs_out(sample_warehouse: 
         timed_out=("status", count_of("timed_out")),
     ).reset_index()
     daily["judged_runs"] = daily.passed + daily.partial + daily.failed
-    daily["pass_rate"] = [ratio(p, j) for p, j in zip(daily.passed, daily.judged_runs)]
+    daily["pass_rate"] = [ratio(p, j) for p, j in zip(daily.passed, daily.judged_runs, strict=True)]
     columns = ["run_date", "workflow_id", "workflow_name", "judged_runs", "passed", "partial",
                "failed", "errored", "timed_out", "pass_rate"]
     assert_same_rows(view_rows(sample_warehouse, "workflow_pass_rate_daily", columns),
@@ -101,7 +101,7 @@ def test_pass_rate_by_day_agrees_with_the_simulator_truth(sample_warehouse: Ware
     seen: Counter[tuple[date, str, str]] = Counter()
     for run_date, workflow_id, *counts in rows:
         if run_date > first_full_day:
-            for status, n in zip(TERMINAL, counts):
+            for status, n in zip(TERMINAL, counts, strict=True):
                 if n:
                     seen[(run_date, workflow_id, status)] = n
     assert seen == expected
@@ -218,7 +218,7 @@ def test_topic_trends_compare_each_snapshot_with_the_previous_day(sample_warehou
     snapshots["session_count_change"] = (
         snapshots.session_count - snapshots.groupby(["topic_id", "range"]).session_count.shift()
     )
-    snapshots["label"] = [labels.get(t, own) for t, own in zip(snapshots.topic_id, snapshots.label)]
+    snapshots["label"] = [labels.get(t, own) for t, own in zip(snapshots.topic_id, snapshots.label, strict=True)]
     columns = ["snapshot_date", "range", "topic_id", "label", "is_unmet_demand", "session_count",
                "session_count_change", "tool_call_count", "error_rate", "frustration_score", "trend"]
     assert snapshots.snapshot_date.nunique() == 2, "the sample has snapshots of two days"

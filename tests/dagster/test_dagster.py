@@ -23,10 +23,10 @@ from armature_dagster.assets import POOL, build_load_assets  # noqa: E402
 from armature_dagster.automation import HOST_TAG, org_partitions  # noqa: E402
 from armature_dagster.orgs import ArmatureLoads, current_orgs  # noqa: E402
 from armature_dagster.specs import CHECK_FRESH, CHECK_GAPS, CHECK_REJECTED, ORGS, resource_of  # noqa: E402
+from armature_pipeline.load.lock import pipeline_lock  # noqa: E402
+from armature_pipeline.warehouse.destination import make_pipeline  # noqa: E402
 from armature_sim.server import RunningSim, spawn  # noqa: E402
 from armature_source.tables import ALL_TABLES, BY_NAME  # noqa: E402
-from armature_pipeline.warehouse.destination import make_pipeline  # noqa: E402
-from armature_pipeline.load.lock import pipeline_lock  # noqa: E402
 from tests.support.expectations import assert_first_load, assert_holds_what_the_host_serves  # noqa: E402
 from tests.support.orgs import org_file, write_orgs  # noqa: E402
 

@@ -13,10 +13,10 @@ import pytest
 
 from armature_analytics.dictionary import SAMPLE_WORLD, load_sample
 from armature_analytics.views import apply_views, drop_views, load_views
-from tests.support.analytics_warehouse import assert_same_rows, plain_rows
 from armature_sim.server import RunningSim
 from armature_source import armature_source
 from armature_source.tables import ALL_TABLES
+from tests.support.analytics_warehouse import assert_same_rows, plain_rows
 from tests.support.warehouse import DATASET, KEYS, Warehouse, duplicates
 
 SMALL_WORLD = {"runs": 60, "sessions": 50}

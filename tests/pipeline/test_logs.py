@@ -15,8 +15,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from armature_source.tables import ALL_TABLES
 from armature_pipeline.output import logs
+from armature_source.tables import ALL_TABLES
 from tests.support.warehouse import Warehouse
 
 # a world whose first load finds no coverage gap (fewer sessions than one list serves)

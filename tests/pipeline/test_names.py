@@ -10,7 +10,6 @@ import dlt
 import duckdb
 
 from tests.support.expectations import assert_holds_what_the_host_serves
-
 from tests.support.warehouse import Warehouse
 
 WORLD = dict(seed=8, runs=90, days=30, sessions=80)

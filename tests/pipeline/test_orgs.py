@@ -4,12 +4,11 @@ simulator processes with different seeds stand for two Armature organizations.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
-import pytest
 
-from armature_sim.server import RunningSim, spawn
+from armature_sim.server import RunningSim
 from tests.support.expectations import assert_first_load
 from tests.support.orgs import cli, org_file, write_orgs
 

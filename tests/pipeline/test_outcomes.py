@@ -12,7 +12,6 @@ from dlt.common.destination.exceptions import DestinationTerminalException, Dest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from armature_pipeline.load.outcome import MAX_PACKAGE_TRIES, failed
-
 from tests.support.warehouse import Warehouse
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from armature_source import RESOURCES
 from armature_pipeline.output.durations import parse_duration
 from armature_pipeline.settings import Settings
 from armature_pipeline.status.gather import gather
+from armature_source import RESOURCES
 from tests.support.orgs import cli as org_cli
 from tests.support.orgs import write_orgs
 from tests.support.warehouse import REPO, Warehouse
@@ -60,7 +60,7 @@ def test_a_healthy_pipeline_shows_the_ledger_of_its_last_load_per_resource(
     code, document = _status(wh, "--max-age", "1d")
     assert code == 0 and document["healthy"] and document["problems"] == []
     ((load_id,),) = wh.query("select load_id from _dlt_loads")
-    expected = {r[1]: dict(zip(LEDGER_COLUMNS, r)) for r in wh.query(
+    expected = {r[1]: dict(zip(LEDGER_COLUMNS, r, strict=True)) for r in wh.query(
         f"select {', '.join(LEDGER_COLUMNS)} from load_ledger")}
     assert [r["resource"] for r in document["ledger"]] == list(RESOURCES)
     for row in document["ledger"]:

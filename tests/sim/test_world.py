@@ -3,17 +3,14 @@ the documented ways, and a large world stays cheap."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from datetime import datetime
 from typing import Any
 
 import httpx
 
+from armature_sim.server import RunningSim, spawn
 from armature_sim.vocabulary import WorldOptions
 from armature_sim.world import World
-from armature_sim.server import RunningSim, spawn
 
 WORLD = {"seed": 21, "runs": 200, "days": 30, "sessions": 300}
 

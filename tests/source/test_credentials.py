@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from armature_source.http.client import ArmatureClient
 from armature_source.credentials import Connection, normalize_base_url
 from armature_source.errors import ConfigError
+from armature_source.http.client import ArmatureClient
 from tests.support.hostile_server import KEY, HostileServer, echo
 from tests.support.warehouse import Warehouse
 

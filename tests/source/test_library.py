@@ -189,7 +189,7 @@ def test_dlt_tools_work_on_a_pipeline_the_command_loaded(world: Any, tmp_path: P
     truth = expected(world.control.truth())
     attached = dlt.attach(wh.name, pipelines_dir=str(wh.pipelines_dir))
     counts = attached.dataset().row_counts().df()
-    rows = dict(zip(counts["table_name"], counts["row_count"]))
+    rows = dict(zip(counts["table_name"], counts["row_count"], strict=True))
     assert {t.name for t in ALL_TABLES} <= set(rows)
     assert rows["trace_spans"] == truth["trace_spans"]
     assert set(attached.dataset().runs.df()["id"]) == truth["runs"]

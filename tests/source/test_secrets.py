@@ -3,9 +3,7 @@ state, in any file of the pipeline's working folder, or in any table."""
 
 from __future__ import annotations
 
-import base64
 import logging
-import zlib
 from pathlib import Path
 from typing import Any
 

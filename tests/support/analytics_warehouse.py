@@ -94,11 +94,11 @@ def view_rows(warehouse: Warehouse, view: str, columns: list[str]) -> list[tuple
 def assert_same_rows(actual: list[tuple[Any, ...]], expected: list[tuple[Any, ...]]) -> None:
     """Equal row for row; floats equal to nine significant digits."""
     assert len(actual) == len(expected), f"{len(actual)} rows, expected {len(expected)}"
-    for got, want in zip(actual, expected):
+    for got, want in zip(actual, expected, strict=True):
         same = len(got) == len(want) and all(
             math.isclose(g, w, rel_tol=1e-9, abs_tol=1e-9)
             if isinstance(g, (int, float)) and isinstance(w, (int, float)) else g == w
-            for g, w in zip(got, want)
+            for g, w in zip(got, want, strict=True)
         )
         assert same, f"view row {got}\n   expected {want}"
 

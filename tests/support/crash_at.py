@@ -1,6 +1,6 @@
 """Run `armature-pipeline`, then SIGKILL this very process at a chosen point (tests only).
 
-    python -m tests.support.crash_at <point> run --base-url ... 
+    python -m tests.support.crash_at <point> run --base-url ...
 
 Points: `request:N` (the Nth HTTP request is sent, extraction under way), `normalize` (the
 extracted items are spooled into a load package that is not yet committed), `load:N` (after

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any, Callable
 
-from armature_source.http.client import ArmatureClient
 from armature_source.credentials import Connection
+from armature_source.http.client import ArmatureClient
 
 API_PREFIX = "/api/armature/v1"
 

@@ -11,11 +11,16 @@ from typing import Any
 
 import pytest
 
-from armature_source.http.client import Failed, RequestStats, RetryPolicy
 from armature_source.errors import BodyTooLargeError, ContractError
+from armature_source.http.client import Failed, RequestStats, RetryPolicy
 from armature_source.http.paging import iter_pages
 from tests.support.hostile_server import (
-    HostileServer, client_for, json_body, respond, sequence, stream_json,
+    HostileServer,
+    client_for,
+    json_body,
+    respond,
+    sequence,
+    stream_json,
 )
 from tests.support.warehouse import REPO
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from armature_source.http.client import RetryPolicy
 from armature_source.errors import TransientError
+from armature_source.http.client import RetryPolicy
 from tests.support.hostile_server import HostileServer, client_for, drip_body, drip_headers, json_body
 
 

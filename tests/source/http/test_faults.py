@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from armature_source.http.client import ArmatureClient, RetryPolicy
 from armature_source.credentials import Connection
+from armature_source.http.client import ArmatureClient
 from tests.support.expectations import assert_first_load
 from tests.support.warehouse import Warehouse
 

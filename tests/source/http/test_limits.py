@@ -12,7 +12,14 @@ from typing import Any
 
 from armature_source.http.client import RetryPolicy
 from tests.support.hostile_server import (
-    Conn, HostileServer, Request, TokenBucket, client_for, delayed, json_body, sequence,
+    Conn,
+    HostileServer,
+    Request,
+    TokenBucket,
+    client_for,
+    delayed,
+    json_body,
+    sequence,
 )
 
 BODY = {"rows": [{"id": "a"}]}

@@ -10,10 +10,17 @@ from urllib.parse import unquote
 
 import pytest
 
-from armature_source.http.client import ArmatureClient, RequestStats, RetryPolicy
 from armature_source.errors import ArmatureError, ConfigError
+from armature_source.http.client import ArmatureClient, RequestStats, RetryPolicy
 from tests.support.hostile_server import (
-    API_PREFIX, KEY, HostileServer, client_for, echo, echo_key, json_body, redirect,
+    API_PREFIX,
+    KEY,
+    HostileServer,
+    client_for,
+    echo,
+    echo_key,
+    json_body,
+    redirect,
 )
 
 IDS = ["a/b", "x?y=1", "frag#1", "100%", "%2e%2e", "..", ".", "with space", "ünï/cødé", "e\u0301",
@@ -27,7 +34,7 @@ def test_every_id_reaches_the_server_as_one_encoded_path_segment(hostile: Hostil
             client.get(client.path("runs", run_id, "trace"))
     lines = [r.line for r in hostile.requests]
     assert len(lines) == len(IDS)
-    for run_id, request in zip(IDS, hostile.requests):
+    for run_id, request in zip(IDS, hostile.requests, strict=True):
         assert request.line == f"GET {request.target} HTTP/1.1"
         assert "?" not in request.target and "#" not in request.target and " " not in request.target
         prefix, segment, tail = request.target.rsplit("/", 2)
@@ -115,8 +122,8 @@ def test_per_call_stats_count_besides_the_client_wide_ones(hostile: HostileServe
 
 
 def test_submit_answers_missing_for_a_404_and_get_raises(hostile: HostileServer) -> None:
-    from armature_source.http.client import Missing
     from armature_source.errors import NotFoundError
+    from armature_source.http.client import Missing
 
     with client_for(hostile) as client:
         gone = client.submit("/runs/gone").result(timeout=10)

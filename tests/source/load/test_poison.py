@@ -36,7 +36,7 @@ def load(sim: Any, tmp_path: Path) -> Warehouse:
 
 def rejected(wh: Warehouse) -> list[dict[str, Any]]:
     rows = wh.query("select table_name, record_key, reason, columns_nulled, raw from rejected_records")
-    return [dict(zip(("table", "key", "reason", "nulled", "raw"), r)) for r in rows]
+    return [dict(zip(("table", "key", "reason", "nulled", "raw"), r, strict=True)) for r in rows]
 
 
 def assert_everything_else_loaded(wh: Warehouse, truth: dict[str, Any]) -> None:

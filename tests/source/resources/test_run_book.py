@@ -115,10 +115,13 @@ def test_open_runs_in_the_old_positional_shape_are_read_and_rewritten() -> None:
     assert not runs.open_changed(run("r", status="running"))
 
 
+SEEN = {"last_event_at": at(-5), "event_count": 3}
+
+
 @pytest.mark.parametrize("known, row, since, wanted", [
     ({}, {"id": "s", "last_event_at": at(-5), "event_count": 3}, None, True),
-    ({"s": {"last_event_at": at(-5), "event_count": 3}}, {"id": "s", "last_event_at": at(-5), "event_count": 3}, None, False),
-    ({"s": {"last_event_at": at(-5), "event_count": 3}}, {"id": "s", "last_event_at": at(-1), "event_count": 4}, None, True),
+    ({"s": SEEN}, {"id": "s", "last_event_at": at(-5), "event_count": 3}, None, False),
+    ({"s": SEEN}, {"id": "s", "last_event_at": at(-1), "event_count": 4}, None, True),
     ({}, {"id": "s", "last_event_at": at(-120), "event_count": 3}, NOW - timedelta(hours=1), False),
     ({"s": [at(-5), 3]}, {"id": "s", "last_event_at": at(-5), "event_count": 3}, None, False),  # the old shape
 ])
