@@ -15,7 +15,7 @@ from typing import Any
 import dlt
 
 from armature_analytics import ddl
-from armature_analytics.views import existing_tables
+from armature_analytics.views import existing_tables, is_view
 
 COMMENTING_DESTINATIONS = frozenset({"duckdb", "postgres"})
 
@@ -27,7 +27,7 @@ def apply_comments(pipeline: dlt.Pipeline) -> int:
     destination = pipeline.destination
     if destination is None or destination.destination_name not in COMMENTING_DESTINATIONS:
         return 0
-    tables = pipeline.default_schema.data_tables()
+    tables = [t for t in pipeline.default_schema.data_tables() if not is_view(t)]
     present = existing_tables(pipeline, {str(t["name"]) for t in tables})
     written = 0
     with pipeline.sql_client() as client:

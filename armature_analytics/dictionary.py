@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import dlt
 
-from armature_analytics.views import View, apply_views, load_views
+from armature_analytics.views import View, apply_views, is_view, load_views
 from armature_source.tables import ALL_TABLES
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "data_dictionary.md"
@@ -64,7 +64,7 @@ def render(pipeline: dlt.Pipeline) -> str:
         "## Tables",
         "",
     ]
-    for name in _table_order(schema.data_table_names()):
+    for name in _table_order([n for n in schema.data_table_names() if not is_view(schema.tables[n])]):
         lines += _table_section(name, schema.tables[name])
     lines += ["## Views", "",
               "Created or replaced after every load on DuckDB and Postgres (not on Parquet).", ""]

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import dlt
 import sqlglot
+from dlt.common.schema.utils import new_column, new_table
 from sqlglot import exp
 
 from armature_analytics import ddl
@@ -35,6 +36,8 @@ DROP_TO_REPLACE_DIALECTS = frozenset({"postgres", "redshift"})
 # bare there: the view then survives the file being copied or renamed (its catalog renamed).
 # Everywhere else the body names its tables in full.
 BARE_BODY_DIALECTS = frozenset({"duckdb"})
+# the mark of a view declared in the dlt schema (see `declare_in_schema`)
+VIEW_HINT = "x-armature-view"
 # where a pipeline remembers the statement of each view it made (in its working folder)
 MADE_FILE = "armature_views.json"
 
@@ -144,9 +147,42 @@ def apply_views(pipeline: dlt.Pipeline) -> list[str]:
             made[view.name] = digest
             created.append(view.name)
     _remember(pipeline, made)
+    in_place = [v for v in views if v.name in set(created) | set(kept)]
+    declare_in_schema(pipeline, in_place)
     log.info("views: %d created or replaced, %d unchanged, of %d in dataset %s", len(created),
              len(kept), len(views), pipeline.dataset_name)
-    return [v.name for v in views if v.name in set(created) | set(kept)]
+    return [v.name for v in in_place]
+
+
+def declare_in_schema(pipeline: dlt.Pipeline, views: list[View]) -> None:
+    """Declare the views in the pipeline's dlt schema, so that `pipeline.dataset()` reads them
+    like tables (`pipeline.dataset().flaky_workflows.df()`, or SQL naming them).
+
+    dlt resolves a dataset's queries through its schema; a view it does not know fails its
+    lineage. Each view is a table of the schema marked `x-armature-view`, with the columns and
+    types the destination reports for it. dlt creates only the tables a load package carries,
+    so it never makes a table of one; readers of the schema that list data tables (the data
+    dictionary, column comments) leave them out by that mark.
+    """
+    schema = pipeline.default_schema
+    with pipeline.destination_client() as job_client:
+        found = dict(job_client.get_storage_tables([v.name for v in views]))  # type: ignore[attr-defined]
+    changed = False
+    for view in views:
+        columns = [new_column(name, column["data_type"]) for name, column in (found.get(view.name) or {}).items()
+                   if column.get("data_type")]
+        table: Any = new_table(view.name, columns=columns)
+        table.update({"description": view.question, VIEW_HINT: True})
+        if schema.tables.get(view.name) != table:
+            schema.tables[view.name] = table
+            changed = True
+    if changed:
+        pipeline.schemas.save_schema(schema)
+
+
+def is_view(table: Any) -> bool:
+    """Whether a table of the dlt schema stands for one of the reporting views."""
+    return bool(table.get(VIEW_HINT))
 
 
 def _made(pipeline: dlt.Pipeline) -> dict[str, str]:

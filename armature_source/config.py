@@ -11,6 +11,7 @@ checked as it is resolved: a bad one raises `ConfigError` naming the setting and
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Optional, Sequence
 
 from dlt.common.configuration import configspec, resolve_configuration
@@ -21,6 +22,7 @@ from armature_source.credentials import Connection
 from armature_source.errors import ConfigError
 from armature_source.http.client import DEFAULT_DEADLINE_S, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT
 from armature_source.http.retry import RetryPolicy
+from armature_source.timestamps import try_ts
 from armature_source.vocabulary import INSIGHT_RANGES, RANKED_LIST_LIMIT, SESSION_LIST_LIMIT
 
 SECTIONS = ("sources", "armature")
@@ -47,6 +49,10 @@ class ArmatureSourceConfiguration(BaseConfiguration):
     children_retry_hours: float = 24.0
     # a cron line every 15 minutes can then never pile up behind a hung load for long
     max_load_minutes: float = 60.0
+    # a backfill of runs started in [start_date, end_date), the cursors left alone (dlt's
+    # initial_value / end_value idiom, as dlt's verified sources spell it)
+    start_date: Optional[str] = None
+    end_date: Optional[str] = None
 
     def on_resolved(self) -> None:
         self.base_url = self.base_url or os.environ.get(URL_ENV) or None
@@ -58,11 +64,22 @@ class ArmatureSourceConfiguration(BaseConfiguration):
             _positive(name, getattr(self, name))
         for name in ("lookback_minutes", "retry_budget_s", "children_retry_hours"):
             _positive(name, getattr(self, name), zero_ok=True)
+        start, end = _instant("start_date", self.start_date), _instant("end_date", self.end_date)
+        if start and end and end <= start:
+            raise ConfigError(f"end_date ({self.end_date}) is not after start_date ({self.start_date}); "
+                              "a sub-range runs from start_date up to, not including, end_date.")
+        self._range = (start, end)
 
     @property
     def connection(self) -> Connection:
         """The checked REST base and key (checked once, when the settings were resolved)."""
         return self._connection
+
+    @property
+    def sub_range(self) -> tuple[datetime | None, datetime | None] | None:
+        """(start, end) of the runs to backfill, when one of them was given; else None."""
+        start, end = self._range
+        return (start, end) if start or end else None
 
     @property
     def retry(self) -> RetryPolicy:
@@ -87,6 +104,16 @@ def _ranges(ranges: Sequence[str]) -> tuple[str, ...]:
         raise ConfigError(f"insight_ranges has {unknown or 'nothing'}; allowed are "
                           f"{list(INSIGHT_RANGES)} ([sources.armature] insight_ranges).")
     return tuple(sorted(set(listed), key=lambda r: INSIGHT_RANGES[r]))
+
+
+def _instant(name: str, value: str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    stamp = try_ts(value)
+    if stamp is None:
+        raise ConfigError(f"{name} is {value!r}, not an ISO 8601 instant (e.g. 2026-11-01 or "
+                          f"2026-11-01T00:00:00Z); [sources.armature] {name} or the argument {name}=.")
+    return stamp
 
 
 def _positive(name: str, value: float, zero_ok: bool = False) -> None:

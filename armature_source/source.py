@@ -17,6 +17,7 @@ from dlt.sources import DltResource
 from armature_source import tables as t
 from armature_source.config import ArmatureSourceConfiguration as Spec
 from armature_source.load import context
+from armature_source.load.batches import BatchedResource
 from armature_source.load.context import Load
 from armature_source.load.job import Job
 from armature_source.resources.catalog import mcp_servers, organization, workflows
@@ -81,6 +82,8 @@ def armature_source(
     max_body_bytes: int = Spec.max_body_bytes,
     children_retry_hours: float = Spec.children_retry_hours,
     max_load_minutes: float = Spec.max_load_minutes,
+    start_date: Optional[str] = Spec.start_date,
+    end_date: Optional[str] = Spec.end_date,
     config: Spec = None,  # type: ignore[assignment]  # dlt passes the resolved settings
     load: Optional[Load] = None,
 ) -> Iterator[DltResource]:
@@ -108,6 +111,10 @@ def armature_source(
             evaluation are asked for again before they are recorded as a coverage gap.
         max_load_minutes: the whole load's deadline: then each resource stops where what it
             delivered is complete, and the next load goes on from there.
+        start_date, end_date: load only the runs started from `start_date` up to (not
+            including) `end_date` (ISO 8601), with their children, and leave the cursors as
+            they are: a backfill of a sub-range, as dlt's `initial_value` / `end_value`. Other
+            resources load as usual (pick `runs` alone with `.with_resources("runs")`).
         config: the settings, resolved by dlt from the arguments above (leave it out).
         load: a load the caller already opened for its pre-flight check, e.g. the command's
             (leave it out: the source opens its own).
@@ -142,8 +149,10 @@ def _resource(declared: Resource, load: Load) -> DltResource:
             yield from job.closing_items()
 
     main = declared.tables[0]
-    factory: Any = dlt.resource(bracketed, name=name, write_disposition=main.disposition, parallelized=True)  # type: ignore[call-overload]
-    resource: DltResource = factory(load)
+    factory: Any = dlt.resource(bracketed, name=name, write_disposition=main.disposition,  # type: ignore[call-overload]
+                                parallelized=True, _impl_cls=BatchedResource)
+    resource: BatchedResource = factory(load)
+    resource.batch_limits = load.batch_limits
     for table in (*declared.tables, *HEALTH_TABLES):
         resource.apply_hints(**table.hints(), create_table_variant=True)
     return resource

@@ -20,6 +20,7 @@ import dlt
 import duckdb
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from armature_analytics.views import drop_views
 from armature_pipeline.load.outcome import Outcome, failed, finished
 from armature_pipeline.settings import EXIT_FAILED
 from armature_pipeline.warehouse.destination import duckdb_at
@@ -41,6 +42,7 @@ def full_refresh(pipeline: dlt.Pipeline, source: Any) -> Outcome:
         return _refresh_postgres(pipeline, source)
     log.warning("--full-refresh on %s drops the tables first: a failure leaves them empty "
                 "(only DuckDB and Postgres are refreshed beside the old tables)", kind)
+    drop_views(pipeline)  # they stand on the tables, and the schema lists them beside
     try:
         info = pipeline.run(source, refresh="drop_sources")
     except PipelineStepFailed as exc:

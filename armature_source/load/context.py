@@ -87,17 +87,35 @@ def _hand_health_tables_to(owner: str) -> None:
 
 class _JsonAsTextNotice(logging.Filter):
     """Drops dlt's notice that an Arrow string column is hinted `json` in our resources: that
-    is by design (Arrow has no JSON type dlt accepts; the destination casts the text)."""
+    is by design (Arrow has no JSON type dlt accepts; the destination casts the text).
 
-    def __init__(self, resources: frozenset[str]) -> None:
-        super().__init__()
-        self.resources = resources
+    Installed once on dlt's logger when the first load of the process begins, and left there:
+    dlt logs the notice when it merges an item's table, which in a parallel extract can come
+    after the resource that yielded it has ended. It drops that notice only, and only for
+    the resources of this source.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("armature-json-as-text")
+        self.resources: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
         if "when merging arrow schema" not in text:
             return True
         return not any(f"In resource: {name}," in text for name in self.resources)
+
+
+_NOTICE = _JsonAsTextNotice()
+_NOTICE_LOCK = threading.Lock()
+
+
+def _drop_json_as_text_notices(resources: frozenset[str]) -> None:
+    with _NOTICE_LOCK:
+        _NOTICE.resources.update(resources)
+        dlt_log = logging.getLogger("dlt")
+        if _NOTICE not in dlt_log.filters:
+            dlt_log.addFilter(_NOTICE)
 
 
 class Load:
@@ -111,13 +129,13 @@ class Load:
         self.deadline_s = config.max_load_minutes * 60
         self.insights_off = False
         self.clock_trusted = True
+        self.batch_limits: dict[str, int] = {}  # resource -> batches asked for (add_limit)
         self._started: float | None = None
         self._client: ArmatureClient | None = None
         self._org: Organization | None = None
         self._now: datetime | None = None
         self._running: set[str] = set()
         self._expected: set[str] = set()
-        self._notice: _JsonAsTextNotice | None = None
         self._lock = threading.RLock()
 
     @property
@@ -174,8 +192,7 @@ class Load:
             self._expected = set(selected) & self.resource_names
         except Exception:  # a resource extracted on its own, outside its source
             self._expected = set()
-        self._notice = _JsonAsTextNotice(self.resource_names)
-        logging.getLogger("dlt").addFilter(self._notice)
+        _drop_json_as_text_notices(self.resource_names)
 
     def _same_organization(self) -> None:
         """Refuse a key that answers for another organization than the one whose data this
@@ -198,9 +215,6 @@ class Load:
 
     def _end(self) -> None:
         _hand_health_tables_to(HEALTH_OWNER)
-        if self._notice is not None:
-            logging.getLogger("dlt").removeFilter(self._notice)
-            self._notice = None
         self.close()
 
     def close(self) -> None:

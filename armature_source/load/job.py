@@ -69,6 +69,9 @@ class Job:
         self.counts = Counts()
         self.window: Window | None = None
         self.notes: list[str] = []
+        self.batch_limit = load.batch_limits.get(name)  # add_limit(n): n batches with work
+        self.batches = 0
+        self.limited = False
         self.undeclared: set[str] = set()  # table.field the host sent that no column declares
         self.stopped = False
         self.started = datetime.now(timezone.utc)
@@ -106,12 +109,24 @@ class Job:
                     self.name, minutes, where)
         return True
 
+    def batch_done(self, had_work: bool) -> bool:
+        """Count a batch; True when the batches asked for by `add_limit` are done: the
+        resource then stops where what it delivered is complete, and says so once."""
+        self.batches += had_work
+        if self.batch_limit is None or self.batches < self.batch_limit or self.stopped:
+            return self.stopped
+        self.stopped = self.limited = True
+        self.notes.append(f"stopped after {self.batches} batches (add_limit)")
+        log.info("%s: stopped after the %d batches add_limit asked for; the next run goes on",
+                 self.name, self.batches)
+        return True
+
     def closing_items(self, status: str = "ok") -> Iterator[Any]:
         """The job's `load_ledger` row; and, while the warehouse has none, an empty
         `rejected_records`, so that the table readers and dashboards query always exists."""
         if t.REJECTED.name not in dlt.current.source_schema().data_table_names():
             yield routed(t.REJECTED, [])
-        yield self._ledger_item("stopped" if self.stopped else status)
+        yield self._ledger_item("limited" if self.limited else "stopped" if self.stopped else status)
 
     def _ledger_item(self, status: str) -> Any:
         window = self.window

@@ -42,9 +42,15 @@ def runs(job: Job) -> Iterator[Any]:
     now = load.now()
     state: RunsState = resource_state()
     book = RunBook(state, now, load.horizon())
-    window = job.window = pick_window(RUN_RANGES, load.window_now(), book.mark, load.lookback)
-    log.info("runs: %s, %d open runs to re-check, %d runs awaiting children",
-             window.describe(), len(book.open), len(book.awaiting))
+    backfill = load.config.sub_range  # (start, end): a sub-range, the cursors left alone
+    if backfill is None:
+        window = pick_window(RUN_RANGES, load.window_now(), book.mark, load.lookback)
+    else:
+        window = pick_window(RUN_RANGES, load.window_now(), backfill[0], timedelta(0))
+    job.window = window
+    log.info("runs: %s%s, %d open runs to re-check, %d runs awaiting children", window.describe(),
+             f", only those started before {iso(backfill[1])}" if backfill and backfill[1] else "",
+             len(book.open), len(book.awaiting))
     if window.gap:
         yield from record_gap(window_gap("runs", window, now))
     listed: set[str] = set()
@@ -62,13 +68,15 @@ def runs(job: Job) -> Iterator[Any]:
             pages += 1
             rows = [_run_row(r) for r in page if str(r.get("id")) not in listed]
             listed.update(r["id"] for r in rows if r.get("id") is not None)
-            wanted = [r for r in rows if book.wants(r, window.since)]
+            wanted = [r for r in rows if book.wants(r, window.since) and _in_range(r, backfill)]
             job.counts.skipped += len(rows) - len(wanted)
             if client.total is not None:  # n of the host's total when it says one, else pages
                 progress.add("runs listed", len(rows), total=client.total)
             else:
                 progress.add("pages listed")
             ahead.append(_start(job, book, wanted))
+            if job.batch_done(ahead[-1].has_work):  # add_limit: the batches asked for are started
+                break
             if len(ahead) > BATCHES_AHEAD:
                 yield from _finish_counted(job, book, ahead.popleft(), progress)
         while ahead:
@@ -76,13 +84,14 @@ def runs(job: Job) -> Iterator[Any]:
     finally:
         for started in ahead:
             started.children.cancel()
-    stale = [run_id for run_id in book.open if run_id not in listed]
-    if not job.out_of_time("before re-reading open runs"):
+    stale = [run_id for run_id in book.open if run_id not in listed] if backfill is None else []
+    if backfill is None and not job.out_of_time("before re-reading open runs"):
         yield from _deliver(job, book, _recheck(job, book, stale))
-    if not job.out_of_time("before asking again for missing children"):
+    if backfill is None and not job.out_of_time("before asking again for missing children"):
         yield from _ask_again(job, book, load.children_retry)
-    # a listing cut short must not move the mark: the older runs it did not reach come next
-    book.save(load.lookback, advance=not job.stopped)
+    # a listing cut short must not move the mark: the older runs it did not reach come next;
+    # a backfill of a sub-range never moves it either
+    book.save(load.lookback, advance=not job.stopped and backfill is None)
     progress.close()
     job.counts.pages, job.counts.listed, job.counts.vanished = pages, len(listed), book.vanished_now
     log.info(
@@ -91,6 +100,15 @@ def runs(job: Job) -> Iterator[Any]:
         pages, len(listed), len(stale), book.finished_now, len(book.open), len(book.awaiting),
         book.vanished_now,
     )
+
+
+def _in_range(row: dict[str, Any], backfill: tuple[datetime | None, datetime | None] | None) -> bool:
+    """Whether a listed run is in the sub-range a backfill asked for (any run, without one)."""
+    if backfill is None:
+        return True
+    started = try_ts(row.get("started_at"))
+    start, end = backfill
+    return started is not None and (start is None or started >= start) and (end is None or started < end)
 
 
 def _run_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -135,6 +153,11 @@ class Started:
     finished: list[dict[str, Any]]
     batch: Batch
     children: Asked
+
+    @property
+    def has_work(self) -> bool:
+        """Whether the batch delivers anything: new or changed runs, or children to fetch."""
+        return bool(self.out or self.finished)
 
 
 def _deliver(job: Job, book: RunBook, rows: list[dict[str, Any]]) -> Iterator[Any]:

@@ -44,7 +44,8 @@ LOAD_LEDGER = table(
     resource=("text", "The resource, e.g. runs or sessions."),
     started_at=("timestamp", "When the resource started, UTC (local clock)."),
     finished_at=("timestamp", "When it ended, UTC (local clock)."),
-    status=("text", "ok, or failed with the error in `message`."),
+    status=("text", "ok; stopped (max_load_minutes used up: the next load goes on); limited "
+                    "(add_limit's batches done); the note is in `message`."),
     window_range=("text", "The range asked (24h, 7d, 30d, 90d), when windowed."),
     window_since=("timestamp", "The earliest time this load needed, UTC; null for all."),
     pages=("bigint", "List pages read."),
