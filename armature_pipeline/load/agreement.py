@@ -23,6 +23,7 @@ from typing import Any
 import dlt
 from dlt.pipeline.state_sync import load_pipeline_state_from_destination
 
+from armature_analytics import load_health
 from armature_pipeline.settings import UsageError
 from armature_pipeline.warehouse.duckdb_file import duckdb_path
 from armature_source import source as declared
@@ -43,7 +44,7 @@ def check_world(pipeline: dlt.Pipeline, org: Organization) -> None:
                                     "emptied warehouse): it is loaded afresh")
         return
     with pipeline.sql_client() as client:
-        held = _organizations(client)
+        held = _organizations(load_health.SqlClientTables(client))
     if held and held != {org.id}:
         raise UsageError(
             f"the key answers for organization {org.slug} ({org.id}), but dataset "
@@ -82,8 +83,8 @@ def _restart_resources_without_tables(pipeline: dlt.Pipeline) -> None:
     if not resources:
         return
     with pipeline.sql_client() as client:
-        gone = [r.name for r in declared.DECLARED
-                if resources.get(r.name) and not _table_there(client, r.tables[0].name)]
+        there = load_health.SqlClientTables(client).present([r.tables[0].name for r in declared.DECLARED])
+    gone = [r.name for r in declared.DECLARED if resources.get(r.name) and r.tables[0].name not in there]
     if not gone:
         return
     log.warning("%s: their tables are gone from the warehouse; they are loaded afresh",
@@ -116,19 +117,11 @@ def _warehouse_there(pipeline: dlt.Pipeline) -> bool:
         return True
 
 
-def _organizations(client: Any) -> set[str]:
-    if not _table_there(client, "organization"):
+def _organizations(db: load_health.Tables) -> set[str]:
+    if not db.present(["organization"]):
         return set()
-    rows = client.execute_sql(f"select distinct id from {client.make_qualified_table_name('organization')}")
-    return {str(r[0]) for r in rows or [] if r[0] is not None}
-
-
-def _table_there(client: Any, table: str) -> bool:
-    try:
-        client.execute_sql(f"select 1 from {client.make_qualified_table_name(table)} where 1 = 0")
-        return True
-    except Exception:
-        return False
+    return {str(r["id"]) for r in db.rows(f"select distinct id from {db.name('organization')}")
+            if r["id"] is not None}
 
 
 def _is_duckdb(pipeline: dlt.Pipeline) -> bool:
