@@ -287,7 +287,7 @@ def publish_copy(figures: Figures, folder: Path) -> None:
     if done.returncode != 0:
         print(f"(publishing the read copy failed: {short(done.stderr)})", end=" ", flush=True)
         return
-    found = json.loads(done.stdout)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
     figures.publish_s, figures.copy_mb, figures.warehouse_mb = found["seconds"], found["copy_mb"], found["warehouse_mb"]
 
 

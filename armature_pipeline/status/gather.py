@@ -46,7 +46,9 @@ def gather(settings: Settings, organization: str | None = None,
     kind = settings.destination or _short_name(state) or "duckdb"
     found = Status(settings.pipeline_name, organization, dataset, kind, working, where=kind,
                    state=state, last_run=read_last_run(root, settings.pipeline_name),
-                   pending=_pending(working), max_age_s=max_age_s)
+                   # a running load's own packages are not left pending by a failed one
+                   pending=0 if is_held(root, settings.pipeline_name) else _pending(working),
+                   max_age_s=max_age_s)
     try:
         file = duckdb_file(settings.pipeline_name, settings.duckdb_file) if kind == "duckdb" else None
         if file is not None:
@@ -70,13 +72,24 @@ def _read_duckdb(found: Status, root: Path, warehouse: Path) -> Reading:
         _wait_for_load(root, found.pipeline, settings.wait_s or 0.0)
         return read_duckdb(str(warehouse), found.dataset, settings.wait_s)[0]
     found.copy = CopyState(copy, read_record(root, found.pipeline))
-    if not copy.exists() and warehouse.exists():
+    _check_warehouse(warehouse, copy)
+    if not copy.exists():
         raise Unreadable(missing_copy(warehouse, copy))
     # the copy is only ever replaced whole, by a rename: no load to wait for
     reading, opened = read_duckdb(str(copy), found.dataset, wait_s=0.0)
     found.copy.holds, found.copy.published_at = reading.last_load_id, opened.written_at
     found.copy.storage_version, found.copy.bytes = opened.storage_version, copy.stat().st_size
     return reading
+
+
+def _check_warehouse(warehouse: Path, copy: Path) -> None:
+    """The warehouse is there and is a DuckDB file (its header read, never opened: a load may
+    hold it), else the copy speaks of a warehouse that is gone."""
+    if not warehouse.exists():
+        raise NotThere(f"no DuckDB file at {warehouse}" + (f" (its read copy {copy} is left)" if copy.exists() else ""))
+    with open(warehouse, "rb") as handle:
+        if handle.read(12)[8:12] != b"DUCK":
+            raise Unreadable(f"{warehouse} is not a DuckDB database file; name the file a load writes.")
 
 
 def _wait_for_load(root: Path, pipeline_name: str, wait_s: float) -> None:
