@@ -1,9 +1,9 @@
-"""The tables that record load health: the snapshot copies them, the dashboard shows them.
+"""The tables that record load health, as the dashboard shows them.
 
 Their names and columns are the source's (`armature_source.tables.health`); `_dlt_loads` is
 dlt's own. A warehouse loaded by an older version may lack `rejected_records` and
-`load_ledger`: every reader here works on a snapshot (`analytics.reader.snapshot`) and treats
-a missing table as "not recorded yet".
+`load_ledger`: every reader here works on a connection to the read copy
+(`analytics.reader.connect`) and treats a missing table as "not recorded yet".
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Freshness:
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether the snapshot holds a table or view of that name in its current schema."""
+    """Whether the connection's dataset holds a table or view of that name."""
     return bool(load_health.DuckDbTables(con).present([name]))
 
 

@@ -92,6 +92,15 @@ def last_success(db: Tables) -> datetime | None:
     return utc(found[0]["newest"]) if found else None
 
 
+def newest_load(db: Tables) -> str | None:
+    """The id of the newest load that finished whole."""
+    if not db.present([LOADS]):
+        return None
+    found = db.rows(f"select load_id from {db.name(LOADS)} where status = %s "
+                    "order by inserted_at desc, load_id desc limit 1", LOAD_SUCCEEDED)
+    return str(found[0]["load_id"]) if found else None
+
+
 def newest_ledger(db: Tables) -> list[Row]:
     """The newest ledger row of each resource, in the source's order of resources."""
     if not db.present([LEDGER]):

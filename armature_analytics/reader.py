@@ -1,21 +1,20 @@
-"""A read-only snapshot of the warehouse that never blocks a load.
+"""Opening a DuckDB file that a load publishes, read-only, for our readers.
 
-DuckDB lets one process write a file, or several read it, never both: a notebook or dashboard
-that keeps the file open, even read-only, makes the next scheduled load wait and then give up.
-`snapshot` therefore attaches the file read-only, copies the reporting views' results and the
-load-health tables into an in-memory database, detaches, and hands back a connection to that
-copy. The file is held for tens of milliseconds (about 70 ms at 3,000 runs), not for as long
-as the reader lives.
+Our readers (`status`, `sql`, the dashboard, the notebooks, the Dagster checks) open the
+warehouse's read copy, which the loader publishes by an atomic rename after every load that
+changed something (`armature_pipeline.warehouse.read_copy`): no reader of it ever holds the file
+a load writes, and a reader that keeps it open sees one whole load until it reconnects. When
+read copies are off, they open the warehouse itself, waiting while a load writes it.
 
-Copying only the views' results, not the whole file: at 3,000 runs `COPY FROM DATABASE`
-holds the file about 0.5 s and peaks near 550 MB of memory, growing with the warehouse; the
-views' results are a few thousand rows (about 100 MB peak, mostly DuckDB itself).
-
-    SnapshotError
+    ReadError
     ├── WarehouseNotFound (also FileNotFoundError)  no file at that path
     ├── NotAWarehouse (also ValueError)             a file, but not a DuckDB database
     ├── DatasetNotFound (also LookupError)          a DuckDB file without that dataset
     └── WarehouseBusy (also TimeoutError)           a writer held the file for the whole wait
+
+DuckDB keeps one database per file and process: a connection opened while another of the same
+process is still open shares the first one's file, even after the copy was replaced. Close
+every connection to see a newer load.
 """
 
 from __future__ import annotations
@@ -24,64 +23,63 @@ import logging
 import os
 import re
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 
-from armature_analytics.health import HEALTH_TABLES
-
 log = logging.getLogger("armature_pipeline.reader")
 
-DEFAULT_DATABASE = "armature.duckdb"
 DEFAULT_DATASET = "armature_data"
 DEFAULT_WAIT_S = 30.0
 WAIT_LOG_EVERY_S = 10.0
 # a DuckDB file carries this magic number after its 8-byte checksum
 _MAGIC = b"DUCK"
-_SOURCE = "armature_source_file"
 _HELD = re.compile(r'Could not set lock on file "[^"]*"(?:: Conflicting lock is held in (.+?) \(PID (\d+)\))?')
 
 
-class SnapshotError(Exception):
-    """The warehouse could not be read into a snapshot."""
+class ReadError(Exception):
+    """The DuckDB file could not be read."""
 
 
-class WarehouseNotFound(SnapshotError, FileNotFoundError):
+class WarehouseNotFound(ReadError, FileNotFoundError):
     """No file at the path given."""
 
 
-class NotAWarehouse(SnapshotError, ValueError):
+class NotAWarehouse(ReadError, ValueError):
     """The path names a file that is not a DuckDB database."""
 
 
-class DatasetNotFound(SnapshotError, LookupError):
+class DatasetNotFound(ReadError, LookupError):
     """The DuckDB file has no schema of the dataset's name."""
 
 
-class WarehouseBusy(SnapshotError, TimeoutError):
+class WarehouseBusy(ReadError, TimeoutError):
     """Another process held the file for writing for the whole wait."""
 
 
-def snapshot(
-    path: str | Path = DEFAULT_DATABASE,
-    dataset: str = DEFAULT_DATASET,
-    *,
-    wait_s: float | None = None,
-    catalog: bool = False,
-) -> duckdb.DuckDBPyConnection:
-    """Copy the dataset's views and health tables into memory; the file is closed on return.
+@dataclass(frozen=True)
+class Opened:
+    """What a connection reads: the file, the dataset, when the file was written (for a read
+    copy: when it was published), and DuckDB's storage version of it."""
 
-    The connection's current schema is the dataset's name, so queries name views bare
-    (`select * from flaky_workflows`). A table `_snapshot` says where and when it was taken.
+    path: Path
+    dataset: str
+    written_at: datetime
+    storage_version: str | None
+
+
+def connect(path: str | Path, dataset: str = DEFAULT_DATASET, *,
+            wait_s: float | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a DuckDB file whose current schema is the dataset, so queries
+    name tables and views bare (`select * from flaky_workflows`). Close it when done.
 
     Args:
-        path: the DuckDB file a load writes.
+        path: the read copy (or, with read copies off, the warehouse).
         dataset: the dataset (schema) in it.
-        wait_s: how long to retry while a load holds the file for writing; by default
-            ARMATURE_DUCKDB_WAIT_S (the setting the load's own wait reads), else 30 s.
-        catalog: also a table `_catalog` (table_name, table_type, row_count): every table
-            and view of the dataset, with the row count of each table.
+        wait_s: how long to retry while a load holds the file for writing (only a warehouse
+            is ever held so); by default ARMATURE_DUCKDB_WAIT_S, else 30 s.
 
     Raises:
         WarehouseNotFound, NotAWarehouse, DatasetNotFound, WarehouseBusy.
@@ -90,30 +88,40 @@ def snapshot(
     _check_file(file)
     if wait_s is None:
         wait_s = float(os.environ.get("ARMATURE_DUCKDB_WAIT_S", DEFAULT_WAIT_S))
-    con = duckdb.connect(":memory:")
+    con = _open(file, wait_s)
     try:
-        _attach(con, file, wait_s)
-        try:
-            copied = _copy(con, file, dataset)
-            if catalog:
-                _catalog(con, dataset)
-        finally:
-            con.execute(f"detach {_SOURCE}")
+        found = [r[0] for r in con.execute(
+            "select schema_name from duckdb_schemas() where database_name = current_database() "
+            "order by 1").fetchall()]
+        if dataset not in found:
+            listed = ", ".join(s for s in found if s not in ("main", "information_schema", "pg_catalog"))
+            raise DatasetNotFound(f"{file} has no dataset {dataset!r} (datasets in it: {listed or 'none'}); "
+                                  "name the dataset with --dataset / ARMATURE_DATASET.")
+        con.execute(f"use {_quote(_catalog(con))}.{_quote(dataset)}")
     except BaseException:
         con.close()
         raise
-    con.execute(
-        "create table _snapshot as select ? as source, ? as dataset, ? as taken_at, ? as relations",
-        [str(file), dataset, datetime.now(timezone.utc), copied],
-    )
     return con
+
+
+def opened(con: duckdb.DuckDBPyConnection) -> Opened:
+    """Which file and dataset a connection from `connect` reads, and when it was written."""
+    row = con.execute("select path, tags from duckdb_databases() where database_name = current_database()").fetchone()
+    schema = con.execute("select current_schema()").fetchone()
+    path = Path(str(row[0])) if row else Path("?")
+    tags = row[1] if row and isinstance(row[1], dict) else {}
+    try:
+        written = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    except OSError:
+        written = datetime.now(timezone.utc)
+    return Opened(path, str(schema[0]) if schema else "?", written, tags.get("storage_version"))
 
 
 def _check_file(file: Path) -> None:
     if not file.exists():
         raise WarehouseNotFound(
-            f"no DuckDB file at {file}. Load one first (`armature-pipeline run`, or "
-            "`armature-pipeline demo` for sample data), or name the file with --duckdb / "
+            f"no DuckDB file at {file}. A load publishes it (`armature-pipeline run`, or "
+            "`armature-pipeline demo` for sample data); or name the warehouse with --duckdb / "
             "ARMATURE_DUCKDB."
         )
     header = b""
@@ -124,15 +132,13 @@ def _check_file(file: Path) -> None:
         raise NotAWarehouse(f"{file} is not a DuckDB database file; name the file a load writes.")
 
 
-def _attach(con: duckdb.DuckDBPyConnection, file: Path, wait_s: float) -> None:
-    """Attach read-only, retrying while a writer holds the file, for at most `wait_s`."""
+def _open(file: Path, wait_s: float) -> duckdb.DuckDBPyConnection:
+    """Open read-only, retrying while a writer holds the file, for at most `wait_s`."""
     started = time.monotonic()
     deadline, said = started + wait_s, float("-inf")
-    quoted = str(file).replace("'", "''")
     while True:
         try:
-            con.execute(f"attach '{quoted}' as {_SOURCE} (read_only)")
-            return
+            return duckdb.connect(str(file), read_only=True)
         except duckdb.IOException as exc:
             held = _HELD.search(str(exc))
             if held is None:
@@ -158,65 +164,9 @@ def _busy_message(file: Path, held: re.Match[str], wait_s: float) -> str:
     )
 
 
-def _copy(con: duckdb.DuckDBPyConnection, file: Path, dataset: str) -> list[str]:
-    """Copy every view of the dataset, and the health tables present, under the same names."""
-    rows = con.execute(
-        "select table_name, table_type from information_schema.tables "
-        "where table_catalog = ? and table_schema = ?",
-        [_SOURCE, dataset],
-    ).fetchall()
-    if not rows:
-        raise DatasetNotFound(_no_dataset_message(con, file, dataset))
-    health = {t.name for t in HEALTH_TABLES}
-    wanted = sorted(name for name, kind in rows if kind == "VIEW" or name in health)
-    schema = _quote(dataset)
-    con.execute(f"create schema memory.{schema}")
-    copied = []
-    for name in wanted:
-        try:
-            con.execute(
-                f"create table memory.{schema}.{_quote(name)} as "
-                f"select * from {_SOURCE}.{schema}.{_quote(name)}"
-            )
-        except duckdb.Error as exc:
-            # a view over a table since dropped: readers see it as not loaded, the rest still reads
-            log.warning("snapshot: %s in %s skipped: %s", name, file, exc)
-            continue
-        copied.append(name)
-    con.execute(f"use memory.{schema}")
-    return copied
-
-
-def _catalog(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
-    """`_catalog` in the snapshot's schema: the dataset's tables and views, tables counted."""
-    found = con.execute(
-        "select table_name, table_type from information_schema.tables "
-        "where table_catalog = ? and table_schema = ? order by 1",
-        [_SOURCE, dataset],
-    ).fetchall()
-    con.execute("create table _catalog (table_name varchar, table_type varchar, row_count bigint)")
-    schema = _quote(dataset)
-    for name, kind in found:
-        count = None
-        if kind == "BASE TABLE":
-            row = con.execute(f"select count(*) from {_SOURCE}.{schema}.{_quote(name)}").fetchone()
-            count = int(row[0]) if row else 0
-        con.execute("insert into _catalog values (?, ?, ?)", [name, kind, count])
-
-
-def _no_dataset_message(con: duckdb.DuckDBPyConnection, file: Path, dataset: str) -> str:
-    found = [
-        r[0] for r in con.execute(
-            "select distinct table_schema from information_schema.tables where table_catalog = ? "
-            "order by 1",
-            [_SOURCE],
-        ).fetchall()
-    ]
-    listed = ", ".join(found) if found else "none"
-    return (
-        f"{file} has no dataset {dataset!r} (datasets in it: {listed}); "
-        "name the dataset with --dataset / ARMATURE_DATASET."
-    )
+def _catalog(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("select current_database()").fetchone()
+    return str(row[0]) if row else "main"
 
 
 def _quote(identifier: str) -> str:

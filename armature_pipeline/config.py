@@ -3,6 +3,11 @@
     [armature.duckdb]         (or ARMATURE__DUCKDB__<NAME>)
     wait_s = 30               how long a load waits, at each step, for a reader to let go
     memory_limit = "200MB"    DuckDB's memory cap, so a large merge spills to disk
+    read_copy = true          publish a read copy for BI tools and our readers after a load
+    read_copy_path = "{stem}_read.duckdb"
+                              where (relative: beside the warehouse; {stem}: its file's stem)
+    read_copy_storage_version = "v1.4.0"
+                              DuckDB's storage version of the copy: the oldest that opens it
 
 `ARMATURE_DUCKDB_WAIT_S` and `ARMATURE_DUCKDB_MEMORY_LIMIT` are kept as aliases, read here and
 nowhere else, last (after dlt's own keys and files), like `ARMATURE_API_KEY` for the source.
@@ -26,6 +31,10 @@ WAIT_DEFAULT_S = 30.0
 # the load's Python side holds ~0.3 GB; bench/NOTES.md has the peaks at other caps
 MEMORY_DEFAULT = "200MB"
 MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B|bytes)", re.IGNORECASE)
+# DuckDB 1.4 reads storage versions up to its own; the BI drivers bundle 1.4 and 1.5
+COPY_PATH_DEFAULT = "{stem}_read.duckdb"
+COPY_STORAGE_DEFAULT = "v1.4.0"
+STORAGE_VERSION = re.compile(r"v\d+\.\d+\.\d+")
 
 
 @configspec
@@ -34,10 +43,15 @@ class DuckDbSettings(BaseConfiguration):
 
     wait_s: Optional[float] = None
     memory_limit: Optional[str] = None
+    read_copy: bool = True
+    read_copy_path: str = COPY_PATH_DEFAULT
+    read_copy_storage_version: str = COPY_STORAGE_DEFAULT
 
     def on_resolved(self) -> None:
         self.wait_s = _seconds(self.wait_s, WAIT_ALIAS)
         self.memory_limit = _memory(self.memory_limit, MEMORY_ALIAS)
+        self.read_copy_path = _copy_path(self.read_copy_path)
+        self.read_copy_storage_version = _storage_version(self.read_copy_storage_version)
 
 
 def duckdb_settings() -> DuckDbSettings:
@@ -75,3 +89,21 @@ def _memory(value: str | None, alias: str) -> str:
                          f"[armature.duckdb] memory_limit or {alias} in DuckDB's form, e.g. 512MB "
                          f"or 2GB (default {MEMORY_DEFAULT}).")
     return str(raw).strip()
+
+
+def _copy_path(value: str) -> str:
+    path = str(value or "").strip()
+    if not path or not path.replace("{stem}", "x").strip("./"):
+        raise UsageError(f"[armature.duckdb] read_copy_path is {value!r}, not a file name; name the "
+                         f"read copy's file (default {COPY_PATH_DEFAULT!r}, beside the warehouse), "
+                         "or set read_copy = false to publish none.")
+    return path
+
+
+def _storage_version(value: str) -> str:
+    version = str(value or "").strip()
+    if not STORAGE_VERSION.fullmatch(version):
+        raise UsageError(f"[armature.duckdb] read_copy_storage_version is {value!r}, not a DuckDB "
+                         f"storage version such as {COPY_STORAGE_DEFAULT!r} (the oldest DuckDB "
+                         "release that must open the copy).")
+    return version

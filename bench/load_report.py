@@ -39,6 +39,10 @@ class Figures:
     clients: list[dict[str, Any]] = field(default_factory=list)
     rows_by_table: dict[str, int] = field(default_factory=dict)
     requests_by_endpoint: dict[str, int] = field(default_factory=dict)
+    # ours: publishing the read copy of the warehouse the backfill made, and the sizes
+    publish_s: float | None = None
+    copy_mb: float | None = None
+    warehouse_mb: float | None = None
     error: str | None = None
 
     @property
@@ -88,6 +92,10 @@ def build_report(args: Any, results: list[Figures]) -> dict[str, Any]:
     for case in ("ours", "ours-large"):
         per_1000(f"{case} http-thread cpu ms per request", case, "http_cpu_s", "requests")
     ratio(f"ours peak RSS @{large}/@{n} runs", "ours-large", "ours", "peak_rss_mb")
+    for case, runs in (("ours", n), ("ours-large", large)):
+        f = by_case.get(case)
+        if f is not None and f.publish_s is not None and f.wall_s:
+            ratios[f"read copy publish/backfill wall @{runs} runs"] = f.publish_s / f.wall_s
     backfill = "backfill" if "backfill" in by_case else "ours"
     ratio(f"incremental/backfill wall @{n} runs", "incremental", backfill)
     ratio(f"fixed-8/ours wall @{args.slow_latency_ms} ms, {slow} runs", "fixed-slow", "ours-slow")
@@ -131,6 +139,13 @@ def print_report(report: dict[str, Any], results: list[Figures]) -> None:
         print(f"{f.case:<16} {f.runs:>6} {f.latency_ms:>6} {rps} {f.max_in_flight:>5} {f.wall_s:8.2f} "
               f"{f.requests:>9} {f.requests_per_s:7.0f} {f.rate_limited:>5} {f.rows:>9} "
               f"{f.peak_rss_mb:11.0f} {f.cpu_s:7.1f} {http_cpu} {sim_cpu} {load:>9}")
+    published = [f for f in results if f.ok and f.publish_s is not None and f.kind == "ours"
+                 and f.case in ("ours", "ours-large")]
+    if published:
+        print("\nread copy: published after the backfill (DuckDB storage v1.4.0)")
+        for f in published:
+            print(f"  {f.case:<16} {f.runs:>6} runs: publish {f.publish_s:.2f} s, copy {f.copy_mb or 0:.1f} MB, "
+                  f"warehouse {f.warehouse_mb or 0:.1f} MB, backfill {f.wall_s:.1f} s")
     if any(len(f.walls) > 1 for f in results):
         print("\nwall s of every repeat (the table shows the median)")
         for f in results:

@@ -7,6 +7,6 @@
     live.py       the rendering inside the marimo app (app.py), served by server.py
     export.py     the rendering as one static HTML file, charts as inline SVG
 
-Both renderings read through `analytics.reader.snapshot`, so the DuckDB file is open only for
+Both renderings read the warehouse's read copy (`analytics.reader.connect`), never the file a load
 the copy, never while a page is shown.
 """

@@ -1,4 +1,4 @@
-"""What the dashboard shows, built once from a snapshot: headline numbers, sections of panels,
+"""What the dashboard shows, built once from the read copy: headline numbers, sections of panels,
 load health. The live app and the static export both render this, so they show the same."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from armature_analytics import health
+from armature_analytics import health, reader
 from armature_analytics.dashboard import charts, panels
 
 
@@ -63,9 +63,9 @@ NOT_LOADED = "not loaded yet: the view is not in the warehouse (insights off, or
 
 
 def build(con: duckdb.DuckDBPyConnection) -> Board:
-    """The dashboard's content from a snapshot connection (`armature_analytics.reader.snapshot`)."""
-    row = con.execute("select source, dataset, taken_at from _snapshot").fetchone()
-    source, dataset, taken_at = row if row else ("?", "?", datetime.now())
+    """The dashboard's content from a connection of `armature_analytics.reader.connect`."""
+    opened = reader.opened(con)
+    source, dataset, taken_at = opened.path, opened.dataset, opened.written_at
     rows = panels.read_all(con)
     fresh = health.freshness(con)
     gaps = health.row_count(con, health.COVERAGE_GAPS)

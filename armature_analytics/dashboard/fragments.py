@@ -38,7 +38,7 @@ def header(board: Board) -> str:
     return (
         "<h1>Armature dashboard</h1>"
         f'<p class="meta">Dataset <b>{escape(board.dataset)}</b> in {escape(board.source)}; '
-        f"snapshot taken {escape(taken)}; last successful load "
+        f"copy published {escape(taken)}; last successful load "
         f'<span data-freshness>{escape(board.freshness.describe())}</span>.</p>'
     )
 

@@ -1,7 +1,8 @@
-"""The dashboard inside the marimo app: a fresh snapshot per refresh, Vega charts drawn as SVG.
+"""The dashboard inside the marimo app: the newest read copy per refresh, Vega charts as SVG.
 
-Configured through the environment, since marimo starts the app itself: ARMATURE_DUCKDB and
-ARMATURE_DATASET, which `armature-pipeline dashboard` sets from its flags.
+Configured through the environment, since marimo starts the app itself: ARMATURE_DUCKDB (here:
+the file to open, the warehouse's read copy) and ARMATURE_DATASET, which `armature-pipeline
+dashboard` sets from its flags.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ import marimo as mo
 
 from armature_analytics.dashboard import fragments
 from armature_analytics.dashboard.content import Board, Panel, build
-from armature_analytics.reader import DEFAULT_DATABASE, DEFAULT_DATASET, SnapshotError, snapshot
+from armature_analytics.reader import DEFAULT_DATASET, ReadError, connect
+
+DEFAULT_COPY = "armature_read.duckdb"
 
 
 def page() -> Any:
-    """The whole dashboard from a snapshot taken now, or what went wrong and what to do."""
-    database = os.environ.get("ARMATURE_DUCKDB", DEFAULT_DATABASE)
+    """The whole dashboard from the copy as published now, or what went wrong and what to do."""
+    database = os.environ.get("ARMATURE_DUCKDB", DEFAULT_COPY)
     dataset = os.environ.get("ARMATURE_DATASET", DEFAULT_DATASET)
     try:
-        con = snapshot(database, dataset)
-    except SnapshotError as exc:
+        con = connect(database, dataset)
+    except ReadError as exc:
         return mo.callout(mo.md(f"**The warehouse could not be read.** {exc}"), kind="danger")
     try:
         board = build(con)

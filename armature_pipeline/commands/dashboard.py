@@ -1,7 +1,7 @@
 """`armature-pipeline dashboard`: serve the reporting dashboard, or export it as one HTML file.
 
-Reads the warehouse only through a snapshot (analytics.reader): the DuckDB file is open for
-the copy, never while the dashboard is shown, so the scheduled load is never blocked.
+Reads the warehouse's read copy (`warehouse.read_copy`), never the file a load writes, so the
+scheduled load is never blocked; each refresh opens the copy as last published.
 """
 
 from __future__ import annotations
@@ -9,25 +9,25 @@ from __future__ import annotations
 import argparse
 import sys
 
-from armature_analytics.reader import (
-    SnapshotError,
-    WarehouseBusy,
-    snapshot,
-)
+from armature_analytics.reader import ReadError, WarehouseBusy, WarehouseNotFound, connect
 from armature_pipeline.commands.flags import reading
 from armature_pipeline.settings import EXIT_FAILED, EXIT_OK, UsageError
+from armature_pipeline.warehouse.read_copy import for_reading, missing_copy
 
 EXTRA = "pip install 'armature-dlt[dashboard]' (or, in a checkout, pip install -e '.[dashboard]')"
 
 
 def main(args: argparse.Namespace) -> int:
-    database, dataset = reading(args)
+    warehouse, dataset = reading(args)
+    database = for_reading(warehouse)
     try:
-        con = snapshot(database, dataset)
+        con = connect(database, dataset)
     except WarehouseBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except SnapshotError as exc:
+    except WarehouseNotFound as exc:
+        raise UsageError(missing_copy(warehouse, database) if warehouse.exists() else str(exc)) from None
+    except ReadError as exc:
         raise UsageError(str(exc)) from None
     try:
         from armature_analytics.dashboard import content, export, server
@@ -46,5 +46,5 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _announce(url: str) -> None:
-    print(f"Dashboard at {url} (read-only; each visit or refresh takes a fresh snapshot). "
+    print(f"Dashboard at {url} (read-only; each visit or refresh reads the newest read copy). "
           "Ctrl-C stops it.", flush=True)

@@ -2,9 +2,9 @@
 
 No `duckdb` command ships with the Python package, and the one on the package index cannot
 read files written by DuckDB 2.0; this one uses the DuckDB the pipeline writes with. It reads
-through a read-only connection held only while the query runs, so a scheduled load is never
-kept waiting for long; `--write` runs statements (one script, in one transaction), e.g. to
-move a dataset.
+the warehouse's read copy (`warehouse.read_copy`), never the file a load writes; `--write` runs
+statements on the warehouse itself (one script, in one transaction), e.g. to move a dataset;
+the read copy shows them after the next load that changes something.
 """
 
 from __future__ import annotations
@@ -16,13 +16,17 @@ import duckdb
 
 from armature_pipeline.commands.flags import reading
 from armature_pipeline.settings import DEFAULT_PIPELINE, EXIT_FAILED, EXIT_OK, UsageError
+from armature_pipeline.warehouse.read_copy import for_reading, missing_copy
 
 
 def main(args: argparse.Namespace) -> int:
     """Print the result of the query, or run the script with --write."""
-    path, dataset = reading(args)
+    warehouse, dataset = reading(args)
+    path = warehouse if args.write else for_reading(warehouse)
     if not path.exists():
-        raise UsageError(f"no DuckDB file at {path}; pass --duckdb PATH (a load writes "
+        if warehouse.exists():
+            raise UsageError(missing_copy(warehouse, path))
+        raise UsageError(f"no DuckDB file at {warehouse}; pass --duckdb PATH (a load writes "
                          f"{DEFAULT_PIPELINE}.duckdb in the folder it runs in).")
     text = args.query if args.query is not None else sys.stdin.read()
     if not text.strip():

@@ -2,7 +2,8 @@
 
 The command's `run` (one pipeline, `--org`, `--all-orgs`), the demo and the Dagster assets all
 load through `run_load`, so each load is bounded by the same watchdog, recorded for `status`
-the same way, and never runs beside another load of the same pipeline.
+the same way, followed by the same publish of the read copy (`load.publish`, still under the
+lock), and never runs beside another load of the same pipeline.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Callable, Iterator, TypeVar
 
 import dlt
 
-from armature_pipeline.load import last_run, loader
+from armature_pipeline.load import last_run, loader, publish
 from armature_pipeline.load.lock import pipeline_lock
 from armature_pipeline.load.outcome import Outcome
 from armature_pipeline.output import progress
@@ -46,6 +47,7 @@ def run_load(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] | N
     pipeline = make_pipeline(settings)
     with pipeline_lock(pipeline):
         started = time.monotonic()
+        pending = pipeline.has_pending_data  # an earlier run's packages, loaded first by this one
         try:
             config = loader.source_config(settings)
             with watchdog(config.max_load_minutes), progress.shown():
@@ -63,6 +65,7 @@ def run_load(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] | N
         outcome.seconds = time.monotonic() - started
         last_run.record(pipeline.pipelines_dir, pipeline.pipeline_name, outcome.code, outcome.message,
                         outcome.seconds, outcome.load_ids, outcome.rows)
+        publish.after_load(pipeline, outcome, pending)
         return pipeline, outcome, after(pipeline, outcome) if after else None
 
 

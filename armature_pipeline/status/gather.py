@@ -1,10 +1,11 @@
 """Gathering one pipeline's status, reading but never creating anything.
 
 The pipeline's state is read from its working folder's `state.json`, the last run's outcome
-from `load.last_run`, and the warehouse through `status.reading` (on DuckDB an in-memory
-snapshot, and never while a load of this pipeline holds its lock: DuckDB lets a load open the
-file only while no other process has it open, and a load opens it several times, so a reader
-at the wrong moment would make the load fail).
+from `load.last_run`, and the warehouse through `status.reading`. On DuckDB that is the read
+copy the loader publishes (`warehouse.read_copy`), never the file a load writes, beside the
+record of the last publish (`load.publish`): which load the copy must hold. With read copies
+off it is the warehouse itself, and never while a load of this pipeline holds its lock (DuckDB
+lets a load open the file only while no other process has it open).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from armature_pipeline.config import duckdb_settings
 from armature_pipeline.load.last_run import read as read_last_run
 from armature_pipeline.load.lock import is_held
+from armature_pipeline.load.publish import read_record
 from armature_pipeline.output import logs
 from armature_pipeline.settings import Settings
-from armature_pipeline.status.model import Status, judge
-from armature_pipeline.status.reading import NotThere, Unreadable, read_duckdb, read_sql
+from armature_pipeline.status.model import CopyState, Status, judge
+from armature_pipeline.status.reading import NotThere, Reading, Unreadable, read_duckdb, read_sql
 from armature_pipeline.warehouse.location import duckdb_file
+from armature_pipeline.warehouse.read_copy import copy_of, missing_copy
 
 log = logging.getLogger("armature_pipeline")
 
@@ -43,14 +46,14 @@ def gather(settings: Settings, organization: str | None = None,
     kind = settings.destination or _short_name(state) or "duckdb"
     found = Status(settings.pipeline_name, organization, dataset, kind, working, where=kind,
                    state=state, last_run=read_last_run(root, settings.pipeline_name),
-                   pending=_pending(working), max_age_s=max_age_s)
+                   # a running load's own packages are not left pending by a failed one
+                   pending=0 if is_held(root, settings.pipeline_name) else _pending(working),
+                   max_age_s=max_age_s)
     try:
         file = duckdb_file(settings.pipeline_name, settings.duckdb_file) if kind == "duckdb" else None
         if file is not None:
             found.where = f"duckdb file {file.path}"
-            wait_s = duckdb_settings().wait_s or 0.0
-            _wait_for_load(root, settings.pipeline_name, wait_s)
-            found.reading = read_duckdb(str(file.path), dataset, wait_s)
+            found.reading = _read_duckdb(found, root, file.path)
         else:
             found.reading = read_sql(settings.pipeline_name, kind, dataset, working)
     except NotThere as exc:
@@ -59,6 +62,34 @@ def gather(settings: Settings, organization: str | None = None,
         found.unreadable = str(exc)
     found.problems = judge(found)
     return found
+
+
+def _read_duckdb(found: Status, root: Path, warehouse: Path) -> Reading:
+    """The read copy, and what it holds; the warehouse itself when read copies are off."""
+    settings = duckdb_settings()
+    copy = copy_of(warehouse, settings)
+    if copy is None:
+        _wait_for_load(root, found.pipeline, settings.wait_s or 0.0)
+        return read_duckdb(str(warehouse), found.dataset, settings.wait_s)[0]
+    found.copy = CopyState(copy, read_record(root, found.pipeline))
+    _check_warehouse(warehouse, copy)
+    if not copy.exists():
+        raise Unreadable(missing_copy(warehouse, copy))
+    # the copy is only ever replaced whole, by a rename: no load to wait for
+    reading, opened = read_duckdb(str(copy), found.dataset, wait_s=0.0)
+    found.copy.holds, found.copy.published_at = reading.last_load_id, opened.written_at
+    found.copy.storage_version, found.copy.bytes = opened.storage_version, copy.stat().st_size
+    return reading
+
+
+def _check_warehouse(warehouse: Path, copy: Path) -> None:
+    """The warehouse is there and is a DuckDB file (its header read, never opened: a load may
+    hold it), else the copy speaks of a warehouse that is gone."""
+    if not warehouse.exists():
+        raise NotThere(f"no DuckDB file at {warehouse}" + (f" (its read copy {copy} is left)" if copy.exists() else ""))
+    with open(warehouse, "rb") as handle:
+        if handle.read(12)[8:12] != b"DUCK":
+            raise Unreadable(f"{warehouse} is not a DuckDB database file; name the file a load writes.")
 
 
 def _wait_for_load(root: Path, pipeline_name: str, wait_s: float) -> None:

@@ -1,8 +1,9 @@
 """What `status` found for one pipeline, and the rules that call it healthy or not.
 
 Unhealthy when the pipeline never ran here, when its last run failed (or left a load package
-pending), when the last successful load is older than `--max-age`, or when the destination
-cannot be read; healthy otherwise.
+pending), when the last successful load is older than `--max-age`, when the destination
+cannot be read, or when a DuckDB warehouse's read copy holds an older load than the newest one
+that changed data; healthy otherwise.
 """
 
 from __future__ import annotations
@@ -13,8 +14,32 @@ from pathlib import Path
 from typing import Any
 
 from armature_pipeline.load.last_run import LastRun
+from armature_pipeline.load.publish import CopyRecord
 from armature_pipeline.output.durations import describe_age
 from armature_pipeline.status.reading import Reading
+
+
+@dataclass
+class CopyState:
+    """A DuckDB warehouse's read copy: where, which load it holds, when it was published, in
+    which storage version, and the loader's record of the load it must hold."""
+
+    path: Path
+    record: CopyRecord | None
+    holds: str | None = None
+    published_at: datetime | None = None
+    storage_version: str | None = None
+    bytes: int | None = None
+
+    @property
+    def due(self) -> str | None:
+        return self.record.due if self.record else None
+
+    @property
+    def behind(self) -> bool:
+        """Whether it holds an older load than the newest one that changed data."""
+        due = self.due
+        return due is not None and (self.holds is None or float(self.holds) < float(due))
 
 
 @dataclass
@@ -31,6 +56,7 @@ class Status:
     last_run: LastRun | None = None
     pending: int = 0
     reading: Reading | None = None
+    copy: CopyState | None = None
     missing: str | None = None
     unreadable: str | None = None
     max_age_s: float | None = None
@@ -43,7 +69,13 @@ class Status:
 
     @property
     def last_load_at(self) -> datetime | None:
-        return self.reading.last_load_at if self.reading else None
+        """When a load last succeeded: the newest in the data read, or this machine's last run
+        when it succeeded later (a load that changed nothing leaves the read copy as it was)."""
+        loaded = self.reading.last_load_at if self.reading else None
+        run = self.last_run
+        if loaded is not None and run is not None and run.ok and run.finished and run.finished > loaded:
+            return run.finished
+        return loaded
 
     @property
     def age_s(self) -> float | None:
@@ -72,11 +104,22 @@ def judge(found: Status) -> list[str]:
                         "load step; the next run loads them first")
     if found.reading and last_ok is None:
         problems.append("no load has completed yet")
+    if found.copy is not None and found.reading is not None and found.copy.behind:
+        problems.append(_behind(found.copy))
     age = found.age_s
     if found.max_age_s is not None and age is not None and age > found.max_age_s:
         problems.append(f"the last successful load is {describe_age(age)} old, older than "
                         f"--max-age ({describe_age(found.max_age_s)})")
     return problems
+
+
+def _behind(copy: CopyState) -> str:
+    failed = copy.record.error if copy.record and copy.record.error else None
+    why = f"publishing it failed at {copy.record.failed_at}: {failed}" if copy.record and failed else \
+        "its publish did not finish"
+    return (f"the read copy {copy.path} holds load {copy.holds or 'none'}, older than load {copy.due}, "
+            f"the warehouse's newest that changed data ({why}); BI tools and readers see the older "
+            "load. The next load publishes it again.")
 
 
 def _ago(found: Status, moment: datetime | None) -> str:

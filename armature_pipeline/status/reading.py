@@ -1,8 +1,8 @@
 """The warehouse's record of its loads, read for `status` without holding or creating anything.
 
-    DuckDB    `armature_analytics.reader.snapshot`: the file attached read-only for tens of
-              milliseconds, its health tables copied into memory; never while this
-              pipeline's load holds its lock (see `status.gather`)
+    DuckDB    the warehouse's read copy, opened read-only (`armature_analytics.reader`); with
+              read copies off, the warehouse itself, never while this pipeline's load holds
+              its lock (see `status.gather`)
     other     a throwaway dlt pipeline in a temporary folder (a copy of the working folder's
               state and schemas when there is one) whose SQL client reads the dataset
 
@@ -40,6 +40,7 @@ class NotThere(Unreadable):
 class Reading:
     where: str
     last_load_at: datetime | None = None
+    last_load_id: str | None = None
     ledger: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[dict[str, Any]] = field(default_factory=list)
     # the source creates coverage_gaps with its first gap: no table means none found
@@ -51,27 +52,30 @@ class Reading:
     views: list[str] = field(default_factory=list)
 
 
-def read_duckdb(path: str, dataset: str, wait_s: float | None = None) -> Reading:
-    """Read a DuckDB warehouse through an in-memory snapshot."""
+def read_duckdb(path: str, dataset: str, wait_s: float | None = None) -> tuple[Reading, reader.Opened]:
+    """Read a DuckDB file (the read copy, or the warehouse), holding it only while reading."""
     where = f"duckdb file {path}"
     try:
-        con = reader.snapshot(path, dataset, wait_s=wait_s, catalog=True)
+        con = reader.connect(path, dataset, wait_s=wait_s)
     except reader.WarehouseNotFound:
         raise NotThere(f"no DuckDB file at {path}") from None
     except reader.DatasetNotFound as exc:
         raise NotThere(str(exc)) from None
-    except reader.SnapshotError as exc:
+    except reader.ReadError as exc:
         raise Unreadable(str(exc)) from None
     try:
-        catalog = load_health.DuckDbTables(con).rows("select * from _catalog")
-        reading = _read(where, load_health.DuckDbTables(con))
+        db = load_health.DuckDbTables(con)
+        catalog = db.rows("select table_name, table_type from information_schema.tables where "
+                          "table_catalog = current_database() and table_schema = current_schema()")
+        reading = _read(where, db)
+        reading.last_load_id = load_health.newest_load(db)
+        reading.tables = sorted(r["table_name"] for r in catalog if r["table_type"] == "BASE TABLE")
+        reading.views = sorted(r["table_name"] for r in catalog if r["table_type"] == "VIEW")
+        reading.row_counts = load_health.row_counts(db, sorted(set(t.BY_NAME) & set(reading.tables)))
+        opened = reader.opened(con)
     finally:
         con.close()
-    reading.row_counts = {r["table_name"]: r["row_count"] for r in catalog
-                          if r["table_name"] in t.BY_NAME and r["row_count"] is not None}
-    reading.tables = sorted(r["table_name"] for r in catalog if r["table_type"] == "BASE TABLE")
-    reading.views = sorted(r["table_name"] for r in catalog if r["table_type"] == "VIEW")
-    return reading
+    return reading, opened
 
 
 def read_sql(pipeline_name: str, destination: str, dataset: str, working_dir: Path) -> Reading:

@@ -28,6 +28,8 @@ def as_text(found: "Status") -> str:
                      + (f", {rows} new or changed rows" if run.ok else ""))
     if found.state is not None:
         lines.append(_cursors(found.state))
+    if found.copy is not None:
+        lines.append(_copy_line(found))
     reading = found.reading
     if reading is not None:
         lines += _ledger(reading.ledger)
@@ -58,6 +60,7 @@ def as_dict(found: "Status") -> dict[str, Any]:
         "pending_packages": found.pending,
         "ran_here": found.state is not None,
         "cursors": _cursor_values(found.state) if found.state is not None else None,
+        "read_copy": _copy_values(found),
         "destination_error": found.unreadable or found.missing,
         "ledger": reading.ledger if reading else [],
         "undeclared_fields": undeclared_fields(reading.ledger) if reading else [],
@@ -79,6 +82,33 @@ def _headline(found: "Status") -> str:
                 if age is not None else "never")
         return f"{where}\nhealthy: the last successful load finished {when}"
     return f"{where}\nUNHEALTHY:"
+
+
+def _copy_values(found: "Status") -> dict[str, Any] | None:
+    copy = found.copy
+    if copy is None:
+        return None
+    record = copy.record
+    return {
+        "path": str(copy.path), "load_id": copy.holds, "published_at": copy.published_at,
+        "age_s": (found.checked_at - copy.published_at).total_seconds() if copy.published_at else None,
+        "storage_version": copy.storage_version, "bytes": copy.bytes, "behind": copy.behind,
+        "due_load_id": copy.due, "last_publish_seconds": record.seconds if record else None,
+        "last_publish_error": record.error if record else None,
+    }
+
+
+def _copy_line(found: "Status") -> str:
+    copy = found.copy
+    assert copy is not None
+    if copy.published_at is None:
+        return f"read copy: {copy.path}, not published yet"
+    age = describe_age((found.checked_at - copy.published_at).total_seconds())
+    state = "BEHIND the warehouse" if copy.behind else "up to date"
+    size = f", {copy.bytes / 1e6:.1f} MB" if copy.bytes is not None else ""
+    return (f"read copy: {copy.path}, load {copy.holds or 'none'}, published {age} ago "
+            f"({describe_timestamp(copy.published_at)}), DuckDB storage {copy.storage_version or '?'}"
+            f"{size}; {state}")
 
 
 def _cursor_values(state: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from armature_analytics.health import (
     REJECTED_KEY,
     REJECTED_RECORDS,
 )
-from armature_analytics.reader import snapshot
+from armature_analytics.reader import connect
 from tests.support.dashboard_truth import dashboard, expected_cost, expected_marks, expected_pass_rate, export
 from tests.support.holder import held_for_writing
 from tests.support.warehouse import DATASET, Warehouse
@@ -34,8 +34,8 @@ NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 def board_of(warehouse: Warehouse | Path) -> Board:
     from armature_analytics.dashboard.content import build
 
-    path = warehouse.db_path if isinstance(warehouse, Warehouse) else warehouse
-    with snapshot(path, DATASET) as con:
+    path = warehouse.read_copy().db_path if isinstance(warehouse, Warehouse) else warehouse
+    with connect(path, DATASET) as con:
         return build(con)
 
 
@@ -138,11 +138,25 @@ def test_a_missing_file_or_wrong_dataset_exits_2_and_says_what_to_do(
     assert not (tmp_path / "x.html").exists()
 
 
-def test_a_file_held_by_a_load_for_the_whole_wait_exits_1_naming_it(tmp_path: Path,
-                                                                   sample_warehouse: Warehouse) -> None:
+def test_a_warehouse_held_by_a_load_is_no_matter_the_dashboard_reads_its_copy(
+    tmp_path: Path, sample_warehouse: Warehouse,
+) -> None:
     path = tmp_path / "held.duckdb"
     shutil.copy(sample_warehouse.db_path, path)
+    shutil.copy(sample_warehouse.read_copy().db_path, tmp_path / "held_read.duckdb")
     env = {**os.environ, "ARMATURE_DUCKDB_WAIT_S": "1"}
+    with held_for_writing(path):
+        done = dashboard("--duckdb", str(path), "--dataset", DATASET, "--export", str(tmp_path / "x.html"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"Wrote the dashboard of {tmp_path / 'held_read.duckdb'} ({DATASET})" in done.stdout
+
+
+def test_with_read_copies_off_a_warehouse_held_for_the_whole_wait_exits_1_naming_it(
+    tmp_path: Path, sample_warehouse: Warehouse,
+) -> None:
+    path = tmp_path / "held.duckdb"
+    shutil.copy(sample_warehouse.db_path, path)
+    env = {**os.environ, "ARMATURE_DUCKDB_WAIT_S": "1", "ARMATURE__DUCKDB__READ_COPY": "false"}
     with held_for_writing(path):
         done = dashboard("--duckdb", str(path), "--dataset", DATASET, "--export", str(tmp_path / "x.html"), env=env)
     assert done.returncode == 1

@@ -131,7 +131,7 @@ def test_the_served_dashboard_draws_every_chart_from_the_warehouse_and_asks_noth
     page.goto(served)
     check_board(page, watch, sample_warehouse, "live.png")
     print(f"live dashboard drawn in {time.monotonic() - started:.1f} s")
-    # the page stays open: the file must still be free for the next load to write
+    # the page stays open on the read copy: the warehouse must still be free for the next load
     writer = subprocess.run([sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()",
                              str(sample_warehouse.db_path)], capture_output=True, text=True, timeout=60)
     assert writer.returncode == 0, writer.stderr

@@ -1,5 +1,5 @@
-"""The analyst notebooks run headless the usual way, read views through the snapshot, and
-leave the DuckDB file free for the next load while they are open."""
+"""The analyst notebooks run headless the usual way, read views from the read copy, and leave
+the warehouse free for the next load while they are open."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_notebook_runs_headless_with_nbconvert_and_draws_charts_from_the_views(
     charts = [out for out in outputs if "image/png" in out.get("data", {})]
     assert len(charts) >= 4, f"{name} drew {len(charts)} charts"
     printed = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
-    assert f"{sample_warehouse.db_path} ({DATASET}): last successful load" in printed
+    assert f"{sample_warehouse.read_copy().db_path} ({DATASET}): last successful load" in printed
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -97,13 +97,14 @@ def test_a_load_can_write_while_the_notebook_is_open(name: str, sample_warehouse
     assert writer.returncode == 0, f"a load could not write beside the open notebook: {writer.stderr}"
 
 
-def test_notebooks_read_views_only_through_the_snapshot_reader() -> None:
+def test_notebooks_read_views_only_from_the_read_copy() -> None:
     views = {p.stem for p in (NOTEBOOKS.parent / "armature_analytics" / "views").glob("*.sql")}
     for path in NOTEBOOKS.glob("*.ipynb"):
         source = code_of(path)
-        # the snapshot holds only views and health tables, and closes the file before returning
-        assert "from armature_analytics.reader import snapshot" in source
-        assert re.search(r"^con = snapshot\(DATABASE, DATASET\)$", source, flags=re.MULTILINE)
+        # the read copy of the warehouse named, never the warehouse a load writes
+        assert "from armature_analytics.reader import connect" in source
+        assert re.search(r"^DATABASE = for_reading\(WAREHOUSE\)$", source, flags=re.MULTILINE)
+        assert re.search(r"^con = connect\(DATABASE, DATASET\)$", source, flags=re.MULTILINE)
         assert "duckdb.connect" not in source and "import duckdb" not in source
         sql = "\n".join(re.findall(r'view\("""(.*?)"""\)', source, flags=re.DOTALL))
         ctes = set(re.findall(r"\bwith\s+(\w+)\s+as\s*\(", sql))

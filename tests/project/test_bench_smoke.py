@@ -24,7 +24,8 @@ RATIOS = ("baseline/ours wall @20 runs", "baseline/ours peak RSS @20 runs", "our
           "ours/floor cpu @20 runs", "ours cpu s per 1000 runs", "floor cpu s per 1000 runs",
           "ours cpu ms per request", "floor cpu ms per request", "ours http-thread cpu ms per request",
           "incremental/backfill wall @20 runs", "fixed-8/ours wall @100 ms, 20 runs",
-          "ours-limited share of allowed rate used", "ours-limited share of requests answered 429")
+          "ours-limited share of allowed rate used", "ours-limited share of requests answered 429",
+          "read copy publish/backfill wall @20 runs")
 NUMBER = r"\d+(?:\.\d+)?"
 FIGURE = rf"(?:{NUMBER}|n/a|-)"
 
@@ -48,6 +49,7 @@ def test_quick_benchmark_prints_every_figure_and_ratio(tmp_path: Path) -> None:
         assert row, f"no full row of figures for {case}:\n{out}"
     for ratio in RATIOS:
         assert re.search(rf"^\s+{re.escape(ratio)}\s+{NUMBER}$", out, re.M), f"{ratio}:\n{out}"
+    assert re.search(r"^  ours\s+20 runs: publish \d+\.\d+ s, copy \d+\.\d MB, warehouse \d+\.\d MB", out, re.M), out
     assert re.search(r"^machine: \d+ cores, .+", out, re.M), out
     assert re.search(r"^busiest 1-minute load average .+: \d+\.\d on \d+ cores", out, re.M), out
 

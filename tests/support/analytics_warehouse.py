@@ -13,18 +13,21 @@ import duckdb
 import pandas as pd
 
 from armature_analytics.dictionary import SAMPLE_WORLD, load_sample
+from armature_pipeline.warehouse import read_copy
 from armature_sim.server import RunningSim
 from tests.support.warehouse import DATASET, Warehouse
 
 
 def build_sample(warehouse: Warehouse, sim: RunningSim) -> None:
-    """Load the sample world into `warehouse`, views applied, and note what the tests compare with."""
+    """Load the sample world into `warehouse`, views applied, its read copy published as the
+    command publishes it, and note what the tests compare with."""
     sim.control.reset(**SAMPLE_WORLD)
     try:
         created = load_sample(warehouse.pipeline(), sim)
         facts = {"created_views": created, "truth": sim.control.truth()}
     finally:
         sim.control.reset()
+    read_copy.publish(warehouse.db_path, warehouse.read_copy().db_path)
     (warehouse.root / "facts.json").write_text(json.dumps(facts))
 
 

@@ -4,8 +4,12 @@
 
 Points: `request:N` (the Nth HTTP request is sent, extraction under way), `normalize` (the
 extracted items are spooled into a load package that is not yet committed), `load:N` (after
-the Nth load job has completed, the rest still pending). The kill is a real SIGKILL: no
-cleanup, no finally blocks, exactly what an OOM killer or a pulled plug does.
+the Nth load job has completed, the rest still pending), and the steps of publishing the read
+copy after a load: `publish:written` (the data copied into the scratch file, not yet
+checkpointed), `publish:copied` (checkpointed and closed), `publish:durable` (fsynced, not
+yet renamed), `publish:renamed` (renamed over the copy, the record of the publish not yet
+written). The kill is a real SIGKILL: no cleanup, no finally blocks, exactly what an
+OOM killer or a pulled plug does.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from dlt.common.storages.load_package import PackageStorage
 from dlt.normalize.normalize import Normalize
 
 from armature_pipeline.cli import main
+from armature_pipeline.warehouse import read_copy
+
+PUBLISH_STEPS = {"written": "_staging_schemas", "copied": "_copy_into", "durable": "_make_durable",
+                 "renamed": "_swap"}
 
 
 def _die() -> None:
@@ -74,6 +82,8 @@ def arm(point: str) -> None:
         _after_calls(Normalize, "spool_files", _countdown(1))
     elif kind == "load":
         _after_calls(PackageStorage, "complete_job", _countdown(int(arg)))
+    elif kind == "publish" and arg in PUBLISH_STEPS:
+        _after_calls(read_copy, PUBLISH_STEPS[arg], _countdown(1))
     else:
         raise SystemExit(f"unknown crash point {point!r}")
 

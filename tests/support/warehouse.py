@@ -27,10 +27,15 @@ class Warehouse:
 
     root: Path
     name: str = "armature_test"
+    file: str = "warehouse.duckdb"
 
     @property
     def db_path(self) -> Path:
-        return self.root / "warehouse.duckdb"
+        return self.root / self.file
+
+    def read_copy(self) -> "Warehouse":
+        """The same queries on the read copy the loader publishes beside the warehouse."""
+        return Warehouse(self.root, self.name, f"{Path(self.file).stem}_read.duckdb")
 
     @property
     def pipelines_dir(self) -> Path:
