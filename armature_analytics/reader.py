@@ -21,22 +21,20 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+
+from armature_analytics.held_file import holder, while_held
 
 log = logging.getLogger("armature_pipeline.reader")
 
 DEFAULT_DATASET = "armature_data"
 DEFAULT_WAIT_S = 30.0
-WAIT_LOG_EVERY_S = 10.0
 # a DuckDB file carries this magic number after its 8-byte checksum
 _MAGIC = b"DUCK"
-_HELD = re.compile(r'Could not set lock on file "[^"]*"(?:: Conflicting lock is held in (.+?) \(PID (\d+)\))?')
 
 
 class ReadError(Exception):
@@ -117,6 +115,14 @@ def opened(con: duckdb.DuckDBPyConnection) -> Opened:
     return Opened(path, str(schema[0]) if schema else "?", written, tags.get("storage_version"))
 
 
+def _busy_message(file: Path, exc: duckdb.IOException, wait_s: float) -> str:
+    return (
+        f"the DuckDB file {file} was held for writing by {holder(str(exc))} for the whole "
+        f"{wait_s:g} s wait. A scheduled load usually finishes within a minute: try again then. "
+        "If nothing is loading, close the program that opened the file read-write."
+    )
+
+
 def _check_file(file: Path) -> None:
     if not file.exists():
         raise WarehouseNotFound(
@@ -134,34 +140,11 @@ def _check_file(file: Path) -> None:
 
 def _open(file: Path, wait_s: float) -> duckdb.DuckDBPyConnection:
     """Open read-only, retrying while a writer holds the file, for at most `wait_s`."""
-    started = time.monotonic()
-    deadline, said = started + wait_s, float("-inf")
-    while True:
-        try:
-            return duckdb.connect(str(file), read_only=True)
-        except duckdb.IOException as exc:
-            held = _HELD.search(str(exc))
-            if held is None:
-                raise NotAWarehouse(f"cannot read {file} as a DuckDB database: {exc}") from None
-            now = time.monotonic()
-            if now >= deadline:
-                raise WarehouseBusy(_busy_message(file, held, wait_s)) from None
-            if now - said >= WAIT_LOG_EVERY_S:  # one line per 10 s, not one per retry
-                said = now
-                until = datetime.now(timezone.utc) + timedelta(seconds=deadline - now)
-                log.info("waiting for %s: a load is writing it (%.0f s so far, until %s)",
-                         file, now - started, until.isoformat(timespec="seconds"))
-            time.sleep(0.2)
-
-
-def _busy_message(file: Path, held: re.Match[str], wait_s: float) -> str:
-    program, pid = held.groups()
-    who = f"process {pid} ({program})" if pid else "another process"
-    return (
-        f"the DuckDB file {file} was held for writing by {who} for the whole "
-        f"{wait_s:g} s wait. A scheduled load usually finishes within a minute: try again then. "
-        "If nothing is loading, close the program that opened the file read-write."
-    )
+    try:
+        return while_held(lambda: duckdb.connect(str(file), read_only=True), wait_s,
+                          give_up=lambda exc, _held: WarehouseBusy(_busy_message(file, exc, wait_s)))
+    except duckdb.IOException as exc:
+        raise NotAWarehouse(f"cannot read {file} as a DuckDB database: {exc}") from None
 
 
 def _catalog(con: duckdb.DuckDBPyConnection) -> str:

@@ -55,8 +55,8 @@ def last_successful_load(pipeline: dlt.Pipeline) -> tuple[bool, datetime | None]
         another process); when is None when no load ever finished there.
     """
     warehouse = warehouse_file(pipeline)
-    if warehouse is not None and not for_reading(warehouse).exists():
-        return True, None  # never loaded (or never published); connecting would create a file
+    if warehouse is not None and not warehouse.exists() and not for_reading(warehouse).exists():
+        return True, None  # never loaded; connecting would create a file
     try:
         with _tables(pipeline) as db:
             return True, load_health.last_success(db) if db is not None else None

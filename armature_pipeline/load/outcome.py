@@ -20,9 +20,9 @@ from dlt.common.destination.exceptions import DestinationTerminalException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from armature_analytics import apply_comments, apply_views
+from armature_analytics.held_file import holder_of
 from armature_pipeline.output import unwritable
 from armature_pipeline.settings import EXIT_FAILED, EXIT_OK, UsageError
-from armature_pipeline.warehouse.duckdb_file import holder_of
 from armature_source import tables as t
 from armature_source.errors import ArmatureError, ConfigError, TransientError
 

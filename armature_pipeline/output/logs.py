@@ -25,9 +25,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
-import time
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable, Literal
 
 from pythonjsonlogger.json import JsonFormatter
@@ -166,26 +165,3 @@ def report(logger: logging.Logger, message: str, *args: Any, final: bool = False
            level: int = logging.INFO, **extra: Any) -> None:
     """Log a line of what a command reports (stdout); `final` marks the one --quiet keeps."""
     logger.log(level, message, *args, extra={TO_STDOUT: True, FINAL: final, **extra})
-
-
-_waits: dict[tuple[str, float], list[float]] = {}
-
-
-def waiting(logger: logging.Logger, what: str, deadline: float, why: str = "",
-            every_s: float = WAIT_EVERY_S) -> None:
-    """Say that this process waits for `what` until `deadline` (a `time.monotonic()`), at most
-    once every `every_s` seconds: first why, then how long so far and until when."""
-    now = time.monotonic()
-    seen = _waits.setdefault((what, deadline), [now, float("-inf")])
-    if now - seen[1] < every_s:
-        return
-    seen[1] = now
-    left = max(deadline - now, 0.0)
-    until = (datetime.now().astimezone() + timedelta(seconds=left)).isoformat(timespec="seconds")
-    waited = now - seen[0]
-    if waited < every_s:
-        logger.info("waiting for %s, at most %.0f s (until %s)%s", what, left, until,
-                    f": {why}" if why else "", extra={"waited_s": 0, "until": until})
-    else:
-        logger.info("still waiting for %s: %.0f s so far, until %s", what, waited, until,
-                    extra={"waited_s": round(waited), "until": until})

@@ -18,11 +18,11 @@ from typing import Any
 
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
+from armature_analytics.held_file import waiting
 from armature_pipeline.config import duckdb_settings
 from armature_pipeline.load.last_run import read as read_last_run
 from armature_pipeline.load.lock import is_held
 from armature_pipeline.load.publish import read_record
-from armature_pipeline.output import logs
 from armature_pipeline.settings import Settings
 from armature_pipeline.status.model import CopyState, Status, judge
 from armature_pipeline.status.reading import NotThere, Reading, Unreadable, read_duckdb, read_sql
@@ -100,7 +100,7 @@ def _wait_for_load(root: Path, pipeline_name: str, wait_s: float) -> None:
                 f"a load of pipeline {pipeline_name} is running (for more than {wait_s:g} s); "
                 "status does not open the DuckDB file while a load writes it. Run status "
                 f"again when the load ends, or set [armature.duckdb] wait_s to wait longer.")
-        logs.waiting(log, f"the running load of pipeline {pipeline_name} to end", deadline)
+        waiting(log, f"the running load of pipeline {pipeline_name} to end", deadline)
         time.sleep(POLL_S)
 
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import time
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any
 
 import dlt
 import duckdb
@@ -22,8 +20,8 @@ from dlt.destinations.impl.duckdb.configuration import (
     DuckDbCredentials,
 )
 
+from armature_analytics.held_file import while_held
 from armature_pipeline.config import duckdb_settings
-from armature_pipeline.output import logs
 from armature_pipeline.settings import UsageError
 
 log = logging.getLogger("armature_pipeline")
@@ -63,43 +61,6 @@ class waiting_duckdb(duckdb_factory):
     @property
     def destination_type(self) -> str:
         return "dlt.destinations.duckdb"  # state and `dlt.attach` see plain DuckDB
-
-
-HELD = re.compile(r'Could not set lock on file "([^"]+)": Conflicting lock is held in (.+?) \(PID (\d+)\)')
-POLL_S = 0.2
-T = TypeVar("T")
-
-
-def holder_of(message: str) -> str | None:
-    """Explain DuckDB's lock conflict: which process holds the file and what to do."""
-    found = HELD.search(message)
-    if not found:
-        return None
-    path, program, pid = found.groups()
-    return (
-        f"the DuckDB file {path} is open in another process (PID {pid}, {program}), such as a "
-        "notebook or a BI tool; DuckDB lets only one process write, and not while others read. "
-        "Close that connection (readers should connect, query and disconnect), then run again"
-    )
-
-
-def while_held(attempt: Callable[[], T], wait_s: float,
-               give_up: Callable[[duckdb.IOException, str], BaseException]) -> T:
-    """`attempt()`, tried again while another process holds the DuckDB file, for at most
-    `wait_s`; the wait is said once, then every 10 s. Then `give_up(error, explanation)` is
-    raised. Another error is raised as it is."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return attempt()
-        except duckdb.IOException as exc:
-            held = holder_of(str(exc))
-            if held is None:
-                raise
-            if time.monotonic() >= deadline:
-                raise give_up(exc, held) from None
-            logs.waiting(log, "the DuckDB file", deadline, held)
-            time.sleep(POLL_S)
 
 
 def wait_for_duckdb(pipeline: dlt.Pipeline, wait_s: float) -> None:

@@ -27,8 +27,8 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock
 
+from armature_analytics.held_file import while_held
 from armature_pipeline.config import DuckDbSettings, duckdb_settings
-from armature_pipeline.warehouse.duckdb_file import while_held
 
 log = logging.getLogger("armature_pipeline")
 

@@ -15,6 +15,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from armature_analytics import held_file
+from armature_analytics.held_file import waiting
 from armature_pipeline.output import logs
 from armature_source.tables import ALL_TABLES
 from tests.support.warehouse import Warehouse
@@ -164,11 +166,11 @@ def test_waiting_is_said_at_most_every_ten_seconds_with_how_long_and_until_when(
     monkeypatch: Any, caplog: Any
 ) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(logs.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(held_file.time, "monotonic", lambda: clock[0])
     deadline = clock[0] + 30
     with caplog.at_level(logging.INFO, logger="armature_pipeline"):
         for _ in range(26):
-            logs.waiting(logging.getLogger("armature_pipeline"), "the DuckDB file", deadline, "held by 7")
+            waiting(logging.getLogger("armature_pipeline"), "the DuckDB file", deadline, "held by 7")
             clock[0] += 1
     said = [r.getMessage() for r in caplog.records]
     assert len(said) == 3
