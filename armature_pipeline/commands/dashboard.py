@@ -12,21 +12,23 @@ import sys
 from armature_analytics.reader import ReadError, WarehouseBusy, WarehouseNotFound, connect
 from armature_pipeline.commands.flags import reading
 from armature_pipeline.settings import EXIT_FAILED, EXIT_OK, UsageError
-from armature_pipeline.warehouse.read_copy import for_reading, missing_copy
+from armature_pipeline.warehouse.read_copy import for_a_reader
 
 EXTRA = "pip install 'armature-dlt[dashboard]' (or, in a checkout, pip install -e '.[dashboard]')"
 
 
 def main(args: argparse.Namespace) -> int:
     warehouse, dataset = reading(args)
-    database = for_reading(warehouse)
+    database, note = for_a_reader(warehouse)
+    if note:
+        print(note, file=sys.stderr)
     try:
         con = connect(database, dataset)
     except WarehouseBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except WarehouseNotFound as exc:
-        raise UsageError(missing_copy(warehouse, database) if warehouse.exists() else str(exc)) from None
+        raise UsageError(str(exc)) from None
     except ReadError as exc:
         raise UsageError(str(exc)) from None
     try:
@@ -37,8 +39,9 @@ def main(args: argparse.Namespace) -> int:
     if args.export:
         with con:
             written = export.write(content.build(con), args.export)
-        print(f"Wrote the dashboard of {database} ({dataset}) to {written}: one file, no scripts, "
-              "opens offline.")
+        read = f", read from its copy {database}" if database != warehouse else ""
+        print(f"Wrote the dashboard of {warehouse} ({dataset}{read}) to {written}: one file, no "
+              "scripts, opens offline.")
         return EXIT_OK
     con.close()
     server.serve(database, dataset, args.host, args.port, _announce)

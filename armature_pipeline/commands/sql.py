@@ -16,21 +16,21 @@ import duckdb
 
 from armature_pipeline.commands.flags import reading
 from armature_pipeline.settings import DEFAULT_PIPELINE, EXIT_FAILED, EXIT_OK, UsageError
-from armature_pipeline.warehouse.read_copy import for_reading, missing_copy
+from armature_pipeline.warehouse.read_copy import for_a_reader
 
 
 def main(args: argparse.Namespace) -> int:
     """Print the result of the query, or run the script with --write."""
     warehouse, dataset = reading(args)
-    path = warehouse if args.write else for_reading(warehouse)
+    path, note = (warehouse, None) if args.write else for_a_reader(warehouse)
     if not path.exists():
-        if warehouse.exists():
-            raise UsageError(missing_copy(warehouse, path))
         raise UsageError(f"no DuckDB file at {warehouse}; pass --duckdb PATH (a load writes "
                          f"{DEFAULT_PIPELINE}.duckdb in the folder it runs in).")
     text = args.query if args.query is not None else sys.stdin.read()
     if not text.strip():
         raise UsageError("no SQL given: pass it as an argument or on standard input.")
+    if note:
+        print(note, file=sys.stderr)
     try:
         with duckdb.connect(str(path), read_only=not args.write) as con:
             schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}

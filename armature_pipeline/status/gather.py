@@ -65,13 +65,16 @@ def gather(settings: Settings, organization: str | None = None,
 
 
 def _read_duckdb(found: Status, root: Path, warehouse: Path) -> Reading:
-    """The read copy, and what it holds; the warehouse itself when read copies are off."""
+    """The read copy, and what it holds; the warehouse itself when read copies are off or no
+    load by `armature-pipeline run` ever published one here."""
     settings = duckdb_settings()
     copy = copy_of(warehouse, settings)
-    if copy is None:
+    record = read_record(root, found.pipeline) if copy is not None else None
+    if copy is None or (record is None and not copy.exists()):
+        # read copies off, or none owed: no load run by this command here (a library pipeline)
         _wait_for_load(root, found.pipeline, settings.wait_s or 0.0)
         return read_duckdb(str(warehouse), found.dataset, settings.wait_s)[0]
-    found.copy = CopyState(copy, read_record(root, found.pipeline))
+    found.copy = CopyState(copy, record)
     _check_warehouse(warehouse, copy)
     if not copy.exists():
         raise Unreadable(missing_copy(warehouse, copy))

@@ -73,6 +73,17 @@ def for_reading(warehouse: Path, settings: DuckDbSettings | None = None) -> Path
     return copy_of(warehouse, settings) or warehouse
 
 
+def for_a_reader(warehouse: Path, settings: DuckDbSettings | None = None) -> tuple[Path, str | None]:
+    """The file a one-off reader (`sql`, `dashboard`) opens: the read copy when one is published,
+    else the warehouse itself, with a line saying why (a pipeline run by the library, not by
+    `armature-pipeline run`, publishes no copy)."""
+    path = for_reading(warehouse, settings)
+    if path == warehouse or path.exists() or not warehouse.exists():
+        return path, None
+    return warehouse, (f"note: {warehouse} has no read copy at {path} (`armature-pipeline run` "
+                       "publishes one after each load); reading the warehouse itself.")
+
+
 def missing_copy(warehouse: Path, copy: Path) -> str:
     """What to say when a warehouse has no read copy (yet)."""
     return (f"the warehouse {warehouse} has no read copy at {copy} yet: the next load publishes "

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from armature_source.http.decoding import NotJson, decode
+from armature_source.http.lenient_json import RAW, UNREADABLE
 
 PIECES = ["a", "é", "😀", "\x00", "\ud800", "\udbff", "\udc00", "\udfff", "\ud83d", "\ude00",
           "\\", "u0000", "ud800", '"', "\n"]
@@ -55,9 +56,16 @@ def test_raw_utf8_is_kept_and_invalid_bytes_become_fffd() -> None:
 
 @pytest.mark.parametrize("raw, why", [
     (b"", "empty"), (b"   ", "empty"), (b"<html><body>502</body></html>", "HTML"),
-    (b'{"rows": [1, 2', "cut short"), (b"[" * 2000 + b"]" * 2000, "nested too deeply"),
+    (b'{"rows": [1, 2', "cut short"),
     (b'{"a": "\x00"}', "malformed"),
 ])
 def test_what_is_not_json_says_why(raw: bytes, why: str) -> None:
     with pytest.raises(NotJson, match=why):
         decode(raw)
+
+
+def test_nesting_too_deep_for_any_parser_quarantines_the_member_not_the_body() -> None:
+    decoded = decode(b'{"rows": [1, ' + b"[" * 2000 + b"]" * 2000 + b', 3]}')
+    first, deep, last = decoded.value["rows"]
+    assert (first, last) == (1, 3)
+    assert deep[UNREADABLE] == "nested too deeply" and len(deep[RAW]) == 4000
