@@ -4,6 +4,7 @@ in both dialects, while the rest of each body stays as it was."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -126,6 +127,11 @@ def assert_spoiled(rule: dict[str, Any], field: str, clean: Any, spoiled: Any, r
         assert re.search(rb'"%s":%d[,}]' % (field.encode(), value), raw)  # a bare JSON number
     elif kind == "deep_json":
         assert depth(value) == 40
+    elif kind in ("nan", "infinity"):
+        assert math.isnan(value) if kind == "nan" else value == math.inf
+        assert re.search(rb'"%s":%s[,}]' % (field.encode(), b"NaN" if kind == "nan" else b"Infinity"), raw)
+    elif kind == "fraction":
+        assert value == 3.5 and clean[field] == int(clean[field])
     elif kind == "future_started_at":
         assert value[:4] == str(FUTURE_YEAR) and value[4:] == clean[field][4:]
     else:
