@@ -148,7 +148,8 @@ def test_a_warehouse_held_by_a_load_is_no_matter_the_dashboard_reads_its_copy(
     with held_for_writing(path):
         done = dashboard("--duckdb", str(path), "--dataset", DATASET, "--export", str(tmp_path / "x.html"), env=env)
     assert done.returncode == 0, done.stderr
-    assert f"Wrote the dashboard of {path} ({DATASET}, read from its copy {tmp_path / 'held_read.duckdb'})" in done.stdout
+    copy = tmp_path / "held_read.duckdb"
+    assert f"Wrote the dashboard of {path} ({DATASET}, read from its copy {copy})" in done.stdout
 
 
 def test_with_read_copies_off_a_warehouse_held_for_the_whole_wait_exits_1_naming_it(
