@@ -49,6 +49,9 @@ def venv_dir() -> Path:
 
 def ensure(destinations: Iterable[str]) -> Venv:
     """dbt's environment with the adapters of `destinations`, made or completed first."""
+    if not CONSTRAINTS.exists():
+        raise DbtSetupError(f"{CONSTRAINTS.name} is not beside the package: the dbt package runs from a "
+                            "checkout of armature-dlt, not from an installed wheel")
     wanted = []
     for name in destinations:
         if name not in ADAPTERS:

@@ -1,30 +1,16 @@
-"""The dbt package's fixtures: dbt's environment, made once (it outlives the session, in the
-user's cache folder, like the command's), and the sample warehouse with the package built."""
+"""The dbt package's fixtures: the sample warehouse with the package built (dbt's environment,
+`dbt_python`, is tests/conftest.py's: the docs test runs dbt too)."""
 
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from armature_pipeline.transform.runner import DbtOutcome, run_command
-from armature_pipeline.transform.venv import ensure, venv_dir
 from tests.support.warehouse import Warehouse
-
-# the adapters the tests run (duckdb, postgres) or compile the package with (bigquery, snowflake)
-ADAPTERS = ("duckdb", "postgres", "bigquery", "snowflake")
-
-
-@pytest.fixture(scope="session")
-def dbt_python() -> Path:
-    """The Python of dbt's environment, with every adapter the tests use (made on first use)."""
-    started = time.monotonic()
-    ensure(ADAPTERS)
-    print(f"dbt environment ready in {time.monotonic() - started:.0f} s")
-    return venv_dir() / "bin" / "python"
 
 
 @pytest.fixture(scope="session")
