@@ -32,6 +32,8 @@ CORE = ("dbt-core", "dlt", "duckdb")
 ADAPTERS = {"duckdb": "dbt-duckdb", "postgres": "dbt-postgres", "bigquery": "dbt-bigquery",
             "snowflake": "dbt-snowflake", "redshift": "dbt-redshift", "motherduck": "dbt-duckdb"}
 PIP_TIMEOUT_S = 900
+# written last: an environment without it was cut short, and is made again
+READY_MARK = ".armature-ready"
 
 
 class DbtSetupError(Exception):
@@ -61,7 +63,7 @@ def ensure(destinations: Iterable[str]) -> Venv:
     path = venv_dir()
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{path}.lock"):
-        if not (path / "bin" / "python").exists():
+        if not (path / READY_MARK).exists():
             _create(path, wanted)
         missing = [package for package in wanted if not _installed(path, package)]
         if missing:
@@ -71,14 +73,14 @@ def ensure(destinations: Iterable[str]) -> Venv:
 
 
 def _create(path: Path, adapters: list[str]) -> None:
-    """Build the environment beside its place, then move it there: never a half-made one."""
+    """Build the environment in its place (its scripts name their interpreter by path), marked
+    ready last: one cut short is removed and built again."""
     started = time.monotonic()
     log.info("dbt: creating its environment at %s (once; pip installs the pinned dbt)", path)
-    building = path.with_name(f"{path.name}.building")
-    shutil.rmtree(building, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(building)], check=True, capture_output=True)
-    _pip(building, [*CORE, *adapters])
-    building.rename(path)
+    shutil.rmtree(path, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, capture_output=True)
+    _pip(path, [*CORE, *adapters])
+    (path / READY_MARK).write_text("")
     log.info("dbt: environment ready in %.0f s", time.monotonic() - started)
 
 
