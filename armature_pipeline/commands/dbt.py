@@ -13,7 +13,7 @@ from armature_pipeline.commands.flags import resolve
 from armature_pipeline.load.lock import pipeline_lock
 from armature_pipeline.settings import EXIT_FAILED, EXIT_OK, UsageError
 from armature_pipeline.transform.report import report
-from armature_pipeline.transform.runner import run_command
+from armature_pipeline.transform.runner import ONE_WORD_COMMANDS, run_command
 from armature_pipeline.transform.venv import DbtSetupError
 from armature_pipeline.warehouse.destination import make_pipeline
 
@@ -22,12 +22,14 @@ log = logging.getLogger("armature_pipeline")
 
 def main(args: argparse.Namespace) -> int:
     dbt_args = [a for a in args.dbt_args if a != "--"]
+    if not dbt_args or dbt_args[0] not in ONE_WORD_COMMANDS:
+        raise UsageError(f"armature-pipeline dbt {' '.join(dbt_args[:2])}: give a dbt command, one of "
+                         f"{', '.join(ONE_WORD_COMMANDS)}, then its flags (e.g. `dbt build --select "
+                         "unmet_demand`); nothing was run.")
     pipeline = make_pipeline(resolve(args))
     with pipeline_lock(pipeline):
         try:
             outcome = run_command(pipeline, dbt_args)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
         except DbtSetupError as exc:
             log.error("dbt: %s", exc)
             return EXIT_FAILED
