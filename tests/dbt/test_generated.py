@@ -50,6 +50,8 @@ def test_sources_declare_every_table_with_descriptions_keys_parents_and_vocabula
     tables = {t["name"]: t for t in document["sources"][0]["tables"]}
     assert set(tables) == {t.name for t in ALL_TABLES} | {"_dlt_loads"}
     assert "_dlt_load_id" in document["sources"][0]["config"]["loaded_at_field"]
+    # coverage_gaps exists from the first gap on: described, not tested
+    assert "data_tests" not in str(tables["coverage_gaps"])
     for table in ALL_TABLES:
         entry = tables[table.name]
         assert entry["description"] == table.description
@@ -57,6 +59,8 @@ def test_sources_declare_every_table_with_descriptions_keys_parents_and_vocabula
         for name, text in table.descriptions.items():
             assert columns[name]["description"] == text
         tests = {name: str(c.get("data_tests", [])) for name, c in columns.items()}
+        if table.name == "coverage_gaps":
+            continue
         for name in table.key:
             assert "not_null" in tests[name], (table.name, name)
             assert ("unique" in tests[name]) == (len(table.key) == 1), (table.name, name)
