@@ -1,4 +1,4 @@
-"""The `armature-pipeline` command: run, status, check, demo, dashboard, sql.
+"""The `armature-pipeline` command: run, status, check, demo, dashboard, sql, dbt.
 
 Exit codes (schedulers depend on them): 0 loaded; 1 the load failed; 2 bad usage or
 configuration (nothing written); 3 another run of the same pipeline holds the lock.
@@ -147,6 +147,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--full-refresh", action="store_true",
                      help="load everything again, swapped in for the old tables only on success")
     _org_flags(run)
+    run.add_argument("--dbt", action="store_true",
+                     help="then build and test the dbt package (dbt_armature/) on the destination; a "
+                          "failing dbt test is a warning, the load is kept")
     run.add_argument("--quiet", action="store_true",
                      help="print only warnings, errors and one summary line (for cron)")
     _log_format_flag(run)
@@ -172,6 +175,14 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("query", nargs="?", help="the SQL; read from standard input when left out")
     _reader_flags(sql)
     sql.add_argument("--write", action="store_true", help="open the file for writing")
+
+    dbt = sub.add_parser("dbt", help="run a dbt command (build, test, ...) of the dbt package on the "
+                                     "pipeline's destination, e.g. `dbt build --select unmet_demand`")
+    _target_flags(dbt)
+    dbt.add_argument("--org", metavar="SLUG", help="the organization of [armature.orgs.SLUG]")
+    _log_format_flag(dbt)
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="COMMAND [ARGS]",
+                     help="the dbt command and its flags, passed to dbt")
 
     board = sub.add_parser("dashboard", help="the reporting dashboard over the warehouse, read-only")
     _reader_flags(board)

@@ -38,6 +38,7 @@ class Settings:
     pipelines_dir: str | None = None
     dataset_named: bool = False  # given by the user (flag), not the default
     duckdb_file: str | None = None  # a DuckDB file named outright (--duckdb, the demo's own)
+    dbt: bool = False  # run the dbt package after a successful load (--dbt)
     # only what a flag actually set (base_url, api_key, allow_insecure_http); the rest is
     # resolved by dlt from `sources.armature`. Never in a repr: it may hold the key.
     source_args: dict[str, Any] = field(default_factory=dict, repr=False)

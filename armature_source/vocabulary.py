@@ -22,6 +22,8 @@ INSIGHT_RANGES: dict[str, timedelta] = {**RUN_RANGES, "90d": timedelta(days=90)}
 OPEN_STATUSES = frozenset({"pending", "running", "queued"})
 # Runs the judge evaluated: only these have an evaluation.
 VERDICT_STATUSES = frozenset({"pass", "partial", "fail"})
+# Every status a run is documented to have: open, judged, or ended without a verdict.
+RUN_STATUSES = (*sorted(OPEN_STATUSES), *sorted(VERDICT_STATUSES), "error", "timed_out")
 
 RUNS_PAGE_SIZE = 100  # the documented maximum of `pageSize`
 SESSION_LIST_LIMIT = 100  # the host caps the sessions `limit` here

@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from filelock import FileLock
 
+from armature_pipeline.transform.venv import ensure, venv_dir
 from armature_sim.server import RunningSim, spawn
 from tests.support.analytics_warehouse import build_sample
 from tests.support.postgres import PostgresServer, find_bin
@@ -100,3 +103,18 @@ def second_org() -> Iterator[RunningSim]:
     """Another simulator process, another seed: another Armature organization."""
     with spawn(seed=99, runs=80, sessions=60) as running:
         yield running
+
+
+# the adapters the tests run dbt with (duckdb, postgres) or compile the package for (bigquery, snowflake)
+DBT_ADAPTERS = ("duckdb", "postgres", "bigquery", "snowflake")
+
+
+@pytest.fixture(scope="session")
+def dbt_python() -> Path:
+    """The Python of dbt's environment, with every adapter the tests use: made on first use (it
+    outlives the session in the user's cache folder, like the command's; a lock lets one worker
+    build it), pinned by constraints-dbt.txt."""
+    started = time.monotonic()
+    ensure(DBT_ADAPTERS)
+    print(f"dbt environment ready in {time.monotonic() - started:.0f} s")
+    return venv_dir() / "bin" / "python"

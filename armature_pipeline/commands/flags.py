@@ -54,6 +54,7 @@ def resolve(args: argparse.Namespace, org: Org | None = None) -> Settings:
         full_refresh=bool(getattr(args, "full_refresh", False)),
         pipelines_dir=getattr(args, "pipelines_dir", None),
         duckdb_file=getattr(args, "duckdb", None),
+        dbt=bool(getattr(args, "dbt", False)),
         source_args=source_args,
     )
 

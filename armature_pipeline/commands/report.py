@@ -14,6 +14,7 @@ import dlt
 
 from armature_pipeline.output import logs
 from armature_pipeline.settings import DEFAULT_DATASET
+from armature_pipeline.transform.report import report as dbt_report
 from armature_source import tables as t
 from armature_source.source import HEALTH_TABLES
 
@@ -38,6 +39,8 @@ def after_load(pipeline: dlt.Pipeline, outcome: "Outcome") -> None:
     if outcome.views:
         logs.report(log, "reporting views created or replaced: %s", ", ".join(outcome.views),
                     views=outcome.views)
+    if outcome.dbt is not None:
+        dbt_report(outcome.dbt)
     total = sum(data.values())
     tables = ", ".join(f"{n} {c}" for n, c in data.items()) or "nothing new"
     where = _where(pipeline)

@@ -27,6 +27,9 @@ def load(settings: Settings) -> int:
     pipeline, outcome, _ = run_load(settings, after=report.after_load)
     if not outcome.ok:
         log.error("%s", outcome.message, extra={"pipeline": pipeline.pipeline_name})
+    elif outcome.dbt is not None and outcome.dbt.errors:
+        # the load stands; what was asked after it did not happen (a failing test alone is a warning)
+        return EXIT_FAILED
     return outcome.code
 
 

@@ -22,6 +22,7 @@ from armature_pipeline.load.agreement import check_world
 from armature_pipeline.load.outcome import Outcome, failed, finished
 from armature_pipeline.load.refresh import full_refresh
 from armature_pipeline.settings import EXIT_FAILED, Settings, UsageError
+from armature_pipeline.transform.report import dbt_after_load
 from armature_pipeline.warehouse.duckdb_file import HeldError, check_destination, wait_for_duckdb
 from armature_source import RESOURCES, armature_source
 from armature_source.config import ArmatureSourceConfiguration, resolve_source_config
@@ -49,9 +50,12 @@ def load(pipeline: dlt.Pipeline, settings: Settings, config: ArmatureSourceConfi
         opened.close()
         return Outcome(EXIT_FAILED, str(exc), transient=isinstance(exc, TransientError))
     try:
-        return _load(pipeline, settings, opened)
+        outcome = _load(pipeline, settings, opened)
     finally:
         opened.close()  # the source closes it when its last resource ends; this is for the rest
+    if settings.dbt and outcome.ok:
+        outcome.dbt = dbt_after_load(pipeline)
+    return outcome
 
 
 def _load(pipeline: dlt.Pipeline, settings: Settings, opened: Load) -> Outcome:

@@ -52,6 +52,8 @@ class Outcome:
     # whether running again soon may succeed (the host or the file was busy, time ran out),
     # as opposed to a failure that needs someone first (data refused, a role missing)
     transient: bool = True
+    # what the dbt package did after the load (`run --dbt`), when asked
+    dbt: Any = None
 
     @property
     def ok(self) -> bool:

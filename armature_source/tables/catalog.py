@@ -15,7 +15,7 @@ ORGANIZATION = table(
     slug=("text", "Organization slug, as in its dashboard URL (`organization.slug`)."),
     name=("text", "Organization display name (`organization.name`)."),
     actor_role=("text", "Role of the API key that loads it: viewer, editor, admin or owner "
-                        "(`actor.role`)."),
+                        "(`actor.role`).", ("viewer", "editor", "admin", "owner")),
     actor_api_key_name=("text", "Name of that API key in Armature's settings (`actor.apiKeyName`)."),
 )
 MCP_SERVERS = table(
@@ -26,8 +26,8 @@ MCP_SERVERS = table(
     id=("text", "MCP source id (`id`)."),
     name=("text", "Display name (`name`)."),
     transport_type=("text", "How Armature reaches it: streamable_http, sse or stdio_hosted "
-                            "(`transport_type`)."),
-    target_kind=("text", "What it is: mcp (an MCP server) or cli (`target_kind`)."),
+                            "(`transport_type`).", ("streamable_http", "sse", "stdio_hosted")),
+    target_kind=("text", "What it is: mcp (an MCP server) or cli (`target_kind`).", ("mcp", "cli")),
     base_url=("text", "Endpoint URL of the server, for HTTP transports (`base_url`)."),
     categories=("json", "Category slugs, a JSON array of strings (`categories`)."),
     environment=("text", "Environment, e.g. production (`environment`)."),
@@ -46,7 +46,7 @@ WORKFLOWS = table(
     name=("text", "Display name (`name`)."),
     description=("text", "What the workflow tests (`description`)."),
     mcp_server_id=("text", "The MCP source it tests; see `mcp_servers.id` (`mcp_server_id`)."),
-    state=("text", "active, paused or archived (`state`)."),
+    state=("text", "active, paused or archived (`state`).", ("active", "paused", "archived")),
     categories=("json", "Category slugs, a JSON array of strings (`categories`)."),
     schedule=("json", "Schedule as JSON {cron, timezone}, null when manual-only (`schedule`)."),
     tester_model_ids=("json", "Models the tester agent runs with, a JSON array (`tester_model_ids`)."),

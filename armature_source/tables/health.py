@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from armature_source.tables.table import table
+from armature_source.vocabulary import INSIGHT_RANGES
 
 COVERAGE = table(
     "coverage_gaps",
@@ -11,7 +12,8 @@ COVERAGE = table(
     ("resource", "kind", "range", "detected_at"),
     extras=False,
     resource=("text", "The resource that found it, e.g. runs or sessions."),
-    kind=("text", "window_gap, limit_cut or children_unavailable."),
+    kind=("text", "window_gap, limit_cut or children_unavailable.",
+             ("window_gap", "limit_cut", "children_unavailable")),
     range=("text", "The range asked when it was found; `-` when the gap is not about a window."),
     detected_at=("timestamp", "The host's time when the load found it, UTC."),
     missing_from=("timestamp", "Start of the span that could not be read, UTC, when known."),
@@ -45,8 +47,9 @@ LOAD_LEDGER = table(
     started_at=("timestamp", "When the resource started, UTC (local clock)."),
     finished_at=("timestamp", "When it ended, UTC (local clock)."),
     status=("text", "ok; stopped (max_load_minutes used up: the next load goes on); limited "
-                    "(add_limit's batches done); the note is in `message`."),
-    window_range=("text", "The range asked (24h, 7d, 30d, 90d), when windowed."),
+                    "(add_limit's batches done); the note is in `message`.",
+            ("ok", "stopped", "limited")),
+    window_range=("text", "The range asked (24h, 7d, 30d, 90d), when windowed.", tuple(INSIGHT_RANGES)),
     window_since=("timestamp", "The earliest time this load needed, UTC; null for all."),
     pages=("bigint", "List pages read."),
     rows_listed=("bigint", "Records the host listed."),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from armature_source.tables.table import table
+from armature_source.vocabulary import INSIGHT_RANGES
 
-_RANGE = ("text", "The insights range the snapshot was read with: 24h, 7d, 30d or 90d.")
+_RANGE = ("text", "The insights range the snapshot was read with: 24h, 7d, 30d or 90d.",
+          tuple(INSIGHT_RANGES))
 _SNAPSHOT_DATE = ("date", "The host's UTC date when the snapshot was read.")
 _COUNTS_RANGE = ("text", "The insights range (24h, 7d, 30d or 90d) the counts on this row "
-                         "cover: the widest one read.")
+                         "cover: the widest one read.", tuple(INSIGHT_RANGES))
 
 _TOPIC_COUNTS: dict[str, Any] = dict(
     session_count=("bigint", "Sessions on the topic in the range (`session_count`)."),
@@ -128,7 +130,8 @@ SESSION_EVENTS = table(
     ("session_id", "event_id"), parent=("sessions", ("session_id",), ("id",)),
     session_id=("text", "The session; see `sessions.id`."),
     event_id=("text", "Event id, unique within its session (`events[].event_id`)."),
-    kind=("text", "tool_call, session_init or actor_identity (`kind`)."),
+    kind=("text", "tool_call, session_init or actor_identity (`kind`).",
+             ("tool_call", "session_init", "actor_identity")),
     started_at=("timestamp", "When the event started, UTC (`started_at`)."),
     finished_at=("timestamp", "When it finished, UTC (`finished_at`)."),
     duration_ms=("bigint", "Event time in milliseconds (`duration_ms`)."),

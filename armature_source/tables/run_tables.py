@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from armature_source.tables.table import table
+from armature_source.vocabulary import RUN_STATUSES, VERDICT_STATUSES
 
 _RUN = ("runs", ("run_id",), ("id",))
 _RUN_ID = ("text", "The run this row belongs to; see `runs.id`.")
+_CLASSIFICATIONS = ("expected", "regression", "flaky", "infrastructure")
 
 RUNS = table(
     "runs",
@@ -18,10 +20,11 @@ RUNS = table(
     workflow_version_id=("text", "Workflow version that ran (`workflow_version_id`)."),
     mcp_server_id=("text", "The MCP source tested; see `mcp_servers.id` (`mcp_server_id`)."),
     status=("text", "pending, running (open), then pass, partial, fail, error or timed_out "
-                    "(`status`)."),
+                    "(`status`).", RUN_STATUSES),
     classification=("text", "The judge's reading of the outcome: expected, regression, flaky "
-                            "or infrastructure; null until terminal (`classification`)."),
-    trigger=("text", "What started the run: scheduled, manual or api (`trigger`)."),
+                            "or infrastructure; null until terminal (`classification`).", _CLASSIFICATIONS),
+    trigger=("text", "What started the run: scheduled, manual or api (`trigger`).",
+             ("scheduled", "manual", "api")),
     model=("text", "Tester model of the run (`model`)."),
     started_at=("timestamp", "When the run started, UTC (`started_at`)."),
     ended_at=("timestamp", "When it ended, UTC; null until terminal (`ended_at`)."),
@@ -41,8 +44,8 @@ TRACE_SPANS = table(
     id=("text", "Span id, unique within its run (`spans[].id`)."),
     parent_id=("text", "Enclosing span's id; null at the root (`spans[].parent_id`)."),
     name=("text", "Span name (`spans[].name`)."),
-    kind=("text", "agent, llm, tool or judge (`spans[].kind`)."),
-    status=("text", "ok or error (`spans[].status`)."),
+    kind=("text", "agent, llm, tool or judge (`spans[].kind`).", ("agent", "llm", "tool", "judge")),
+    status=("text", "ok or error (`spans[].status`).", ("ok", "error")),
     started_at=("timestamp", "When the span started, UTC (`spans[].started_at`)."),
     ended_at=("timestamp", "When it ended, UTC (`spans[].ended_at`)."),
     duration_ms=("bigint", "Span time in milliseconds (`spans[].duration_ms`)."),
@@ -72,8 +75,10 @@ EVALUATIONS = table(
     "merged on `run_id`.",
     ("run_id",), parent=_RUN,
     run_id=_RUN_ID,
-    verdict=("text", "The judge's verdict: pass, partial or fail (`verdict`)."),
-    classification=("text", "expected, regression, flaky or infrastructure (`classification`)."),
+    verdict=("text", "The judge's verdict: pass, partial or fail (`verdict`).",
+             tuple(sorted(VERDICT_STATUSES))),
+    classification=("text", "expected, regression, flaky or infrastructure (`classification`).",
+                    _CLASSIFICATIONS),
     judge_model=("text", "Model that judged the run (`judge_model`)."),
     summary=("text", "The judge's summary (`summary`)."),
 )
@@ -86,7 +91,7 @@ EVALUATION_CRITERIA = table(
     criterion_id=("text", "The workflow criterion judged (`criteria[].criterion_id`)."),
     text=("text", "The criterion as written (`criteria[].text`)."),
     is_required=("bool", "Whether the run must meet it to pass (`criteria[].is_required`)."),
-    verdict=("text", "pass, fail or skipped (`criteria[].verdict`)."),
+    verdict=("text", "pass, fail or skipped (`criteria[].verdict`).", ("pass", "fail", "skipped")),
     score=("double", "Score from 0 to 1 (`criteria[].score`)."),
     rationale=("text", "Why the judge decided so (`criteria[].rationale`)."),
     excerpts=("json", "Quotes from the run backing it, a JSON array of strings "

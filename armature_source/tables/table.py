@@ -21,7 +21,9 @@ class Table:
 
     `columns` maps each column to its dlt type; `descriptions` says what each one means, its
     units or allowed values, and which API field it comes from. `parent` names the table a
-    child row belongs to: `(table, columns here, columns there)`.
+    child row belongs to: `(table, columns here, columns there)`. `values` holds the closed
+    vocabulary of a column that has one (statuses, kinds, ranges): what the dbt package's
+    `accepted_values` tests accept.
     """
 
     name: str
@@ -31,6 +33,7 @@ class Table:
     columns: Mapping[str, str]
     descriptions: Mapping[str, str] = field(repr=False)
     parent: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def keeps_extras(self) -> bool:
@@ -65,15 +68,17 @@ class Table:
 def table(
     name: str, description: str, key: tuple[str, ...], disposition: str = "merge", /,
     parent: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None, extras: bool = True,
-    **columns: tuple[str, str],
+    **columns: tuple[str, str] | tuple[str, str, tuple[str, ...]],
 ) -> Table:
-    """Declare a table: each column as `name=(dlt type, description)`; a table of the host's
-    records (`extras`) also gets the `extra_fields` column for what it does not declare."""
+    """Declare a table: each column as `name=(dlt type, description)`, or `(dlt type,
+    description, allowed values)`; a table of the host's records (`extras`) also gets the
+    `extra_fields` column for what it does not declare."""
     if extras:
         columns = {**columns, EXTRA_COLUMN: ("json", EXTRA_DESCRIPTION)}
     return Table(
         name, description, key, disposition,
-        columns={c: kind for c, (kind, _) in columns.items()},
-        descriptions={c: text for c, (_, text) in columns.items()},
+        columns={c: spec[0] for c, spec in columns.items()},
+        descriptions={c: spec[1] for c, spec in columns.items()},
         parent=parent,
+        values={c: spec[2] for c, spec in columns.items() if len(spec) > 2},
     )

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+import duckdb
 import pytest
 
 dg = pytest.importorskip("dagster", reason="the dagster extra is not installed")
@@ -21,6 +22,7 @@ from armature_analytics.views import load_views  # noqa: E402
 from armature_dagster import build_definitions  # noqa: E402
 from armature_dagster.assets import POOL, build_load_assets  # noqa: E402
 from armature_dagster.automation import HOST_TAG, org_partitions  # noqa: E402
+from armature_dagster.dbt_assets import CHECK_DBT, build_dbt_assets, model_key  # noqa: E402
 from armature_dagster.orgs import ArmatureLoads, current_orgs  # noqa: E402
 from armature_dagster.specs import CHECK_FRESH, CHECK_GAPS, CHECK_REJECTED, ORGS, resource_of  # noqa: E402
 from armature_pipeline.load.lock import pipeline_lock  # noqa: E402
@@ -149,8 +151,11 @@ def test_every_table_and_view_is_an_asset_with_its_description_and_dependencies(
     defs = build_definitions()
     graph = defs.resolve_asset_graph()
     views = {v.name: v for v in load_views()}
-    keys = {key.path[-1]: key for key in graph.get_all_asset_keys()}
+    keys = {key.path[-1]: key for key in graph.get_all_asset_keys() if key.path[0] == "armature"}
     assert set(keys) == set(BY_NAME) | set(views)
+    for view in views.values():  # the dbt package's model of each view, after the same tables
+        model = graph.get(model_key(view.name))
+        assert model.parent_keys == {keys[t] for t in view.tables} and model.partitions_def == ORGS
     for table in ALL_TABLES:
         node = graph.get(keys[table.name])
         assert node.description == table.description
@@ -341,3 +346,27 @@ def test_the_schedule_asks_every_15_minutes_for_one_run_per_organization_tagged_
         assert sorted(r.partition_key for r in requests) == ["acme", "globex"]
         assert {r.tags[HOST_TAG] for r in requests} == {"127.0.0.1"}
     assert len({r.run_key for requests in runs.values() for r in requests}) == 4
+
+
+def test_the_dbt_models_materialise_after_a_load_and_a_failing_test_warns_on_the_models_reading_it(
+    orgs: dict[str, RunningSim], project: Path, instance: Any, dbt_python: Path
+) -> None:
+    configure(project, {"acme": orgs["acme"]})
+    tick(instance)
+    assert materialize(instance, "acme").success
+    warehouse = org_file(project, "acme")
+    with duckdb.connect(str(warehouse.db_path)) as con:  # a status no run may have
+        con.execute("update armature_data.runs set status = 'misfiled' "
+                    "where id = (select min(id) from armature_data.runs)")
+    result = dg.materialize([build_dbt_assets()], instance=instance, partition_key="acme",
+                            resources={"armature": ArmatureLoads()}, raise_on_error=False)
+    assert result.success
+    built = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert built == {model_key(view.name) for view in load_views()}
+    verdicts = {e.asset_key.path[-1]: e for e in result.get_asset_check_evaluations() if e.check_name == CHECK_DBT}
+    reading_runs = {view.name for view in load_views() if "runs" in view.tables}
+    assert {name for name, e in verdicts.items() if not e.passed} == reading_runs
+    assert all(e.severity == dg.AssetCheckSeverity.WARN for e in verdicts.values())
+    failed = verdicts["flaky_workflows"].metadata["failed_tests"].value
+    assert len(failed) == 1 and "accepted_values_armature_runs_status" in failed[0]
+    assert warehouse.query("select count(*) from armature_data_dbt.unmet_demand")[0][0] > 0

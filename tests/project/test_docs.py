@@ -52,8 +52,8 @@ def promised() -> tuple[set[str], set[str]]:
 def _env(folder: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("DESTINATION__DUCKDB__CREDENTIALS", "ARMATURE_DUCKDB", "MPLBACKEND")}
-    env.update(DLT_DATA_DIR=str(folder / "dlt"), PATH=os.pathsep.join([str(VENV / "bin"), env["PATH"]]),
-               **extra)
+    env.update(DLT_DATA_DIR=str(folder / "dlt"), PATH=os.pathsep.join([str(VENV / "bin"), env["PATH"]]))
+    env.update(extra)
     return env
 
 
@@ -153,7 +153,11 @@ def test_every_runnable_block_of_the_docs_runs(doc: Path, sim: Any, tmp_path: Pa
     (folder / ".venv").symlink_to(VENV)
     shutil.copytree(ROOT / "notebooks", folder / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    (folder / "armature-dlt").symlink_to(ROOT)  # the checkout a dbt project installs the package from
     extra = {"ARMATURE_BASE_URL": sim.api_url, "ARMATURE_API_KEY": sim.api_key}
+    if any(re.search(r"^dbt ", b.code, re.M) for b in blocks):  # a dbt user's own dbt
+        dbt_bin = request.getfixturevalue("dbt_python").parent
+        extra["PATH"] = os.pathsep.join([str(VENV / "bin"), os.environ["PATH"], str(dbt_bin)])
     if any(b.needs_postgres for b in blocks):
         extra["DESTINATION__POSTGRES__CREDENTIALS"] = request.getfixturevalue("postgres_url")
     env = _env(folder, **extra)
