@@ -1,5 +1,5 @@
 """The code location's definitions: the load multi-asset with its checks, the job, the
-partition sensor, the schedule and the resource."""
+partition and freshness sensors, the schedule and the resource."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import dagster as dg
 
 from armature_dagster.assets import POOL, RETRY_POLICY, build_load_assets
 from armature_dagster.automation import build_job, build_schedule, org_partitions
+from armature_dagster.freshness import freshness
 from armature_dagster.orgs import ArmatureLoads
 
 
@@ -18,7 +19,7 @@ def build_definitions(
     assets = build_load_assets(retry_policy=retry_policy, pool=pool)
     job = build_job(assets)
     return dg.Definitions(
-        assets=[assets], jobs=[job], sensors=[org_partitions], schedules=[build_schedule(job)],
+        assets=[assets], jobs=[job], sensors=[org_partitions, freshness], schedules=[build_schedule(job)],
         resources={"armature": loads or ArmatureLoads()},
     )
 

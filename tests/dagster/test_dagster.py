@@ -21,6 +21,7 @@ from armature_analytics.views import load_views  # noqa: E402
 from armature_dagster import build_definitions  # noqa: E402
 from armature_dagster.assets import POOL, build_load_assets  # noqa: E402
 from armature_dagster.automation import HOST_TAG, org_partitions  # noqa: E402
+from armature_dagster.freshness import freshness  # noqa: E402
 from armature_dagster.orgs import ArmatureLoads, current_orgs  # noqa: E402
 from armature_dagster.specs import CHECK_FRESH, CHECK_GAPS, CHECK_REJECTED, ORGS, resource_of  # noqa: E402
 from armature_pipeline.load.lock import pipeline_lock  # noqa: E402
@@ -341,3 +342,30 @@ def test_the_schedule_asks_every_15_minutes_for_one_run_per_organization_tagged_
         assert sorted(r.partition_key for r in requests) == ["acme", "globex"]
         assert {r.tags[HOST_TAG] for r in requests} == {"127.0.0.1"}
     assert len({r.run_key for requests in runs.values() for r in requests}) == 4
+
+
+def test_freshness_is_answered_by_a_sensor_from_the_warehouses_with_no_load_running(
+    orgs: dict[str, RunningSim], project: Path, instance: Any
+) -> None:
+    configure(project, orgs)
+    tick(instance)
+    assert materialize(instance, "acme").success  # globex never loaded
+
+    def sensor(stale_after_minutes: float) -> dict[str, Any]:
+        loads = ArmatureLoads(stale_after_minutes=stale_after_minutes)
+        result = freshness(dg.build_sensor_context(instance=instance, resources={"armature": loads}))
+        return {e.partition: e for e in result.asset_events}
+
+    verdicts = sensor(60)
+    assert set(verdicts) == {"acme", "globex"}
+    assert {e.check_name for e in verdicts.values()} == {CHECK_FRESH}
+    assert verdicts["acme"].passed and verdicts["acme"].metadata["age_minutes"].value < 5
+    with make_pipeline(ArmatureLoads().settings(current_orgs()["acme"])).sql_client() as client:
+        (stamp,) = client.execute_sql("select max(inserted_at) from _dlt_loads where status = 0")[0]
+    assert verdicts["acme"].metadata["last_successful_load_at"].value == stamp.isoformat()
+    assert not verdicts["globex"].passed and "no load" in str(verdicts["globex"].description)
+    stale = sensor(0.001)  # the same warehouse, judged a minute's fraction later
+    assert not stale["acme"].passed and "minute(s) ago" in str(stale["acme"].description)
+    assert isinstance(freshness(dg.build_sensor_context(
+        instance=dg.DagsterInstance.ephemeral(), resources={"armature": ArmatureLoads()})), dg.SkipReason)
+    assert "armature_freshness" in {s.name for s in build_definitions().sensors}

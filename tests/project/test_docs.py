@@ -1,6 +1,6 @@
 """The docs keep their promises: every table and view the README promises exists after a demo
 load, every command the demo prints works as printed, and every runnable code block of the
-README and docs/analysts.md runs.
+README and of docs/analysts.md and orchestration.md runs.
 
 A code block is runnable when its fence's info string carries the word `run` after the
 language:
@@ -36,7 +36,7 @@ from tests.support.warehouse import REPO
 
 ROOT = REPO
 VENV = Path(sys.executable).parent.parent
-DOCS = (ROOT / "README.md", ROOT / "docs" / "analysts.md")
+DOCS = (ROOT / "README.md", ROOT / "docs" / "analysts.md", ROOT / "docs" / "orchestration.md")
 FENCE = re.compile(r"^```(\w+)[ \t]+([^\n]*\brun\b[^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 
 
