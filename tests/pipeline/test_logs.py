@@ -219,6 +219,10 @@ def test_every_line_of_a_load_names_its_pipeline_organization_and_resource_in_js
     by_resource = {e["message"].split(":", 1)[0]: e.get("resource") for e in entries
                    if e["logger"] == "armature_source" and not e["message"].startswith("GET ")}
     assert by_resource["runs"] == "runs" and by_resource["sessions"] == "sessions", by_resource
+    done = next(e for e in entries if e["message"].startswith("runs: done"))
+    run_tables = ("runs", "trace_spans", "tool_calls", "evaluations", "evaluation_criteria")
+    assert done["rows"] == sum(e["rows"] for e in entries if e.get("table") in run_tables) > 0, done
+    assert done["listed"] == len(sim.control.truth()["runs"])
     retries = [e for e in entries if re.match(r"GET /runs/[^/]+/trace: .*retry", e["message"])]
     assert len(retries) == 2 and all(e["resource"] == "runs" for e in retries), retries
 
