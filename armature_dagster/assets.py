@@ -16,10 +16,11 @@ from typing import Iterator
 import dagster as dg
 import dlt
 
-from armature_dagster.checks import fresh_check, load_checks
+from armature_dagster.checks import load_checks
+from armature_dagster.freshness import org_freshness
 from armature_dagster.orgs import ArmatureLoads, current_orgs
 from armature_dagster.specs import ORGS, asset_key, asset_specs, check_specs
-from armature_dagster.warehouse import Facts, last_successful_load, read_facts
+from armature_dagster.warehouse import Facts, read_facts
 from armature_pipeline.load.outcome import Outcome
 from armature_pipeline.load.runner import run_load
 from armature_pipeline.orgs import Org
@@ -31,7 +32,6 @@ from armature_pipeline.settings import (
     Settings,
     UsageError,
 )
-from armature_pipeline.warehouse.destination import make_pipeline
 
 # the pool that org runs share: its limit is how many organizations load at once
 POOL = "armature_api"
@@ -108,15 +108,9 @@ def _materializations(settings: Settings, outcome: Outcome, facts: Facts) -> Ite
 
 def _freshness_after_failure(settings: Settings | None, armature: ArmatureLoads) -> Iterator[dg.AssetCheckResult]:
     """The freshness verdict when the load failed: how long the warehouse has gone without."""
-    if settings is None:
-        return
-    try:
-        pipeline = make_pipeline(settings)
-    except UsageError:
-        return
-    known, when = last_successful_load(pipeline)
-    if known:
-        yield fresh_check(when, armature.stale_after_minutes)
+    verdict = org_freshness(settings, armature.stale_after_minutes) if settings else None
+    if verdict is not None:
+        yield verdict
 
 
 def _failure(slug: str, code: int, message: str, retry: bool = True) -> dg.Failure:

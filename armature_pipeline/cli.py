@@ -187,7 +187,7 @@ def _parser() -> argparse.ArgumentParser:
     board = sub.add_parser("dashboard", help="the reporting dashboard over the warehouse, read-only")
     _reader_flags(board)
     board.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    board.add_argument("--port", type=int, default=2718, help="port (default 2718; 0 picks a free one)")
+    board.add_argument("--port", type=int, default=8350, help="port (default 8350; 0 picks a free one)")
     board.add_argument("--export", metavar="FILE.html", help="write one static HTML file and exit")
     return parser
 

@@ -2,6 +2,7 @@
 
     content.py    what it shows, built from a snapshot (headline numbers, panels, load health)
     panels.py     each panel's query over the reporting views
+    filters.py    days, workflows and models, narrowing what every panel reads
     charts.py     each panel's chart (altair / Vega-Lite)
     fragments.py  the HTML both renderings share: header, numbers, tables, style
     live.py       the rendering inside the marimo app (app.py), served by server.py

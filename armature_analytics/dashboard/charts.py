@@ -8,6 +8,7 @@ bar or point in the middle of its axis, not a dot on an axis of years.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -43,12 +44,20 @@ def _days(frame: pd.DataFrame, column: str = "day") -> tuple[pd.DataFrame, list[
 
 
 def _bars(frame: pd.DataFrame, label: str, value: str, axis_title: str, fmt: str,
-          tooltip: list[Any], height_per_bar: int = 22) -> Any:
+          tooltip: list[Any], height_per_bar: int = 22, label_axis: Any = None) -> Any:
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X(f"{value}:Q", title=axis_title, axis=alt.Axis(format=fmt, tickCount=5)),
-        y=alt.Y(f"{label}:N", sort=None, title=None, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y(f"{label}:N", sort=None, title=None, axis=label_axis or alt.Axis(labelLimit=260)),
         tooltip=tooltip,
     ).properties(width=WIDTH - 200, height=max(60, height_per_bar * len(frame)))
+
+
+LINE_CHARS = 44  # a label line: about 260 px of 11 px Helvetica
+
+
+def wrapped(text: str) -> str:
+    """A long label as lines of at most `LINE_CHARS` characters, split at spaces, never cut."""
+    return "\n".join(textwrap.wrap(text, LINE_CHARS, break_long_words=False)) or text
 
 
 def pass_rate_daily(frame: pd.DataFrame) -> Any:
@@ -78,9 +87,15 @@ def flakiness(frame: pd.DataFrame) -> Any:
 
 
 def failing_criteria(frame: pd.DataFrame) -> Any:
-    frame = frame.assign(criterion=frame.workflow_name + ": " + frame.criterion_text)
+    """A bar per criterion, labelled with its whole text and then its workflow, on lines."""
+    labels = [f"{wrapped(text)}\n({workflow})" for text, workflow in
+              zip(frame.criterion_text, frame.workflow_name, strict=True)]
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    frame = frame.assign(criterion=labels)
+    axis = alt.Axis(labelExpr="split(datum.label, '\\n')", labelLimit=0, labelPadding=6)
     chart = _bars(frame, "criterion", "failed", "failed evaluations", "d",
-                  ["criterion", "failed", "evaluations", alt.Tooltip("fail_rate:Q", format=".1%")])
+                  ["workflow_name", "criterion_text", "failed", "evaluations",
+                   alt.Tooltip("fail_rate:Q", format=".1%")], height_per_bar=13 * lines + 10, label_axis=axis)
     return _finish(chart, "Criteria that fail most", "top 10 by failed verdicts")
 
 

@@ -4,7 +4,7 @@ load health. The live app and the static export both render this, so they show t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 import duckdb
@@ -12,6 +12,7 @@ import pandas as pd
 
 from armature_analytics import health, reader
 from armature_analytics.dashboard import charts, panels
+from armature_analytics.dashboard.filters import EVERYTHING, Filters, narrow
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Board:
     freshness: health.Freshness
     kpis: tuple[Kpi, ...]
     sections: tuple[Section, ...] = field(default=())
+    filters: Filters = EVERYTHING
 
     def charts(self) -> dict[str, Any]:
         """Every chart drawn, by panel id."""
@@ -62,40 +64,47 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 NOT_LOADED = "not loaded yet: the view is not in the warehouse (insights off, or loads limited by --resources)"
 
 
-def build(con: duckdb.DuckDBPyConnection) -> Board:
-    """The dashboard's content from a connection of `armature_analytics.reader.connect`."""
+def build(con: duckdb.DuckDBPyConnection, filters: Filters = EVERYTHING) -> Board:
+    """The dashboard's content from a connection of `armature_analytics.reader.connect`,
+    narrowed to what `filters` keep (the load health is never narrowed)."""
     opened = reader.opened(con)
-    source, dataset, taken_at = opened.path, opened.dataset, opened.written_at
+    source, dataset, taken_at = opened.path.name, opened.dataset, opened.written_at
+    narrow(con, filters)
     rows = panels.read_all(con)
+    until = filters.end or datetime.now(timezone.utc).date()
+    flaky = panels.flaky_recently(con, until)
     fresh = health.freshness(con)
     gaps = health.row_count(con, health.COVERAGE_GAPS)
     sections = [
-        Section(title, tuple(_panel(name, rows[name], gaps) for name in names))
+        Section(title, tuple(_panel(name, rows[name], gaps, bool(filters)) for name in names))
         for title, names in SECTIONS
     ]
     sections.append(_health(con, fresh))
-    return Board(str(source), str(dataset), taken_at, fresh, _kpis(rows, fresh), tuple(sections))
+    return Board(source, str(dataset), taken_at, fresh, _kpis(rows, fresh, flaky, until), tuple(sections), filters)
 
 
-def _panel(name: str, frame: pd.DataFrame | None, gaps: int | None) -> Panel:
+def _panel(name: str, frame: pd.DataFrame | None, gaps: int | None, filtered: bool) -> Panel:
     if frame is None:
         return Panel(name, empty=NOT_LOADED)
     if frame.empty:
-        return Panel(name, empty="nothing to show yet: no rows")
+        return Panel(name, empty="no rows for these filters" if filtered else "nothing to show yet: no rows")
     if name == "session_outcomes":
         span = health.span_note(list(frame["day"]), gaps)
         return Panel(name, chart=charts.session_outcomes(frame, span))
     return Panel(name, chart=charts.CHARTS[name](frame))
 
 
-def _kpis(rows: dict[str, pd.DataFrame | None], fresh: health.Freshness) -> tuple[Kpi, ...]:
-    daily, flaky, cost, sessions = (rows[n] for n in ("pass_rate_daily", "flakiness", "cost", "session_outcomes"))
+def _kpis(rows: dict[str, pd.DataFrame | None], fresh: health.Freshness, flaky: int | None,
+          until: date) -> tuple[Kpi, ...]:
+    daily, cost, sessions = (rows[n] for n in ("pass_rate_daily", "cost", "session_outcomes"))
+    today = until == datetime.now(timezone.utc).date()
     judged = int(daily.judged_runs.sum()) if daily is not None else 0
     passed = int(daily.passed.sum()) if daily is not None else 0
     found = [
         Kpi("pass-rate", "pass rate, judged runs", f"{100 * passed / judged:.1f}%" if judged else "-"),
         Kpi("judged-runs", "judged runs", f"{judged:,}"),
-        Kpi("flaky-workflows", "flaky workflows", str(len(flaky)) if flaky is not None else "-"),
+        Kpi("flaky-workflows", "workflows flaky in the last 7 days" if today else
+            f"workflows flaky in the 7 days to {until:%d %b}", str(flaky) if flaky is not None else "-"),
         Kpi("cost", "cost of finished runs",
             f"${cost.total_cost_usd.sum():,.2f}" if cost is not None else "-"),
         Kpi("sessions", "sessions loaded", f"{int(sessions.sessions.sum()):,}" if sessions is not None else "-"),

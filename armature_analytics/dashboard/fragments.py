@@ -11,6 +11,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from armature_analytics.dashboard.content import Board, Panel, title_of
+from armature_analytics.dashboard.filters import describe
 from armature_analytics.health import describe_timestamp
 
 CSS = """
@@ -40,6 +41,7 @@ def header(board: Board) -> str:
         f'<p class="meta">Dataset <b>{escape(board.dataset)}</b> in {escape(board.source)}; '
         f"copy published {escape(taken)}; last successful load "
         f'<span data-freshness>{escape(board.freshness.describe())}</span>.</p>'
+        + (f'<p class="meta" data-filters>{escape(describe(board.filters))}</p>' if board.filters else "")
     )
 
 
@@ -61,17 +63,28 @@ def table(panel: Panel) -> str:
     frame = panel.table if panel.table is not None else pd.DataFrame()
     head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>"
-        for row in frame.itertuples(index=False)
+        "<tr>" + "".join(f"<td>{escape(_cell(c, v))}</td>" for c, v in zip(frame.columns, row, strict=True))
+        + "</tr>" for row in frame.itertuples(index=False)
     )
     return (f'<div data-panel="{escape(panel.id)}"><h3>{escape(title_of(panel))}</h3>'
             f'<table data-table="{escape(panel.id)}"><thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>")
 
 
-def _cell(value: object) -> str:
+def _cell(column: object, value: object) -> str:
+    """A table cell as text: empty for a missing value (never `NaT` or `nan`), a load id as
+    dlt writes it, a count without `.0`, a timestamp as `2026-12-01 13:02 UTC`."""
+    try:
+        if value is None or bool(pd.isna(value)):
+            return ""
+    except (TypeError, ValueError):  # a list or an array: never missing as a whole
+        pass
+    if str(column).endswith("load_id"):
+        return repr(value) if isinstance(value, float) else str(value)
     if isinstance(value, float):
-        return "" if pd.isna(value) else f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        if value.is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     return describe_timestamp(value)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -96,3 +97,14 @@ def read(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame | None:
 def read_all(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame | None]:
     """Every panel's rows, by panel name."""
     return {name: read(con, name) for name in QUERIES}
+
+
+def flaky_recently(con: duckdb.DuckDBPyConnection, until: date) -> int | None:
+    """Workflows with a judged run classified flaky in the 7 days up to `until` (UTC days)."""
+    if not has_table(con, "runs"):
+        return None
+    found = con.execute(
+        "select count(distinct workflow_id) from runs where status in ('pass', 'partial', 'fail') "
+        "and classification = 'flaky' "
+        "and cast(started_at at time zone 'UTC' as date) between ? - 6 and ?", [until, until]).fetchone()
+    return int(found[0]) if found else 0

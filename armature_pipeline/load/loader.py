@@ -21,6 +21,7 @@ from armature_pipeline.config import duckdb_settings
 from armature_pipeline.load.agreement import check_world
 from armature_pipeline.load.outcome import Outcome, failed, finished
 from armature_pipeline.load.refresh import full_refresh
+from armature_pipeline.output import logs
 from armature_pipeline.settings import EXIT_FAILED, Settings, UsageError
 from armature_pipeline.transform.report import dbt_after_load
 from armature_pipeline.warehouse.duckdb_file import HeldError, check_destination, wait_for_duckdb
@@ -50,6 +51,7 @@ def load(pipeline: dlt.Pipeline, settings: Settings, config: ArmatureSourceConfi
         opened.close()
         return Outcome(EXIT_FAILED, str(exc), transient=isinstance(exc, TransientError))
     try:
+        logs.stamp(organization=opened.organization().slug)
         outcome = _load(pipeline, settings, opened)
     finally:
         opened.close()  # the source closes it when its last resource ends; this is for the rest

@@ -20,7 +20,7 @@ import dlt
 from armature_pipeline.load import last_run, loader, publish
 from armature_pipeline.load.lock import pipeline_lock
 from armature_pipeline.load.outcome import Outcome
-from armature_pipeline.output import progress
+from armature_pipeline.output import logs, progress
 from armature_pipeline.settings import EXIT_CONFIG, EXIT_FAILED, Settings, Terminated, UsageError
 from armature_pipeline.warehouse.destination import make_pipeline
 
@@ -45,7 +45,7 @@ def run_load(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] | N
             holds the pipeline's lock (exit 3).
     """
     pipeline = make_pipeline(settings)
-    with pipeline_lock(pipeline):
+    with logs.fields(pipeline=pipeline.pipeline_name), pipeline_lock(pipeline):
         started = time.monotonic()
         pending = pipeline.has_pending_data  # an earlier run's packages, loaded first by this one
         try:

@@ -5,15 +5,23 @@
     stdout   what a command reports when it ends: the summary after a load (in --quiet:
              its one final line)
 
-so `armature-pipeline run --quiet >> armature.log` keeps one line per successful load in the
-log, and cron mails what reaches stderr: only what went wrong. Every handler writes and
+so `armature-pipeline run --quiet 2>&1 >> armature.log | tee -a armature.log` keeps one line
+per successful load in the log, and what reaches stderr (only what went wrong) both in the log
+and on to cron's mail. Every handler writes and
 flushes line by line, so the two streams interleave in the order things happened when both
 go to one file.
 
-Text lines look like `2026-12-01T17:30:07.123+00:00 INFO    message`; JSON lines carry the
-same time, level, logger and message, plus the record's structured extras (resource, table,
-rows, seconds, ...). JSON comes from python-json-logger (extras, exceptions and odd values
-handled); the text line is a plain `logging.Formatter`.
+Text lines look like `2026-12-01T17:30:07.123+00:00 INFO    [armature_acme runs] message`;
+JSON lines carry the same time, level, logger and message, plus the record's structured
+extras (pipeline, organization, resource, table, rows, seconds, ...). JSON comes from
+python-json-logger (extras, exceptions and odd values handled); the text line is a plain
+`logging.Formatter`.
+
+Within `fields(pipeline=..., organization=...)` every line is stamped with them by a filter on
+the handlers, and with the dlt resource it was logged for (`dlt.current.resource_name()`,
+which dlt carries into the threads it runs a resource's steps on; the source's HTTP loop gets
+the caller's context with each request). Threads that inherit no context (dlt's normalize and
+load workers) get the fields of the load this process is running: one at a time.
 
 dlt's own logger keeps its messages, but through these handlers, and its repeated warnings
 are folded: the first of a kind (a message with its names and numbers taken out) is shown,
@@ -25,9 +33,10 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import datetime
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterator, Literal
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -44,9 +53,56 @@ def iso_time(created: float) -> str:
     return datetime.fromtimestamp(created).astimezone().isoformat(timespec="milliseconds")
 
 
+_FIELDS: ContextVar[dict[str, str] | None] = ContextVar("armature_log_fields", default=None)
+_loading: list[dict[str, str]] = [{}]  # the fields of the load this process runs, for context-less threads
+
+
+@contextmanager
+def fields(**values: str | None) -> Iterator[None]:
+    """Stamp every log line logged inside (in any thread of the load) with these fields."""
+    stamped = {**(_FIELDS.get() or {}), **{k: v for k, v in values.items() if v}}
+    token, before = _FIELDS.set(stamped), _loading[0]
+    _loading[0] = stamped
+    try:
+        yield
+    finally:
+        _FIELDS.reset(token)
+        _loading[0] = before
+
+
+def stamp(**values: str | None) -> None:
+    """Add fields to the lines of the `fields` block this runs in, from here to its end."""
+    stamped = _FIELDS.get()
+    if stamped is not None:
+        stamped.update({k: v for k, v in values.items() if v})
+
+
+class LoadFields(logging.Filter):
+    """Adds the load's fields and the record's dlt resource, unless the line names its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in (_FIELDS.get() or _loading[0]).items():
+            if getattr(record, name, None) is None:
+                setattr(record, name, value)
+        dlt = sys.modules.get("dlt")  # imported by whatever loads; never by the logs themselves
+        if dlt is not None and getattr(record, "resource", None) is None:
+            try:
+                record.resource = dlt.current.resource_name()
+            except Exception:  # not inside a resource: the line has none
+                pass
+        return True
+
+
+def tag(record: logging.LogRecord) -> str:
+    """`[armature_acme runs] `: the pipeline (or organization) and resource of a line, if any."""
+    named = [str(v) for v in (getattr(record, "pipeline", None) or getattr(record, "organization", None),
+                              getattr(record, "resource", None)) if v]
+    return f"[{' '.join(named)}] " if named else ""
+
+
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line = f"{iso_time(record.created)} {record.levelname:<7} {record.getMessage()}"
+        line = f"{iso_time(record.created)} {record.levelname:<7} {tag(record)}{record.getMessage()}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
@@ -125,6 +181,7 @@ def setup(*, verbose: bool = False, quiet: bool = False, fmt: Format = "text") -
     errors, report, dlts = LineHandler(sys.stderr), LineHandler(sys.stdout), LineHandler(sys.stderr)
     for handler in (errors, report, dlts):
         handler.setFormatter(formatter)
+        handler.addFilter(LoadFields())
     errors.addFilter(lambda r: not getattr(r, TO_STDOUT, False))
     report.addFilter(lambda r: bool(getattr(r, TO_STDOUT, False)))
     if quiet:

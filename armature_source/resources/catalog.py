@@ -42,7 +42,8 @@ def mcp_servers(job: Job) -> Iterator[Any]:
     digests = Digests(resource_state())
     fresh = digests.fresh(rows)
     job.counts.listed, job.counts.skipped = len(rows), len(rows) - len(fresh)
-    log.info("mcp_servers: %d listed, %d new or changed", len(rows), len(fresh))
+    log.info("mcp_servers: %d listed, %d new or changed", len(rows), len(fresh),
+             extra={"rows": len(fresh), "listed": len(rows)})
     yield from job.emit(t.MCP_SERVERS, fresh)
     digests.commit()
 
@@ -71,7 +72,7 @@ def workflows(job: Job) -> Iterator[Any]:
     fresh = digests.fresh(rows)
     job.counts.listed, job.counts.skipped = len(listed), len(rows) - len(fresh)
     log.info("workflows: %d listed, %d dropped out of the list, %d new or changed",
-             len(listed), len(dropped), len(fresh))
+             len(listed), len(dropped), len(fresh), extra={"rows": len(fresh), "listed": len(listed)})
     yield from job.emit(t.WORKFLOWS, fresh)
     digests.commit()
     state["listed"] = sorted(now_listed)

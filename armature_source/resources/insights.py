@@ -47,7 +47,8 @@ def insights_overview(job: Job) -> Iterator[Any]:
     # the day is part of what is compared, so a new day writes its snapshot even if unchanged
     fresh = [r for r in rows if digests.changed(f"overview:{r['range']}", r)]
     job.counts.listed, job.counts.skipped = len(rows), len(rows) - len(fresh)
-    log.info("insights_overview: %d ranges, %d new or changed", len(rows), len(fresh))
+    log.info("insights_overview: %d ranges, %d new or changed", len(rows), len(fresh),
+             extra={"rows": len(fresh), "listed": len(rows)})
     yield from job.emit(t.INSIGHTS_OVERVIEW, fresh)
     digests.commit()
 
@@ -101,6 +102,7 @@ def _ranked_lists(
         return
     fresh = digests.fresh(list(latest.values()))
     job.counts.skipped += len(latest) - len(fresh)
-    log.info("%s: %d current, %d new or changed", resource, len(latest), len(fresh))
+    log.info("%s: %d current, %d new or changed", resource, len(latest), len(fresh),
+             extra={"rows": len(fresh), "listed": len(latest)})
     yield from job.emit(current, fresh)
     digests.commit()

@@ -98,7 +98,7 @@ def runs(job: Job) -> Iterator[Any]:
         "runs: done, %d pages, %d listed, %d open re-checked, %d finished runs loaded with "
         "children, %d still open, %d awaiting children, %d vanished (404) and skipped",
         pages, len(listed), len(stale), book.finished_now, len(book.open), len(book.awaiting),
-        book.vanished_now,
+        book.vanished_now, extra={"rows": job.counts.loaded, "listed": len(listed), "pages": pages},
     )
 
 

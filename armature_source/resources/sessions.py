@@ -61,7 +61,7 @@ def sessions(job: Job) -> Iterator[Any]:
     book.commit(rows, loaded, load.lookback)
     log.info("sessions: done, %d listed, %d new or grown loaded with %d events, %d vanished, "
              "%d traces unreadable", len(rows), len(loaded), len(events), job.counts.vanished,
-             len(book.held) + len(given_up))
+             len(book.held) + len(given_up), extra={"rows": job.counts.loaded, "listed": len(rows)})
 
 
 def _read_traces(

@@ -169,3 +169,4 @@ def test_the_command_is_listed_with_its_flags() -> None:
     assert done.returncode == 0
     for option in ("--duckdb", "--dataset", "--port", "--host", "--export"):
         assert option in done.stdout
+    assert "default 8350" in done.stdout, "a port of its own: not marimo's 2718, not dlt's app's"

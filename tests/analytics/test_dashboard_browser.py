@@ -11,12 +11,19 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Route, sync_playwright
 
-from tests.support.dashboard_truth import expected_cost, expected_marks, expected_pass_rate, export
+from tests.support.dashboard_truth import (
+    RUN_CHARTS,
+    a_filter,
+    expected_cost,
+    expected_marks,
+    expected_pass_rate,
+    export,
+)
 from tests.support.warehouse import DATASET, REPO, Warehouse
 
 ARTIFACTS = REPO / "test-artifacts" / "dashboard"
@@ -146,3 +153,31 @@ def test_the_exported_file_draws_the_same_charts_with_the_network_cut(
     page.goto(path.as_uri())
     check_board(page, watch, sample_warehouse, "export.png")
     assert page.locator("script").count() == 0
+
+
+def test_the_filters_narrow_every_chart_in_the_browser(
+    served: str, browser: BrowserContext, sample_warehouse: Warehouse,
+) -> None:
+    filters, kept = a_filter(sample_warehouse)
+    narrowed, whole = expected_marks(sample_warehouse, kept), expected_marks(sample_warehouse)
+    page, watch = watched(browser, LOOPBACK | {"ws", "data", "blob"})
+    query = urlencode({"from": str(filters.start), "to": str(filters.end), "workflow": filters.workflows[0],
+                       "model": filters.models[0]})
+    page.goto(f"{served}?{query}")
+    page.wait_for_selector("[data-filters]", state="attached", timeout=90_000)
+    for chart in (*RUN_CHARTS, "session_outcomes"):
+        if narrowed[chart]:
+            page.wait_for_selector(f"[data-chart='{chart}'] {MARKS}", state="attached", timeout=90_000)
+    drawn = {chart: page.locator(f"[data-chart='{chart}'] {MARKS}").count() for chart in narrowed}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "filtered.png"), full_page=True)
+    for chart in (*RUN_CHARTS, "session_outcomes"):
+        assert drawn[chart] == narrowed[chart], (chart, drawn, narrowed)
+    assert any(narrowed[c] < whole[c] for c in (*RUN_CHARTS, "session_outcomes"))
+    assert drawn["load_ledger"] == whole["load_ledger"]
+    said = page.locator("[data-filters]").inner_text()
+    assert filters.workflows[0] in said and filters.models[0] in said, said
+    assert page.locator("[data-kpi='pass-rate'] .value").inner_text() == expected_pass_rate(sample_warehouse, kept)
+    # the widgets hold what the address asked for
+    assert page.get_by_text(filters.workflows[0]).count() >= 2  # in its widget and in the line above the charts
+    assert not watch.outside and not watch.failed and not watch.errors, watch

@@ -8,96 +8,29 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import duckdb
 import pytest
 
 dg = pytest.importorskip("dagster", reason="the dagster extra is not installed")
 
-from dlt.common.configuration.container import Container  # noqa: E402
-from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext  # noqa: E402
 
 from armature_analytics.views import load_views  # noqa: E402
 from armature_dagster import build_definitions  # noqa: E402
-from armature_dagster.assets import POOL, build_load_assets  # noqa: E402
-from armature_dagster.automation import HOST_TAG, org_partitions  # noqa: E402
-from armature_dagster.dbt_assets import CHECK_DBT, build_dbt_assets, model_key  # noqa: E402
+from armature_dagster.assets import POOL  # noqa: E402
+from armature_dagster.automation import HOST_TAG  # noqa: E402
+from armature_dagster.dbt_assets import model_key  # noqa: E402
 from armature_dagster.orgs import ArmatureLoads, current_orgs  # noqa: E402
 from armature_dagster.specs import CHECK_FRESH, CHECK_GAPS, CHECK_REJECTED, ORGS, resource_of  # noqa: E402
 from armature_pipeline.load.lock import pipeline_lock  # noqa: E402
 from armature_pipeline.warehouse.destination import make_pipeline  # noqa: E402
-from armature_sim.server import RunningSim, spawn  # noqa: E402
+from armature_sim.server import RunningSim  # noqa: E402
 from armature_source.tables import ALL_TABLES, BY_NAME  # noqa: E402
+from tests.support.dagster_runs import NO_DELAY, configure, materialize, tick  # noqa: E402
 from tests.support.expectations import assert_first_load, assert_holds_what_the_host_serves  # noqa: E402
-from tests.support.orgs import org_file, write_orgs  # noqa: E402
+from tests.support.orgs import org_file  # noqa: E402
 
-ACME = dict(seed=4, runs=60, sessions=150)  # more sessions than one list serves: a gap
-GLOBEX = dict(seed=99, runs=60, sessions=50)
-NO_DELAY = dg.RetryPolicy(max_retries=2, delay=0)
 HEALTH = {"coverage_gaps", "rejected_records", "load_ledger"}
-
-
-@pytest.fixture(scope="module")
-def worlds() -> Iterator[dict[str, RunningSim]]:
-    with spawn(**ACME) as acme, spawn(**GLOBEX) as globex:
-        yield {"acme": acme, "globex": globex}
-
-
-@pytest.fixture
-def orgs(worlds: dict[str, RunningSim]) -> dict[str, RunningSim]:
-    for sim in worlds.values():
-        sim.control.reset()
-    return worlds
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A folder with its own `.dlt/`, as the code location's working folder."""
-    for name in ("DESTINATION__DUCKDB__CREDENTIALS", "ARMATURE_API_KEY", "ARMATURE_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DLT_PROJECT_DIR", str(tmp_path))
-    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path
-    monkeypatch.undo()
-    Container()[PluggableRunContext].reload_providers()  # the next test reads its own config
-
-
-@pytest.fixture
-def instance() -> Iterator[Any]:
-    with dg.DagsterInstance.ephemeral() as ephemeral:
-        yield ephemeral
-
-
-@pytest.fixture
-def local_instance(tmp_path: Path) -> Iterator[Any]:
-    """A Dagster instance on disk: a schedule's context needs one it can refer to."""
-    (tmp_path / "dagster_home").mkdir()
-    with dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home")) as local:
-        yield local
-
-
-def configure(project: Path, sims: dict[str, RunningSim], keys: dict[str, str] | None = None) -> None:
-    write_orgs(project, {slug: (sim.api_url, (keys or {}).get(slug, sim.api_key)) for slug, sim in sims.items()})
-
-
-def tick(instance: Any) -> Any:
-    """Evaluate the partition sensor once and apply what it asks, as the daemon does."""
-    result = org_partitions(dg.build_sensor_context(instance=instance))
-    for request in getattr(result, "dynamic_partitions_requests", None) or []:
-        if isinstance(request, dg.AddDynamicPartitionsRequest):
-            instance.add_dynamic_partitions(ORGS.name, list(request.partition_keys))
-        else:
-            for key in request.partition_keys:
-                instance.delete_dynamic_partition(ORGS.name, key)
-    return result
-
-
-def materialize(instance: Any, slug: str, loads: ArmatureLoads | None = None) -> Any:
-    return dg.materialize([build_load_assets(retry_policy=NO_DELAY)], instance=instance,
-                          partition_key=slug, resources={"armature": loads or ArmatureLoads()},
-                          raise_on_error=False)
 
 
 def metadata(result: Any) -> dict[str, dict[str, Any]]:
@@ -346,27 +279,3 @@ def test_the_schedule_asks_every_15_minutes_for_one_run_per_organization_tagged_
         assert sorted(r.partition_key for r in requests) == ["acme", "globex"]
         assert {r.tags[HOST_TAG] for r in requests} == {"127.0.0.1"}
     assert len({r.run_key for requests in runs.values() for r in requests}) == 4
-
-
-def test_the_dbt_models_materialise_after_a_load_and_a_failing_test_warns_on_the_models_reading_it(
-    orgs: dict[str, RunningSim], project: Path, instance: Any, dbt_python: Path
-) -> None:
-    configure(project, {"acme": orgs["acme"]})
-    tick(instance)
-    assert materialize(instance, "acme").success
-    warehouse = org_file(project, "acme")
-    with duckdb.connect(str(warehouse.db_path)) as con:  # a status no run may have
-        con.execute("update armature_data.runs set status = 'misfiled' "
-                    "where id = (select min(id) from armature_data.runs)")
-    result = dg.materialize([build_dbt_assets()], instance=instance, partition_key="acme",
-                            resources={"armature": ArmatureLoads()}, raise_on_error=False)
-    assert result.success
-    built = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert built == {model_key(view.name) for view in load_views()}
-    verdicts = {e.asset_key.path[-1]: e for e in result.get_asset_check_evaluations() if e.check_name == CHECK_DBT}
-    reading_runs = {view.name for view in load_views() if "runs" in view.tables}
-    assert {name for name, e in verdicts.items() if not e.passed} == reading_runs
-    assert all(e.severity == dg.AssetCheckSeverity.WARN for e in verdicts.values())
-    failed = verdicts["flaky_workflows"].metadata["failed_tests"].value
-    assert len(failed) == 1 and "accepted_values_armature_runs_status" in failed[0]
-    assert warehouse.query("select count(*) from armature_data_dbt.unmet_demand")[0][0] > 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from armature_analytics import held_file
 from armature_analytics.held_file import waiting
 from armature_pipeline.output import logs
 from armature_source.tables import ALL_TABLES
-from tests.support.warehouse import Warehouse
+from tests.support.warehouse import REPO, Warehouse
 
 # a world whose first load finds no coverage gap (fewer sessions than one list serves)
 QUIET_WORLD = dict(seed=3, runs=80, sessions=60)
@@ -47,7 +48,7 @@ def test_a_quiet_successful_run_prints_exactly_one_line_with_what_loaded_and_the
     rows = _data_rows(wh)
     assert rows["runs"] == len(sim.control.truth()["runs"])
     found = re.fullmatch(
-        rf"({STAMP}) INFO    {wh.name}: loaded (\d+) new or changed rows into armature_data "
+        rf"({STAMP}) INFO    \[{wh.name}\] {wh.name}: loaded (\d+) new or changed rows into armature_data "
         rf"\(duckdb file {re.escape(str(wh.db_path))}\) in (\d+\.\d) s: (.+); 0 coverage gaps, "
         r"0 rejected records; load (\d+\.\d+)", line)
     assert found, line
@@ -117,10 +118,10 @@ def test_dlts_repeated_warnings_are_folded_into_the_first_and_one_count(
     assert len(lines) == 2, done.stderr
     first, folded = lines
     merged = {t.name for t in ALL_TABLES if t.disposition == "merge"}
-    found = re.fullmatch(rf"{STAMP} WARNING Falling back to `append` on `(\w+)`\.", first)
+    found = re.fullmatch(rf"{STAMP} WARNING \[{wh.name}\] Falling back to `append` on `(\w+)`\.", first)
     assert found and found[1] in merged, first
-    message = re.escape(first.split("WARNING ", 1)[1])
-    more = re.fullmatch(rf"{STAMP} WARNING \.\.\.and (\d+) more like it \({message}\)", folded)
+    message = re.escape(first.split("] ", 1)[1])
+    more = re.fullmatch(rf"{STAMP} WARNING (?:\[{wh.name}\] )?\.\.\.and (\d+) more like it \({message}\)", folded)
     assert more and int(more[1]) + 1 >= len(merged), folded  # each merged table warned, at least once
 
 
@@ -198,3 +199,78 @@ def test_a_load_waiting_for_a_held_file_says_so_once_then_loads(sim: Any, tmp_pa
     assert len(waits) == 1 and "at most 20 s (until " in waits[0], done.stderr
     assert f"(PID {holder.pid}" in waits[0]
     assert time.monotonic() - started < 20
+
+
+def test_every_line_of_a_load_names_its_pipeline_organization_and_resource_in_json_and_text(
+    sim: Any, tmp_path: Path
+) -> None:
+    sim.control.reset(**QUIET_WORLD)
+    # two 503s on a trace: retry lines logged on the client's own event-loop thread
+    sim.control.set_faults([{"kind": "503", "path": "/runs/[^/]+/trace$", "times": 2}])
+    wh = Warehouse(tmp_path)
+    done = _run(wh, sim, "--log-format", "json", env={"SOURCES__ARMATURE__RETRY_BUDGET_S": "60"})
+    assert done.returncode == 0, done.stderr
+    slug = sim.control.truth()["organization"]["slug"]
+    entries = [json.loads(line) for line in done.stderr.splitlines() + done.stdout.splitlines()]
+    assert entries and all(e.get("pipeline") == wh.name for e in entries), \
+        [e for e in entries if e.get("pipeline") != wh.name]
+    # the organization is known from GET /org on: every line but the pipeline's own first ones
+    assert sum(e.get("organization") == slug for e in entries) >= len(entries) - 3
+    by_resource = {e["message"].split(":", 1)[0]: e.get("resource") for e in entries
+                   if e["logger"] == "armature_source" and not e["message"].startswith("GET ")}
+    assert by_resource["runs"] == "runs" and by_resource["sessions"] == "sessions", by_resource
+    done = next(e for e in entries if e["message"].startswith("runs: done"))
+    run_tables = ("runs", "trace_spans", "tool_calls", "evaluations", "evaluation_criteria")
+    assert done["rows"] == sum(e["rows"] for e in entries if e.get("table") in run_tables) > 0, done
+    assert done["listed"] == len(sim.control.truth()["runs"])
+    retries = [e for e in entries if re.match(r"GET /runs/[^/]+/trace: .*retry", e["message"])]
+    assert len(retries) == 2 and all(e["resource"] == "runs" for e in retries), retries
+
+    sim.control.set_faults([{"kind": "503", "path": "/runs/[^/]+/trace$", "times": 1}])
+    sim.control.advance(minutes=30)
+    text = _run(wh, sim)
+    assert text.returncode == 0, text.stderr
+    lines = text.stderr.splitlines() + text.stdout.splitlines()
+    assert all(re.match(rf"{STAMP} \w+ +\[{wh.name}( \w+)?\] ", line) for line in lines), lines
+    assert any(re.match(rf"{STAMP} INFO    \[{wh.name} runs\] GET /runs/[^/]+/trace: .*retry", line)
+               for line in lines), lines
+
+
+def _cron_line(project: Path) -> str:
+    """The README's cron line for loads, as cron runs it in `project` (without the schedule)."""
+    readme = (REPO / "README.md").read_text()
+    (line,) = [x for x in readme.splitlines() if x.startswith("*/15 ") and " run " in x]
+    return line.split(None, 5)[5].replace("cd /srv/armature", f"cd {project}")
+
+
+def test_the_readme_cron_line_keeps_a_failure_in_the_log_and_mails_it(sim: Any, tmp_path: Path) -> None:
+    project = tmp_path / "srv"
+    project.mkdir()
+    (project / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    env = {**os.environ, "ARMATURE_BASE_URL": sim.api_url, "ARMATURE_API_KEY": sim.api_key,
+           "DLT_DATA_DIR": str(tmp_path / "dlt"), "SOURCES__ARMATURE__RETRY_BUDGET_S": "2",
+           "SOURCES__ARMATURE__MAX_ATTEMPTS": "2",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env.pop("DESTINATION__DUCKDB__CREDENTIALS", None)
+    sim.control.reset(**QUIET_WORLD)
+
+    def cron() -> subprocess.CompletedProcess[str]:  # cron mails whatever the line prints
+        return subprocess.run(["sh", "-c", _cron_line(project)], env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    night = cron()
+    log = (project / "armature.log").read_text()
+    assert night.stdout == night.stderr == "", "a good night mails nothing"
+    (loaded,) = log.splitlines()
+    assert re.match(rf"{STAMP} INFO    \[armature\] armature: loaded \d+ new or changed rows", loaded)
+
+    sim.control.set_faults([{"kind": "503", "path": "/runs/[^/]+/trace$"}])
+    sim.control.advance(minutes=30)
+    failed = cron()
+    mailed = failed.stdout.splitlines()
+    logged = (project / "armature.log").read_text().splitlines()[1:]
+    assert mailed and mailed == logged, (mailed, logged)
+    (error,) = [line for line in logged if " ERROR " in line]
+    assert re.match(rf"{STAMP} ERROR   \[armature\] .*/trace kept failing", error), error
+    assert all(re.match(rf"{STAMP} (WARNING|ERROR) +\[armature( \w+)?\] ", line) for line in logged)
+    assert sim.api_key not in "\n".join(logged)

@@ -1,6 +1,6 @@
 """The docs keep their promises: every table and view the README promises exists after a demo
 load, every command the demo prints works as printed, and every runnable code block of the
-README and docs/analysts.md runs.
+README and of docs/analysts.md, orchestration.md and operating.md runs.
 
 A code block is runnable when its fence's info string carries the word `run` after the
 language:
@@ -36,7 +36,8 @@ from tests.support.warehouse import REPO
 
 ROOT = REPO
 VENV = Path(sys.executable).parent.parent
-DOCS = (ROOT / "README.md", ROOT / "docs" / "analysts.md")
+DOCS = (ROOT / "README.md", ROOT / "docs" / "analysts.md", ROOT / "docs" / "orchestration.md",
+        ROOT / "docs" / "operating.md")
 FENCE = re.compile(r"^```(\w+)[ \t]+([^\n]*\brun\b[^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 
 
@@ -142,6 +143,7 @@ def test_the_docs_mark_their_runnable_blocks() -> None:
     found = {path.name: [b.language for b in runnable_blocks(path)] for path in DOCS}
     assert found["README.md"].count("sh") >= 1, found
     assert {"sh", "python", "sql"} <= set(found["analysts.md"]), found
+    assert found["operating.md"].count("sh") >= 4 and "python" in found["operating.md"], found
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=[p.name for p in DOCS])

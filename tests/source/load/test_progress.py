@@ -130,6 +130,6 @@ def test_on_a_terminal_the_backfill_draws_bars_and_leaves_the_log_lines_whole(
     assert "runs: runs listed" in text and f"/{total} " in text, text[-3000:]
     assert "runs: finished runs loaded with children" in text
     # each log line whole, from its time to its end, whatever the bars drew before it
-    assert re.search(r"\d{4}-\d\d-\d\dT[\d:.]+[+-]\d\d:\d\d INFO    runs: done, \d+ pages, "
+    assert re.search(r"\d{4}-\d\d-\d\dT[\d:.]+[+-]\d\d:\d\d INFO    \[\w+ runs\] runs: done, \d+ pages, "
                      r"\d+ listed, [^\r\n\x1b]+ skipped\r\n", text), "a log line was cut by a bar"
     assert not LINE.search(text), "the every-10-seconds lines say what the bars show"

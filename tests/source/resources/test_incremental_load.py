@@ -3,6 +3,7 @@ the new rows after the clock moves. Every expected number comes from the simulat
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -125,7 +126,7 @@ def test_insights_disabled_run_command_exits_zero(sim: Any, tmp_path: Any) -> No
     done = wh.cli("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("Skipping the insights resources") == 1
-    assert "WARNING MCP Analytics is not enabled" in done.stderr
+    assert re.search(r"WARNING \[\w+( \w+)?\] MCP Analytics is not enabled", done.stderr), done.stderr
 
 
 def test_run_that_vanishes_between_list_and_detail_is_skipped_and_counted(
