@@ -40,8 +40,8 @@ def holder_of(message: str) -> str | None:
     found = HELD.search(message)
     if not found:
         return None
-    path = found.group(1)
-    who = f"another process ({holder(message)})" if found.group(3) else "another process"
+    path, program, pid = found.groups()
+    who = f"another process ({program}, PID {pid})" if pid else "another process"
     return (
         f"the DuckDB file {path} is open in {who}, such as a notebook or a BI tool; DuckDB lets "
         "only one process write, and not while others read. Close that connection (readers "

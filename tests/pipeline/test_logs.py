@@ -184,21 +184,33 @@ def test_a_load_waiting_for_a_held_file_says_so_once_then_loads(sim: Any, tmp_pa
     sim.control.reset(**QUIET_WORLD)
     wh = Warehouse(tmp_path)
     assert _run(wh, sim, "--resources", "organization").returncode == 0
+    release = tmp_path / "release"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-         "print('holding', flush=True); time.sleep(3)", str(wh.db_path)],
+        [sys.executable, "-c", "import duckdb, os, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('holding', flush=True)\nwhile not os.path.exists(sys.argv[2]): time.sleep(0.05)",
+         str(wh.db_path), str(release)],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
-        started = time.monotonic()
-        done = _run(wh, sim, "--resources", "organization", env={"ARMATURE_DUCKDB_WAIT_S": "20"})
+        loading = wh.start("run", "--base-url", sim.api_url, "--api-key", sim.api_key,
+                           "--resources", "organization", env={"ARMATURE_DUCKDB_WAIT_S": "120"})
+        assert loading.stderr is not None
+        said = []
+        for line in loading.stderr:  # held until the load says it waits: however slow it starts
+            said.append(line)
+            if "waiting for the DuckDB file" in line:
+                break
+        released = time.monotonic()
+        release.touch()
+        out, rest = loading.communicate(timeout=300)
     finally:
+        release.touch()
         holder.wait(timeout=30)
-    assert done.returncode == 0, done.stderr
-    waits = [line for line in done.stderr.splitlines() if "waiting for the DuckDB file" in line]
-    assert len(waits) == 1 and "at most 20 s (until " in waits[0], done.stderr
-    assert f"(PID {holder.pid}" in waits[0]
-    assert time.monotonic() - started < 20
+    assert loading.returncode == 0, "".join(said) + rest
+    waits = [line for line in [*said, *rest.splitlines()] if "waiting for the DuckDB file" in line]
+    assert len(waits) == 1 and "at most 120 s (until " in waits[0], "".join(said) + rest
+    assert f", PID {holder.pid})" in waits[0], waits[0]
+    assert time.monotonic() - released < 120, "the load goes on once the file is let go"
 
 
 def test_every_line_of_a_load_names_its_pipeline_organization_and_resource_in_json_and_text(

@@ -65,6 +65,20 @@ class Warehouse:
         `env` adds variables; a None value removes one. `crash_at` runs it under
         tests/support/crash_at.py, which SIGKILLs it at that point.
         """
+        command, full_env = self.command(*args, env=env, crash_at=crash_at)
+        return subprocess.run(command, capture_output=True, text=True, env=full_env,
+                              timeout=timeout, cwd=self.root)
+
+    def start(self, *args: str, env: dict[str, str | None] | None = None) -> subprocess.Popen[str]:
+        """Start `armature-pipeline` as `cli` runs it, its output on pipes, without waiting."""
+        command, full_env = self.command(*args, env=env)
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=full_env, cwd=self.root)
+
+    def command(
+        self, *args: str, env: dict[str, str | None] | None = None, crash_at: str | None = None,
+    ) -> tuple[list[str], dict[str, str]]:
+        """The command line and environment `cli` and `start` run."""
         merged: dict[str, str | None] = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
@@ -77,8 +91,7 @@ class Warehouse:
         if {"run", "status"} & set(args):
             command += ["--pipeline-name", self.name, "--pipelines-dir", str(self.pipelines_dir)]
         self.root.mkdir(parents=True, exist_ok=True)
-        return subprocess.run(command, capture_output=True, text=True, env=full_env,
-                              timeout=timeout, cwd=self.root)
+        return command, full_env
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.db_path), read_only=True) as con:
