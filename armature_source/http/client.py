@@ -2,11 +2,11 @@
 
     client.py       what resources call: get, get_many, submit, server_now, path; every
                     request runs on one background event loop (an anyio blocking portal)
-    ├── exchange    one request's life: room, pace, attempts under deadlines, retries
-    ├── attempt     one GET on the wire: headers, then a body streamed up to its cap
+    ├── retry       one request's life: room, pace, attempts under deadlines, retries
+    ├── transport   one GET on the wire (aiohttp): headers, then a body streamed up to its cap
+    ├── codings     gzip and deflate undone, however many are stacked, the decoded size capped
     ├── answers     what a status means: the error to raise, Retry-After, the host's clock
     ├── decoding    JSON to Python values, text repaired for every destination
-    ├── shards      the connections, in small pools (httpcore's cost grows with a pool's size)
     ├── limiter     how many requests may be in flight: adapts to the host
     ├── pacer       how fast requests may start: learned from the host's 429s
     └── redaction   the key masked in the HTTP libraries' own debug log lines
@@ -32,7 +32,6 @@ from typing import Any, Awaitable, Callable, Coroutine, Iterable, Iterator, Type
 from urllib.parse import quote
 
 import anyio
-import httpx
 from anyio.from_thread import BlockingPortal
 
 from armature_source.credentials import Connection, secret_parts
@@ -41,7 +40,7 @@ from armature_source.http.limiter import Limiter
 from armature_source.http.outcomes import Failed, Missing, RequestStats
 from armature_source.http.pacer import Pacer
 from armature_source.http.retry import BAD_BODY, Exchange, Limits, Params, RetryPolicy
-from armature_source.http.shards import Shards
+from armature_source.http.transport import Wire
 
 __all__ = ["ArmatureClient", "BAD_BODY", "Failed", "Missing", "Params", "RequestStats", "RetryPolicy"]
 
@@ -100,19 +99,10 @@ class ArmatureClient:
             "User-Agent": f"armature-dlt/{_version()} (+https://dlthub.com)",
         }
 
-        def make_http(connections: int) -> httpx.AsyncClient:
-            return httpx.AsyncClient(
-                base_url=self.api_url,
-                headers=headers,
-                timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
-                limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-                follow_redirects=False,
-            )
-
         limits = Limits(self.retry, request_deadline_s, max_body_bytes)
         self._secrets = secret_parts(key)
-        self._exchange = Exchange(Shards(make_http, pool), limits, self.limiter, self.pacer, self._secrets,
-                                  self.api_url)
+        wire = Wire(self.api_url, headers, timeout_s=timeout_s, connections=pool)
+        self._exchange = Exchange(wire, limits, self.limiter, self.pacer, self._secrets, self.api_url)
         self._ahead = 4 * pool
         self._priority = itertools.count()
         self._loop = _Loop("armature-http")
