@@ -106,7 +106,9 @@ class Wire:
             await self._session.close()
 
     def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self._connections, limit_per_host=0, ssl=_tls())
+        # roots are loaded for an https host only: reading them costs more than a small load's requests
+        tls = _tls() if self._base.startswith("https:") else True
+        connector = aiohttp.TCPConnector(limit=self._connections, limit_per_host=0, ssl=tls)
         self._session = aiohttp.ClientSession(
             headers=self._headers, timeout=self._timeout, connector=connector,
             auto_decompress=False, trust_env=False, cookie_jar=aiohttp.DummyCookieJar(),
