@@ -47,6 +47,8 @@ def run_startup_case(name: str, args: Any, sim: Any, folder: Path) -> Figures:
             print(f"FAILED: {figures.error}", flush=True)
             return figures
     tries = []
+    figures.load_average = (os.getloadavg()[0], 0.0)
+    sim.control.clear_requests()
     for _ in range(max(1, args.startup_repeat)):
         code, wall, cpu, rss = _timed(command, env, folder, args.timeout)
         if code != 0:
@@ -57,6 +59,9 @@ def run_startup_case(name: str, args: Any, sim: Any, folder: Path) -> Figures:
     tries.sort()
     figures.wall_s, figures.cpu_s, figures.peak_rss_mb = tries[(len(tries) - 1) // 2]
     figures.walls = [t[0] for t in tries]
+    figures.load_average = (figures.load_average[0], os.getloadavg()[0])
+    figures.requests = len(sim.control.requests()) // len(tries)  # a run's: what it asked to find nothing new
+    sim.control.clear_requests()
     figures.ok = True
     print(f"{figures.wall_s:.2f} s", flush=True)
     return figures
