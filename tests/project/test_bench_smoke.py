@@ -56,7 +56,7 @@ def test_quick_benchmark_prints_every_figure_and_ratio(tmp_path: Path) -> None:
         assert re.search(rf"^\s+{re.escape(ratio)}\s+{NUMBER}$", out, re.M), f"{ratio}:\n{out}"
     assert re.search(r"^  ours\s+20 runs: publish \d+\.\d+ s, copy \d+\.\d MB, warehouse \d+\.\d MB", out, re.M), out
     assert "issue 24's targets" in out
-    for name, (value, bound, met) in json.loads(target.read_text())["targets"].items():
+    for name, (value, bound, _met) in json.loads(target.read_text())["targets"].items():
         shown = "n/a" if value is None else f"{value:8.2f}".strip()
         assert re.search(rf"^\s+{re.escape(name)}\s+{re.escape(shown)} {re.escape(bound)}", out, re.M), name
     assert re.search(r"^machine: \d+ cores, .+", out, re.M), out
