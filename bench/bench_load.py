@@ -6,19 +6,24 @@
 
 Cases, each in its own child process (so peak RSS is the case's own, read with wait4):
     ours              the armature source into DuckDB (a first load: the backfill)
+    before            the same with the source as it was at --before (extracted with `git
+                      archive` and run beside, httpx as its transport): our CPU against it
     baseline          dlt's rest_api source, configured by hand for the same endpoints
-    floor             the same HTTP requests at the source's concurrency, bodies parsed
-                      with the standard library's json and dropped
+    floor             the same HTTP requests at the source's concurrency with the fastest
+                      client measured (aiohttp, one loop), bodies parsed with orjson and dropped
     ours-large        ours on a --large-runs world
     floor-large       the floor on a --large-runs world
     incremental       a second run of ours on the same pipeline, with nothing new (onto the
                       warehouse of `ours` if that ran first, else after its own backfill)
     ours-slow         ours on a --slow-runs world at --slow-latency-ms (100 ms)
+    floor-slow        the floor on the same world and latency
     fixed-slow        the same, its in-flight limit pinned at 8 (the client before it adapted)
     baseline-slow     the rest_api baseline on the same world and latency
     ours-limited      ours on the --slow-runs world behind the simulator's token bucket of
                       --rate-limit-rps requests/s (honest Retry-After), at --latency-ms
     baseline-limited  the rest_api baseline behind the same bucket
+    nochange, bare-nochange, help, dlt-help
+                      whole commands, imports included: see startup_cases.py
 
 The simulator runs as a subprocess on this machine, rebuilt from its seed before each case;
 before each case the benchmark waits (up to --max-wait s) for the machine's 1-minute load
@@ -52,10 +57,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from load_report import Figures, build_report, print_report, short  # noqa: E402
+from startup_cases import STARTUP_CASES, run_startup_case  # noqa: E402
 
 from armature_pipeline.settings import DEFAULT_DATASET as DATASET  # noqa: E402
 
 CHILD = HERE / "load_child.py"
+# the source before the aiohttp transport (issue 24): the `before` case runs it beside ours
+BEFORE_REVISION = "3f1ff9f"
 RESULTS = HERE / "results" / "latest.json"
 _ID = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -64,7 +72,7 @@ _ID = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 class Case:
     """How one case runs: which child, on which world, at which latency, behind which limit."""
 
-    kind: str  # ours, baseline, floor or fixed
+    kind: str  # ours, before, baseline, floor or fixed
     world: str = "runs"  # runs, large or slow: which --*-runs sizes the world
     slow: bool = False  # at --slow-latency-ms instead of --latency-ms
     limited: bool = False  # behind --rate-limit-rps
@@ -73,19 +81,22 @@ class Case:
 
 CASES: dict[str, Case] = {
     "ours": Case("ours"),
+    "before": Case("before"),
     "baseline": Case("baseline"),
     "floor": Case("floor"),
     "ours-large": Case("ours", "large"),
     "floor-large": Case("floor", "large"),
     "incremental": Case("ours"),
     "ours-slow": Case("ours", "slow", slow=True),
+    "floor-slow": Case("floor", "slow", slow=True),
     "fixed-slow": Case("fixed", "slow", slow=True, pinned=8),
     "baseline-slow": Case("baseline", "slow", slow=True),
     "ours-limited": Case("ours", "slow", limited=True),
     "baseline-limited": Case("baseline", "slow", limited=True),
 }
-ALL_CASES = tuple(CASES)
-QUICK_CASES = ("ours", "baseline", "floor", "incremental", "ours-slow", "fixed-slow", "ours-limited")
+ALL_CASES = (*CASES, *STARTUP_CASES)
+QUICK_CASES = ("ours", "before", "baseline", "floor", "incremental", "ours-slow", "floor-slow",
+               "fixed-slow", "ours-limited", *STARTUP_CASES)
 QUICK_RUNS = 300
 
 
@@ -93,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="armature-bench-"))
     args.source_copy = snapshot_source(workdir)
+    args.before_tree = extract_before(args.before, workdir) if "before" in args.cases else None
     from armature_sim.server import spawn
 
     sim = spawn(seed=args.seed, runs=args.runs, days=30, sessions=args.sessions,
@@ -121,8 +133,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cases", help=f"comma-separated, from {','.join(ALL_CASES)}")
     parser.add_argument("--runs", type=int, help="runs in the world (default 2000, 300 with --quick)")
     parser.add_argument("--large-runs", type=int, default=20_000, help="runs for the -large cases")
-    parser.add_argument("--slow-runs", type=int,
-                        help="runs for the -slow and -limited cases (default 500, --runs with --quick)")
+    parser.add_argument("--slow-runs", type=int, help="runs for the -slow and -limited cases (default --runs)")
     parser.add_argument("--latency-ms", type=int, default=20, help="latency the simulator adds")
     parser.add_argument("--slow-latency-ms", type=int, default=100, help="latency of the -slow cases")
     parser.add_argument("--rate-limit-rps", type=float, default=100.0,
@@ -137,13 +148,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="wait before each case until the 1-minute load average is below this (0: no wait)")
     parser.add_argument("--max-wait", type=float, help="longest wait for that, s (300; 15 with --quick)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before a case is killed")
+    parser.add_argument("--before", default=BEFORE_REVISION, help="the commit the `before` case runs")
+    parser.add_argument("--startup-repeat", type=int,
+                        help="times each whole-command case runs, the median shown (5; 1 with --quick)")
     parser.add_argument("--json", default=str(RESULTS), help="where the figures go as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (warehouses, logs)")
     args = parser.parse_args(argv)
     if args.runs is None:
         args.runs = QUICK_RUNS if args.quick else 2000
     if args.slow_runs is None:
-        args.slow_runs = args.runs if args.quick else 500
+        args.slow_runs = args.runs
+    if args.startup_repeat is None:
+        args.startup_repeat = 1 if args.quick else 5
     if args.max_wait is None:
         args.max_wait = 15.0 if args.quick else 300.0
     default = QUICK_CASES if args.quick else ALL_CASES
@@ -163,9 +179,24 @@ def snapshot_source(workdir: Path) -> Path:
     return target
 
 
+def extract_before(revision: str, workdir: Path) -> Path:
+    """The packages as they were at `revision`, extracted beside the work folder's copy."""
+    target = workdir / "before"
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", revision, "armature_source", "armature_pipeline",
+                              "armature_analytics"], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
 def run_cases(args: argparse.Namespace, sim: Any, workdir: Path) -> list[Figures]:
     results: list[Figures] = []
     for name in args.cases:
+        if name in STARTUP_CASES:  # on the world of `ours`, with nothing new since its backfill
+            wait_for_quiet(args)
+            reset(sim, args, blank(name, CASES["ours"], args))
+            results.append(run_startup_case(name, args, sim, workdir / name))
+            continue
         if name != "incremental":
             results.append(repeated(name, args, sim, workdir / name))
             continue
@@ -294,11 +325,13 @@ def publish_copy(figures: Figures, folder: Path) -> None:
 def run_child(figures: Figures, args: argparse.Namespace, sim: Any, folder: Path, out: Path,
               log: Path) -> tuple[int, Any]:
     """Run load_child.py to its end; its exit code and its own resource usage (wait4)."""
-    command = [sys.executable, str(CHILD), figures.kind, "--api-url", sim.api_url, "--workdir",
+    before = figures.kind == "before"
+    kind = "ours" if before else figures.kind
+    command = [sys.executable, str(CHILD), kind, "--api-url", sim.api_url, "--workdir",
                str(folder), "--out", str(out), "--max-in-flight", str(figures.max_in_flight)]
     env = {**os.environ, "ARMATURE_API_KEY": sim.api_key, "RUNTIME__DLTHUB_TELEMETRY": "false",
            "RUNTIME__LOG_LEVEL": "WARNING",
-           "PYTHONPATH": os.pathsep.join([str(args.source_copy), str(ROOT)])}
+           "PYTHONPATH": str(args.before_tree if before else os.pathsep.join([str(args.source_copy), str(ROOT)]))}
     with log.open("w") as sink:
         child = subprocess.Popen(command, env=env, cwd=folder, stdout=sink, stderr=subprocess.STDOUT)
         killer = threading.Timer(args.timeout, child.kill)

@@ -2,84 +2,90 @@
 
 The same requests the armature source sends on a backfill (org, MCP servers and their
 details, workflows, every /runs page, trace + tool calls + evaluation of each finished run,
-the insights lists per range, sessions and their traces), at the source's concurrency: one
-pooled `httpx.Client` and a thread pool of `max_in_flight`. Bodies are parsed with `json`,
-their records counted, and dropped. Nothing waits for anything it does not depend on: the
-/runs pages after the first go out together, and a page's children go out as soon as the
-page is in. No source can be faster against the same host from the same machine.
+the insights lists per range, sessions and their traces), at the source's concurrency, with
+the fastest client measured here: one aiohttp session on one asyncio loop, one connector of
+`max_in_flight` connections and as many workers. Bodies are parsed with orjson, their
+records counted, and dropped. Nothing waits for anything it does not depend on: the /runs
+pages after the first go out together, and a page's children go out as soon as the page is
+in. No source can be faster against the same host from the same machine.
 """
 
 from __future__ import annotations
 
-import json
-import queue
+import asyncio
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-import httpx
+import aiohttp
+import orjson
 
 INSIGHT_RANGES = ("24h", "7d", "30d", "90d")
 PAGE_SIZE = 100
 TERMINAL = frozenset({"pass", "partial", "fail", "error", "timed_out"})
 JUDGED = frozenset({"pass", "partial", "fail"})
 Handler = Callable[[Any], None]
+Job = tuple[str, "dict[str, Any] | None", Handler] | None
 
 
 class Floor:
     """One crawl of a host; `rows` counts the records parsed, by kind."""
 
     def __init__(self, api_url: str, api_key: str, max_in_flight: int = 8) -> None:
-        self.http = httpx.Client(
-            base_url=api_url,
-            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
-            timeout=60.0,
-            limits=httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight),
-        )
-        self.pool = ThreadPoolExecutor(max_in_flight, thread_name_prefix="floor-http")
-        # answers come back through one queue: waiting on tens of thousands of futures
-        # at once would cost more CPU than the requests
-        self.answers: queue.SimpleQueue[tuple[Handler, Any, BaseException | None]] = queue.SimpleQueue()
+        self.api_url = api_url.rstrip("/")
+        self.api_key = api_key
+        self.max_in_flight = max_in_flight
         self.outstanding = 0
         self.rows: Counter[str] = Counter()
         self.requests = 0
+        self.error: BaseException | None = None
 
     def run(self) -> Counter[str]:
         """Send every request, wait for the last answer, return the record counts."""
-        self.send("/org", None, lambda body: self.count("organization", 1))
-        self.send("/mcp-servers", None, self.on_servers)
-        self.send("/workflows", None, lambda body: self.count("workflows", len(body["rows"])))
-        self.send("/runs", self.runs_query(1), self.on_first_runs_page)
-        for range_ in INSIGHT_RANGES:
-            self.send("/insights/overview", {"range": range_}, lambda body: self.count("insights_overview", 1))
-            self.send("/insights/topics", {"range": range_, "sort": "volume", "limit": 200},
-                      lambda body: self.count("topics", len(body["rows"])))
-            self.send("/insights/searches", {"range": range_, "limit": 200},
-                      lambda body: self.count("failed_searches", len(body["rows"])))
-        self.send("/insights/sessions", {"range": "90d", "limit": 100}, self.on_sessions)
-        while self.outstanding:
-            handler, body, error = self.answers.get()
-            self.outstanding -= 1
-            if error is not None:
-                raise error
-            if body is not None:
-                handler(body)
-        self.pool.shutdown()
-        self.http.close()
+        asyncio.run(self._crawl())
+        if self.error is not None:
+            raise self.error
         return self.rows
+
+    async def _crawl(self) -> None:
+        # a queue and max_in_flight workers, not a task a request: tens of thousands of
+        # waiting tasks would cost the floor memory and CPU that no request needs
+        self.jobs: asyncio.Queue[Job] = asyncio.Queue()
+        headers = {"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"}
+        connector = aiohttp.TCPConnector(limit=self.max_in_flight)
+        async with aiohttp.ClientSession(headers=headers, connector=connector,
+                                         timeout=aiohttp.ClientTimeout(total=None, sock_read=60)) as http:
+            self.send("/org", None, lambda body: self.count("organization", 1))
+            self.send("/mcp-servers", None, self.on_servers)
+            self.send("/workflows", None, lambda body: self.count("workflows", len(body["rows"])))
+            self.send("/runs", self.runs_query(1), self.on_first_runs_page)
+            for range_ in INSIGHT_RANGES:
+                self.send("/insights/overview", {"range": range_}, lambda body: self.count("insights_overview", 1))
+                self.send("/insights/topics", {"range": range_, "sort": "volume", "limit": 200},
+                          lambda body: self.count("topics", len(body["rows"])))
+                self.send("/insights/searches", {"range": range_, "limit": 200},
+                          lambda body: self.count("failed_searches", len(body["rows"])))
+            self.send("/insights/sessions", {"range": "90d", "limit": 100}, self.on_sessions)
+            await asyncio.gather(*(self._worker(http) for _ in range(self.max_in_flight)))
 
     def send(self, path: str, params: dict[str, Any] | None, handler: Handler) -> None:
         self.requests += 1
         self.outstanding += 1
-        self.pool.submit(self.get, path, params, handler)
+        self.jobs.put_nowait((path, params, handler))
 
-    def get(self, path: str, params: dict[str, Any] | None, handler: Handler) -> None:
-        try:
-            response = self.http.get(path, params=params)
-            body = None if response.status_code == 404 else json.loads(response.raise_for_status().content)
-            self.answers.put((handler, body, None))
-        except BaseException as exc:  # handed to the main thread, which raises it
-            self.answers.put((handler, None, exc))
+    async def _worker(self, http: aiohttp.ClientSession) -> None:
+        while (job := await self.jobs.get()) is not None:
+            path, params, handler = job
+            try:
+                async with http.get(self.api_url + path, params=params) as response:
+                    if response.status != 404:
+                        response.raise_for_status()
+                        handler(orjson.loads(await response.read()))
+            except Exception as exc:  # the first failure ends the crawl and is raised
+                self.error = self.error or exc
+            self.outstanding -= 1
+            if self.outstanding == 0 or self.error is not None:
+                for _ in range(self.max_in_flight):
+                    self.jobs.put_nowait(None)
 
     def count(self, kind: str, n: int) -> None:
         self.rows[kind] += n

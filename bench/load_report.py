@@ -92,6 +92,16 @@ def build_report(args: Any, results: list[Figures]) -> dict[str, Any]:
     for case in ("ours", "ours-large"):
         per_1000(f"{case} http-thread cpu ms per request", case, "http_cpu_s", "requests")
     ratio(f"ours peak RSS @{large}/@{n} runs", "ours-large", "ours", "peak_rss_mb")
+    if "ours-large" in by_case:
+        ratios[f"ours peak RSS MB @{large} runs"] = by_case["ours-large"].peak_rss_mb
+    for case in ("before",):
+        per_1000(f"{case} cpu s per 1000 runs", case, "cpu_s", "runs")
+    if "ours" in by_case and "before" in by_case and by_case["before"].cpu_s:
+        ours, before = by_case["ours"], by_case["before"]
+        ratios[f"ours/before cpu per 1000 runs @{n} runs"] = (ours.cpu_s / ours.runs) / (before.cpu_s / before.runs)
+    ratio(f"ours/floor wall @{args.slow_latency_ms} ms, {slow} runs", "ours-slow", "floor-slow")
+    ratio("no-change load/bare dlt pipeline wall", "nochange", "bare-nochange")
+    ratio("run --help/dlt --help wall", "help", "dlt-help")
     for case, runs in (("ours", n), ("ours-large", large)):
         f = by_case.get(case)
         if f is not None and f.publish_s is not None and f.wall_s:
@@ -107,6 +117,7 @@ def build_report(args: Any, results: list[Figures]) -> dict[str, Any]:
             ratios[f"{case} share of requests answered 429"] = f.rate_limited / max(1, f.requests)
     return {
         "machine": machine(),
+        "targets": targets(ratios, n, large, slow, args.slow_latency_ms),
         "settings": {
             "runs": n, "large_runs": large, "latency_ms": args.latency_ms, "slow_runs": slow,
             "slow_latency_ms": args.slow_latency_ms, "rate_limit_rps": args.rate_limit_rps,
@@ -153,6 +164,11 @@ def print_report(report: dict[str, Any], results: list[Figures]) -> None:
     print("\nratios and per-unit figures")
     for name, value in report["ratios"].items():
         print(f"  {name:<52} {value:8.2f}")
+    print("\nissue 24's targets (n/a: its cases did not run)")
+    for name, (value, limit, met) in report["targets"].items():
+        shown = "n/a" if value is None else f"{value:8.2f}"
+        verdict = "" if value is None else ("met" if met else "NOT met")
+        print(f"  {name:<52} {shown:>8} {limit:<10} {verdict}")
     m, s = report["machine"], report["settings"]
     print(f"\nmachine: {m['cores']} cores, {m['cpu_model']}, {m['platform']}, "
           f"Python {m['python']}, dlt {m['dlt']}")
@@ -165,6 +181,30 @@ def print_report(report: dict[str, Any], results: list[Figures]) -> None:
     print("wall s: the load alone, after imports; cpu s: the child's user+system time; http cpu: "
           "ours' client event-loop thread alone; 429s: answers the simulator rate-limited; "
           "rows: in the destination (records parsed, for the floor)")
+
+
+def targets(ratios: dict[str, float], n: int, large: int, slow: int, slow_ms: int) -> dict[str, Any]:
+    """Each target of issue 24: (its figure or None, the bound as text, whether it is met)."""
+    bounds = [
+        (f"ours/before cpu per 1000 runs @{n} runs", "<= 0.5", 0.5),
+        (f"ours/floor cpu @{n} runs", "<= 1.5", 1.5),
+        (f"ours/floor wall @{n} runs", "<= 1.25", 1.25),
+        (f"ours/floor cpu @{large} runs", "<= 1.5", 1.5),
+        (f"ours/floor wall @{large} runs", "<= 1.25", 1.25),
+        (f"ours/floor wall @{slow_ms} ms, {slow} runs", "<= 1.1", 1.1),
+        ("ours-limited share of allowed rate used", ">= 0.90", -0.9),
+        ("ours-limited share of requests answered 429", "<= 0.05", 0.05),
+        (f"ours peak RSS MB @{large} runs", "<= 600", 600.0),
+        (f"ours peak RSS @{large}/@{n} runs", "<= 1.3", 1.3),
+        ("no-change load/bare dlt pipeline wall", "<= 1.5", 1.5),
+        ("run --help/dlt --help wall", "<= 1.5", 1.5),
+    ]
+    found: dict[str, Any] = {}
+    for name, text, bound in bounds:
+        value = ratios.get(name)
+        met = None if value is None else (value >= -bound if bound < 0 else value <= bound)
+        found[name] = (value, text, met)
+    return found
 
 
 def short(error: str) -> str:

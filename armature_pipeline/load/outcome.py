@@ -19,8 +19,8 @@ import dlt
 from dlt.common.destination.exceptions import DestinationTerminalException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from armature_analytics import apply_comments, apply_views
 from armature_analytics.held_file import holder_of
+from armature_pipeline.load import derived
 from armature_pipeline.output import unwritable
 from armature_pipeline.settings import EXIT_FAILED, EXIT_OK, UsageError
 from armature_source import tables as t
@@ -139,14 +139,13 @@ def set_aside(pipeline: dlt.Pipeline) -> Path:
 
 
 def finished(pipeline: dlt.Pipeline, info: Any) -> Outcome:
-    """After a successful load: comments and views, and what landed, from the load's own
+    """After a successful load: comments and views (`derived`), and what landed, from the load's own
     ledger rows. A load stopped by `max_load_minutes` kept what it completed, but fails."""
     trace = pipeline.last_trace
     rows: dict[str, int] = {}
     if trace and trace.last_normalize_info:
         rows = {n: c for n, c in trace.last_normalize_info.row_counts.items() if not n.startswith("_dlt")}
-    apply_comments(pipeline)
-    views = apply_views(pipeline)
+    views = derived.apply(pipeline, rows)
     loads = list(info.loads_ids)
     stopped = _ledger_notes(pipeline, loads)
     outcome = Outcome(EXIT_OK, f"loaded {sum(rows.values())} new or changed rows", loads, rows,

@@ -28,15 +28,13 @@ from typing import Any
 import dlt
 
 from armature_pipeline.config import duckdb_settings
+from armature_pipeline.load import derived
 from armature_pipeline.load.outcome import Outcome
 from armature_pipeline.warehouse import read_copy
 from armature_pipeline.warehouse.duckdb_file import duckdb_path
-from armature_source import tables as t
 
 log = logging.getLogger("armature_pipeline")
 
-# written by every load, changed or not: its own ledger rows, the organization row it rewrites
-BOOKKEEPING = frozenset({t.LOAD_LEDGER.name, t.ORGANIZATION.name})
 
 
 @dataclass
@@ -61,7 +59,7 @@ class CopyRecord:
 def changed(outcome: Outcome, finished_pending: bool = False) -> bool:
     """Whether a load changed what readers see: rows beyond the bookkeeping every load writes,
     or packages an earlier run left pending, loaded by this one."""
-    return finished_pending or any(n for table, n in outcome.rows.items() if table not in BOOKKEEPING)
+    return finished_pending or derived.brought_data(outcome.rows)
 
 
 def after_load(pipeline: dlt.Pipeline, outcome: Outcome, finished_pending: bool = False,

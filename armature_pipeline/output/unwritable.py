@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import errno
 
-from dlt.common.pipeline import get_dlt_pipelines_dir
-
 FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 ERRNOS = FULL | {errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def explain(exc: OSError, pipelines_dir: str | None = None) -> str:
     """What could not be written, why, and what to do."""
+    from dlt.common.pipeline import get_dlt_pipelines_dir  # dlt is heavy: not for `--help`
+
     where = exc.filename or pipelines_dir or get_dlt_pipelines_dir()
     what = "is full" if exc.errno in FULL else "cannot be written"
     return (f"{where} {what} ({exc.strerror}). dlt keeps each pipeline's state and load packages "

@@ -1,12 +1,12 @@
 """The only module that knows HTTP: base URL, auth header, retries, deadlines, concurrency.
 
     client.py       what resources call: get, get_many, submit, server_now, path; every
-                    request runs on one background event loop (an anyio blocking portal)
-    ├── exchange    one request's life: room, pace, attempts under deadlines, retries
-    ├── attempt     one GET on the wire: headers, then a body streamed up to its cap
+                    request runs on one background event loop (`loop.py`)
+    ├── retry       one request's life: room, pace, attempts under deadlines, retries
+    ├── transport   one GET on the wire (aiohttp): headers, then a body streamed up to its cap
+    ├── codings     gzip and deflate undone, however many are stacked, the decoded size capped
     ├── answers     what a status means: the error to raise, Retry-After, the host's clock
     ├── decoding    JSON to Python values, text repaired for every destination
-    ├── shards      the connections, in small pools (httpcore's cost grows with a pool's size)
     ├── limiter     how many requests may be in flight: adapts to the host
     ├── pacer       how fast requests may start: learned from the host's 429s
     └── redaction   the key masked in the HTTP libraries' own debug log lines
@@ -18,34 +18,26 @@ Bodies leave parsed and snake_cased (`casing.py`), so no resource handles the wi
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
-import contextlib
 import importlib.metadata
 import itertools
-import sys
-import threading
 import time
 from collections import deque
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable, Coroutine, Iterable, Iterator, TypeVar
+from typing import Any, Iterable, Iterator
 from urllib.parse import quote
-
-import anyio
-import httpx
-from anyio.from_thread import BlockingPortal
 
 from armature_source.credentials import Connection, secret_parts
 from armature_source.http import redaction
 from armature_source.http.limiter import Limiter
+from armature_source.http.loop import Loop
 from armature_source.http.outcomes import Failed, Missing, RequestStats
 from armature_source.http.pacer import Pacer
 from armature_source.http.retry import BAD_BODY, Exchange, Limits, Params, RetryPolicy
-from armature_source.http.shards import Shards
+from armature_source.http.transport import Wire
 
 __all__ = ["ArmatureClient", "BAD_BODY", "Failed", "Missing", "Params", "RequestStats", "RetryPolicy"]
 
-T = TypeVar("T")
 
 # beyond 32, a load gains little, at high latency only, for twice the connections (bench/NOTES.md)
 DEFAULT_MAX_IN_FLIGHT = 32
@@ -100,22 +92,13 @@ class ArmatureClient:
             "User-Agent": f"armature-dlt/{_version()} (+https://dlthub.com)",
         }
 
-        def make_http(connections: int) -> httpx.AsyncClient:
-            return httpx.AsyncClient(
-                base_url=self.api_url,
-                headers=headers,
-                timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
-                limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-                follow_redirects=False,
-            )
-
         limits = Limits(self.retry, request_deadline_s, max_body_bytes)
         self._secrets = secret_parts(key)
-        self._exchange = Exchange(Shards(make_http, pool), limits, self.limiter, self.pacer, self._secrets,
-                                  self.api_url)
+        wire = Wire(self.api_url, headers, timeout_s=timeout_s, connections=pool)
+        self._exchange = Exchange(wire, limits, self.limiter, self.pacer, self._secrets, self.api_url)
         self._ahead = 4 * pool
         self._priority = itertools.count()
-        self._loop = _Loop("armature-http")
+        self._loop = Loop("armature-http")
         self._hidden = True
         redaction.hide(self._secrets)
 
@@ -213,107 +196,6 @@ class ArmatureClient:
         finally:
             for future in window:
                 future.cancel()
-
-
-class _Loop:
-    """The event loop every request runs on: an anyio blocking portal, on its own thread.
-
-    Requests run as coroutines, so thousands in flight cost a few kilobytes each instead of a
-    thread each, and a deadline can cancel a request wherever it is (connecting, waiting for
-    headers, reading the body). The thread starts with the first request: a client that is
-    never used starts none.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._lock = threading.Lock()
-        self._portal: BlockingPortal | None = None
-        self._thread: threading.Thread | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()  # the requests in flight; loop only
-        self._closed = False
-
-    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Schedule `coro` on the loop; its result or exception arrives in the future."""
-        try:
-            portal = self._running()
-        except RuntimeError:
-            coro.close()
-            raise
-        return portal.start_task_soon(self._tracked, coro)
-
-    def in_loop(self) -> bool:
-        """Whether the caller runs on the loop's own thread (where waiting would deadlock)."""
-        return self._thread is not None and threading.current_thread() is self._thread
-
-    def close(self, cleanup: Callable[[], Awaitable[None]], timeout_s: float = 5.0) -> None:
-        """Cancel every request, run `cleanup` on the loop, stop it and join the thread."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            portal, thread = self._portal, self._thread
-        # while the interpreter shuts down the loop's daemon thread cannot run: a call into the
-        # portal would wait forever, and the thread ends with the process anyway
-        if portal is None or thread is None or sys.is_finalizing():
-            return
-        try:
-            portal.start_task_soon(self._shutdown, cleanup).result(timeout_s)
-        except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
-            pass
-        finally:
-            with contextlib.suppress(RuntimeError):  # the portal stopped already
-                portal.call(portal.stop, True)  # whatever outlived the shutdown is cancelled
-            thread.join(timeout_s)
-
-    def _running(self) -> BlockingPortal:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError(f"{self.name} is closed")
-            if self._portal is None:
-                started: concurrent.futures.Future[BlockingPortal] = concurrent.futures.Future()
-                thread = threading.Thread(target=_serve, args=(started,), name=self.name, daemon=True)
-                thread.start()
-                self._portal, self._thread = started.result(), thread
-            return self._portal
-
-    async def _tracked(self, coro: Coroutine[Any, Any, T]) -> T:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            return await coro
-        finally:
-            self._tasks.discard(task)
-
-    async def _shutdown(self, cleanup: Callable[[], Awaitable[None]]) -> None:
-        """Cancel the requests, wait until they have let go of their connections, clean up."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await cleanup()
-
-
-def _serve(started: concurrent.futures.Future[BlockingPortal]) -> None:
-    """The loop's thread: an asyncio loop that serves a blocking portal until it is stopped.
-
-    Not anyio's `start_blocking_portal`: its context manager, left to the garbage collector
-    by a client never closed, calls into the portal while the interpreter shuts down, when
-    the loop's thread can no longer answer, and the process hangs. A plain daemon thread
-    just ends with the process.
-    """
-
-    async def serve() -> None:
-        async with BlockingPortal() as portal:
-            started.set_result(portal)
-            await portal.sleep_until_stopped()
-
-    try:
-        anyio.run(serve, backend="asyncio")
-    except BaseException as exc:
-        if started.done():
-            raise
-        started.set_exception(exc)  # the loop never started: the caller waiting learns why
 
 
 def _segment(text: str) -> str:

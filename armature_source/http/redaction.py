@@ -1,8 +1,8 @@
 """Keeping the API key out of the HTTP libraries' own log lines. Part of the client.
 
-httpx and httpcore log at DEBUG what a host answered, headers included; a host that echoes
-the request back (a debugging proxy, a hostile one) would put the key into the log of a run
-at debug level. A filter on their loggers replaces every key of a live client first.
+aiohttp and asyncio log what goes wrong with a connection or a response at DEBUG and
+WARNING; a host that echoes the request back (a debugging proxy, a hostile one) could put
+the key into such a line. A filter on their loggers replaces every key of a live client first.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 
-# httpcore logs through these children; a filter on a parent does not see their records
-HTTP_LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2",
-                "httpcore.proxy", "httpcore.socks")
+# aiohttp logs through these children; a filter on a parent does not see their records
+HTTP_LOGGERS = ("aiohttp.client", "aiohttp.internal", "asyncio")
 MASK = "<api key>"
 
 

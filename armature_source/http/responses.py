@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import email.utils
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Mapping
 
-import httpx
 import orjson
 
 from armature_source.credentials import KEY_HELP, URL_HELP
@@ -81,7 +80,7 @@ def summary(answer: Answer) -> str:
     return f"{kind} body of {len(answer.body)} bytes"
 
 
-def retry_after_s(headers: httpx.Headers, cap_s: float) -> float | None:
+def retry_after_s(headers: Mapping[str, str], cap_s: float) -> float | None:
     """Retry-After in seconds (it may be seconds or an HTTP date), at most `cap_s`."""
     value = headers.get("retry-after")
     if not value:
@@ -98,7 +97,7 @@ def retry_after_s(headers: httpx.Headers, cap_s: float) -> float | None:
     return min(max(seconds, 0.0), cap_s)
 
 
-def host_date(headers: httpx.Headers) -> datetime | None:
+def host_date(headers: Mapping[str, str]) -> datetime | None:
     """The host's clock from its `Date` header, if it sent one that parses."""
     header = headers.get("date")
     return _http_date(header) if header else None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping, Unpack
 
-import httpx
+import aiohttp
 
 from armature_source.credentials import URL_HELP
 from armature_source.errors import (
@@ -37,8 +37,7 @@ from armature_source.http.decoding import NotJson, decode
 from armature_source.http.limiter import Limiter, Signal, Slot
 from armature_source.http.outcomes import Amounts, Failed, Missing, RequestStats
 from armature_source.http.pacer import Pacer
-from armature_source.http.shards import Shards
-from armature_source.http.transport import Answer, TooLarge, fetch
+from armature_source.http.transport import Answer, BadEncoding, TooLarge, Wire
 
 log = logging.getLogger("armature_source")
 
@@ -89,9 +88,9 @@ class _Trouble:
 class Exchange:
     """Sends requests to one host under shared limits; every method runs on the loop."""
 
-    def __init__(self, shards: Shards, limits: Limits, limiter: Limiter, pacer: Pacer,
+    def __init__(self, wire: Wire, limits: Limits, limiter: Limiter, pacer: Pacer,
                  secrets: tuple[str, ...], api_url: str) -> None:
-        self._shards = shards
+        self._wire = wire
         self.limits = limits
         self.limiter = limiter
         self.pacer = pacer
@@ -112,7 +111,7 @@ class Exchange:
             return Failed(path, str(exc))
 
     async def aclose(self) -> None:
-        await self._shards.aclose()
+        await self._wire.aclose()
         if self._decoder is not None:
             self._decoder.shutdown(wait=False, cancel_futures=True)
 
@@ -171,33 +170,17 @@ class Exchange:
     async def _attempt(self, path: str, params: Params, deadline_s: float,
                        counters: Counters) -> Answer | _Trouble:
         """One try under its deadline: the answer, or why it failed transiently."""
+        failure: BaseException | None = None
         try:
             async with asyncio.timeout(deadline_s):
-                async with self._shards.client() as http:
-                    answer = await fetch(http, path, params, self.limits.max_body_bytes)
-        except TimeoutError:
-            _add(counters, timeouts=1)
-            return _Trouble(f"no complete answer within the {deadline_s:.3g} s request deadline",
-                            Signal.STRAINED)
+                answer = await self._wire.fetch(path, params, self.limits.max_body_bytes)
         except TooLarge as exc:
             _add(counters, too_large=1)
             raise self._too_large(path, exc) from None
-        except httpx.TimeoutException:
-            _add(counters, timeouts=1)
-            return _Trouble("timed out", Signal.STRAINED)
-        except httpx.DecodingError:
-            _add(counters, bad_bodies=1)
-            return _Trouble(f"a body whose encoding is broken, {BAD_BODY}", Signal.NEUTRAL, bad_body=True)
-        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            if not self._reached and isinstance(exc, httpx.ConnectError):
-                raise HostUnreachable(
-                    f"Cannot reach the Armature host at {self.api_url} ({type(exc).__name__}: "
-                    f"{self.scrub(str(exc))}). Check the base URL and the network. {URL_HELP}"
-                ) from None
-            return _Trouble(f"connection error: {type(exc).__name__}", Signal.STRAINED)
-        except httpx.HTTPError as exc:
-            raise ApiError(f"GET {path} could not be sent ({type(exc).__name__}: "
-                           f"{self.scrub(str(exc))}).") from None
+        except (TimeoutError, BadEncoding, aiohttp.ClientError) as exc:
+            failure = exc  # judged outside the handler: an aiohttp error holds the request's headers
+        if failure is not None:
+            return self._trouble(path, failure, deadline_s, counters)
         self._reached = True
         self._note_date(answer)
         if answer.status in answers.RETRYABLE_STATUS:
@@ -208,6 +191,29 @@ class Exchange:
             _add(counters, server_errors=1)
             return _Trouble(f"{answer.status} {answers.summary(answer)}", Signal.STRAINED, wait)
         return answer
+
+    def _trouble(self, path: str, exc: BaseException, deadline_s: float, counters: Counters) -> _Trouble:
+        """What a failed attempt means; raises when retrying cannot help."""
+        if isinstance(exc, aiohttp.ServerTimeoutError):  # connect or read timeout, not the deadline
+            _add(counters, timeouts=1)
+            return _Trouble("timed out", Signal.STRAINED)
+        if isinstance(exc, TimeoutError):  # the deadline's own
+            _add(counters, timeouts=1)
+            return _Trouble(f"no complete answer within the {deadline_s:.3g} s request deadline",
+                            Signal.STRAINED)
+        if isinstance(exc, BadEncoding):
+            _add(counters, bad_bodies=1)
+            return _Trouble(f"a body whose encoding is broken, {BAD_BODY} ({exc})", Signal.NEUTRAL,
+                            bad_body=True)
+        if isinstance(exc, aiohttp.ClientConnectorError) and not self._reached:
+            raise HostUnreachable(
+                f"Cannot reach the Armature host at {self.api_url} ({type(exc).__name__}: "
+                f"{self.scrub(str(exc.os_error))}). Check the base URL and the network. {URL_HELP}"
+            )
+        if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError,
+                            aiohttp.ClientResponseError)):
+            return _Trouble(f"connection error: {type(exc).__name__}", Signal.STRAINED)
+        raise ApiError(f"GET {path} could not be sent ({type(exc).__name__}: {self.scrub(str(exc))}).")
 
     async def _settle(self, path: str, answer: Answer, missing_ok: bool, counters: Counters,
                       keep_keys: bool) -> Any:
@@ -282,7 +288,7 @@ def _add(counters: Counters, **amounts: Unpack[Amounts]) -> None:
         stats.add(**amounts)
 
 
-def _parse(body: bytearray, keep_keys: bool) -> tuple[Any, int]:
+def _parse(body: bytes | bytearray, keep_keys: bool) -> tuple[Any, int]:
     decoded = decode(body)
     if keep_keys:
         return decoded.value, decoded.repairs

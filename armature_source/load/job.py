@@ -124,7 +124,7 @@ class Job:
     def closing_items(self, status: str = "ok") -> Iterator[Any]:
         """The job's `load_ledger` row; and, while the warehouse has none, an empty
         `rejected_records`, so that the table readers and dashboards query always exists."""
-        if t.REJECTED.name not in dlt.current.source_schema().data_table_names():
+        if not _has_data_table(t.REJECTED.name):
             yield routed(t.REJECTED, [])
         yield self._ledger_item("limited" if self.limited else "stopped" if self.stopped else status)
 
@@ -151,3 +151,13 @@ class Job:
             "undeclared_fields": sorted(self.undeclared) or None,
             "message": "; ".join(self.notes) or None,
         }])
+
+
+def _has_data_table(name: str) -> bool:
+    """Whether the source's schema has `name` with columns. Resources run in threads of their
+    own while dlt's extract changes the schema: a read that meets a change counts as absent
+    (an empty table is yielded that was not needed, which costs nothing)."""
+    try:
+        return name in dlt.current.source_schema().data_table_names()
+    except RuntimeError:  # "dictionary changed size during iteration"
+        return False

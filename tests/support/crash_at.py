@@ -20,7 +20,7 @@ import sys
 import threading
 from typing import Any
 
-import httpx
+import aiohttp
 from dlt.common.storages.load_package import PackageStorage
 from dlt.normalize.normalize import Normalize
 
@@ -74,10 +74,8 @@ def _after_async_calls(owner: Any, name: str, tick: Any) -> None:
 
 def arm(point: str) -> None:
     kind, _, arg = point.partition(":")
-    if kind == "request":  # whichever httpx client the source sends with, counted together
-        tick = _countdown(int(arg))
-        _after_calls(httpx.Client, "send", tick)
-        _after_async_calls(httpx.AsyncClient, "send", tick)
+    if kind == "request":  # the source's transport: the headers of the Nth answer are in
+        _after_async_calls(aiohttp.ClientSession, "_request", _countdown(int(arg)))
     elif kind == "normalize":
         _after_calls(Normalize, "spool_files", _countdown(1))
     elif kind == "load":

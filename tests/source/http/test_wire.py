@@ -130,3 +130,21 @@ def test_submit_answers_missing_for_a_404_and_get_raises(hostile: HostileServer)
         assert gone == Missing("/runs/gone", "not_found")
         with pytest.raises(NotFoundError, match="404 from GET /runs/gone"):
             client.get("/runs/gone")
+
+
+def test_http_proxy_carries_the_requests_and_no_proxy_exempts_the_host(
+    hostile: HostileServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from armature_source.credentials import Connection
+
+    hostile.route("/", echo())
+    monkeypatch.setenv("HTTP_PROXY", hostile.base_url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    unused = "http://127.0.0.1:9"  # nothing listens there: only the proxy can answer
+    with ArmatureClient(Connection.checked(unused, KEY)) as client:
+        target = client.get("/org", keep_keys=True)["target"]
+    assert target == f"{unused}{API_PREFIX}/org", "the proxy got the request in absolute form"
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with ArmatureClient(Connection.checked(unused, KEY)) as client, pytest.raises(ConfigError):
+        client.get("/org")
