@@ -5,14 +5,27 @@ configuration (nothing written); 3 another run of the same pipeline holds the lo
 `status` exits 0 when healthy, 1 when not (see armature_pipeline/status/).
 """
 
+# ruff: noqa: E402 (the SIGTERM handler is put in place before the imports below)
 from __future__ import annotations
+
+import os
+import signal
+import sys
+
+
+def _before_start(signum: int, frame: object) -> None:
+    """A SIGTERM before the command has set itself up: one line and exit 1, never a silent 143
+    (nothing began: no lock was taken, nothing was read or written)."""
+    os.write(2, b"armature-pipeline: terminated (SIGTERM) before the run began; nothing was read "
+                b"or written\n")
+    os._exit(1)
+
+
+signal.signal(signal.SIGTERM, _before_start)  # first, so the imports below are covered too
 
 import argparse
 import importlib
 import logging
-import os
-import signal
-import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NoReturn, Sequence
 

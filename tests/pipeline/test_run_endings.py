@@ -48,6 +48,23 @@ def test_a_sigterm_mid_load_leaves_a_line_exit_1_and_status_unhealthy_until_a_lo
     assert wh.cli("status").returncode == 0
 
 
+def test_a_kill_9_mid_extract_leaves_status_unhealthy_until_a_load_succeeds(sim: Any, tmp_path: Path) -> None:
+    # found by the simulation tester: a run killed mid-extract left no record and no package,
+    # so status read the run before it and said healthy
+    sim.control.reset(seed=2, runs=40, sessions=20)
+    wh = Warehouse(tmp_path)
+    source = ("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
+    assert wh.cli(*source).returncode == 0
+    sim.control.advance(minutes=60)
+    killed = wh.cli(*source, crash_at="request:5")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    status = wh.cli("status")
+    assert status.returncode == 1, status.stdout
+    assert "never ended" in status.stdout, status.stdout
+    assert wh.cli(*source).returncode == 0
+    assert wh.cli("status").returncode == 0
+
+
 def test_a_pipelines_folder_that_fills_up_is_named_in_one_line_not_a_traceback(sim: Any, tmp_path: Path) -> None:
     sim.control.reset(seed=2, runs=40, sessions=20)
     wh = Warehouse(tmp_path)
