@@ -13,7 +13,8 @@ import pytest
 
 from armature_source.errors import BodyTooLargeError, ContractError
 from armature_source.http.client import Failed, RequestStats, RetryPolicy
-from armature_source.http.paging import iter_pages
+from armature_source.http.lenient_json import RAW, UNREADABLE
+from armature_source.http.paging import iter_pages, pick_rows
 from tests.support.hostile_server import (
     HostileServer,
     client_for,
@@ -118,11 +119,15 @@ def test_cut_json_once_then_whole_loads(hostile: HostileServer) -> None:
 
 
 @pytest.mark.parametrize("depth", [1020, 5000])
-def test_a_body_nested_too_deeply_is_a_bad_body(hostile: HostileServer, depth: int) -> None:
+def test_a_body_nested_too_deeply_is_read_and_the_member_is_one_unreadable_record(
+    hostile: HostileServer, depth: int,
+) -> None:
     hostile.route("/runs$", respond(b"[" * depth + b"]" * depth))
-    with client_for(hostile, retry=FAST_RETRY) as client, pytest.raises(ContractError) as caught:
-        client.get("/runs")
-    assert "GET /runs answered 200 with a body that is not valid JSON (nested too deeply)" in str(caught.value)
+    with client_for(hostile, retry=FAST_RETRY) as client:
+        body = client.get("/runs")
+    (record,) = pick_rows(body)
+    assert "where a record (an object) belongs" in record[UNREADABLE]
+    assert "[[[" in record[RAW]
 
 
 @pytest.mark.parametrize("body, shown", [
