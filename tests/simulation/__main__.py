@@ -9,6 +9,7 @@ many were clean and how long it took. Exit 0 when every history was clean, 1 oth
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="print only failures and the summary")
     parser.add_argument("--verbose", action="store_true", help="print what each clean history ran too")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)  # so the simulators it started are stopped with it
     started = time.monotonic()
     clean = 0
     with spawn(**WORLD) as ours, spawn(seed=99, runs=30, sessions=20) as theirs:
@@ -43,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.histories} histories run, {clean} clean, {args.histories - clean} failed, "
           f"elapsed {elapsed:.0f} s", flush=True)
     return 0 if clean == args.histories else 1
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
