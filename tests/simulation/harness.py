@@ -215,6 +215,27 @@ class Harness:
                             f"{ran.code}, not 2\n{ran.tail()}")
         return problems
 
+    def _library_switch_org(self, step: Step) -> list[str]:
+        if not self.model.loaded:
+            self.log.append(f"{step}: skipped, nothing of ours loaded yet")
+            return []
+        ran = run(self.wh, library(self.wh, self.theirs.api_url, self.theirs.api_key))
+        self.log.append(f"{step}: exit {ran.code}")
+        problems = self._ended(step, ran)
+        if ran.code == 0:
+            problems.append("the warehouse knows whose it is: the library loaded another organization's key")
+        else:
+            self.model.library_failed = True
+        return problems
+
+    def _late_children(self, step: Step) -> list[str]:
+        self.ours.control.configure(children_delay_minutes=step.args["minutes"])
+        return []
+
+    def _rate_limit(self, step: Step) -> list[str]:
+        self.ours.control.configure(rate_limit_rps=step.args["rps"])
+        return []
+
     # the operator ----------------------------------------------------------------------
 
     def _refresh_some(self, step: Step) -> list[str]:

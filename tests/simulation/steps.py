@@ -25,7 +25,7 @@ WEIGHTS = (
     ("load", 6), ("library_load", 2), ("advance", 4), ("fault", 3), ("date_skew", 1), ("poison", 3),
     ("kill", 2), ("terminate", 2), ("down_at_start", 1), ("switch_org", 1), ("restore_older", 1),
     ("lose_folder", 1), ("full_refresh", 1), ("refresh_some", 1), ("drop_resource", 1),
-    ("reader_holds", 1), ("disk_full", 1),
+    ("reader_holds", 1), ("disk_full", 1), ("library_switch_org", 1), ("late_children", 1), ("rate_limit", 1),
 )
 
 
@@ -84,6 +84,10 @@ def draw(rng: random.Random, op: str) -> Step:
         return Step(op, {"pick": round(rng.random(), 2)})
     if op == "drop_resource":
         return Step(op, {"resource": rng.choice(DROPPABLE)})
+    if op == "late_children":
+        return Step(op, {"minutes": rng.choice((20, 90, 600))})
+    if op == "rate_limit":
+        return Step(op, {"rps": rng.choice((10, 30, 0))})
     if op == "reader_holds":
         return Step(op, {"seconds": rng.choice((1, 3))})
     return Step(op)
