@@ -13,6 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from armature_sim.server import RunningSim
 from tests.simulation.harness import Harness
@@ -49,19 +50,23 @@ def play(steps: list[Step], ours: RunningSim, theirs: RunningSim, root: Path | N
 
 def shrink(failed: Played, ours: RunningSim, theirs: RunningSim, budget_s: float = SHRINK_BUDGET_S) -> Played:
     """The shortest sub-history found (within `budget_s`) that still violates an invariant."""
+    return shortest(failed, lambda steps: play(steps, ours, theirs), budget_s)
+
+
+def shortest(failed: Played, replay: Callable[[list[Step]], Played], budget_s: float) -> Played:
+    """Delta debugging: leave out halves, then quarters, ... then single steps, keeping each
+    shorter history that `replay` still finds failing; stops when no step can go, or at `budget_s`."""
     best = failed
     deadline = time.monotonic() + budget_s
     chunk = max(len(best.steps) // 2, 1)
     while chunk >= 1 and time.monotonic() < deadline:
-        shrunk = False
-        start = 0
+        shrunk, start = False, 0
         while start < len(best.steps) and time.monotonic() < deadline:
             candidate = best.steps[:start] + best.steps[start + chunk:]
-            if candidate:
-                tried = play(candidate, ours, theirs)
-                if not tried.clean:
-                    best, shrunk = tried, True
-                    continue
+            tried = replay(candidate) if candidate else None
+            if tried is not None and not tried.clean:
+                best, shrunk = tried, True
+                continue
             start += chunk
         if not shrunk:
             chunk //= 2

@@ -14,8 +14,8 @@ import pytest
 from armature_sim.server import RunningSim
 from tests.simulation import checks
 from tests.simulation.harness import WORLD
-from tests.simulation.history import check_seed
-from tests.simulation.steps import WEIGHTS, history
+from tests.simulation.history import Played, check_seed, shortest
+from tests.simulation.steps import WEIGHTS, Step, history
 from tests.support.warehouse import DATASET, Warehouse
 
 # chosen so that together they draw every operation at least once (see the test below)
@@ -64,3 +64,15 @@ def test_status_is_judged_both_ways() -> None:
     assert checks.status_problems(None, "", command_failed=False, library_failed=False)
     assert not checks.status_problems(1, "", command_failed=True, library_failed=False)
     assert not checks.status_problems(1, "", command_failed=False, library_failed=True)
+
+
+def test_a_failing_history_shrinks_to_the_steps_that_make_it_fail() -> None:
+    steps = history(1719)
+    culprits = {"kill", "switch_org"}  # a made-up defect: it shows when both steps were played
+
+    def replay(tried: list[Step]) -> Played:
+        failing = culprits <= {s.op for s in tried}
+        return Played(tried, ["a violation"] if failing else [])
+
+    shrunk = shortest(Played(steps, ["a violation"]), replay, budget_s=60)
+    assert [s.op for s in shrunk.steps] == ["kill", "switch_org"]
