@@ -25,7 +25,10 @@ SHRINK_S = 90.0  # a failure in the suite is shrunk briefly; `python -m tests.si
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_history_keeps_every_invariant(seed: int, sim_server: RunningSim, second_org: RunningSim) -> None:
-    played, failure = check_seed(seed, sim_server, second_org, SHRINK_S)
+    try:
+        played, failure = check_seed(seed, sim_server, second_org, SHRINK_S)
+    finally:
+        sim_server.control.reset()  # the start world again, with no poison or switch left on
     assert failure is None, failure
 
 
