@@ -102,6 +102,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     finally:
         logs.finish()
+        _ended()
+
+
+def _ended() -> None:
+    """The command has ended and said how: a SIGTERM from now on (while the interpreter shuts
+    down, when Python has put the default handler back) must not turn its exit code into 143."""
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    except ValueError:  # not the main thread: the caller's signals are its own
+        pass
 
 
 def _terminated(signum: int, frame: object) -> None:

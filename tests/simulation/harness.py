@@ -70,7 +70,7 @@ class Harness:
         truth = self.ours.control.truth()
         self.model.saw(truth)
         problems += checks.foreign(self.wh, self.model.ever)
-        if step.op in COMMAND_LOADS or step.op in ("down_at_start", "switch_org", "refresh_some"):
+        if step.op in COMMAND_LOADS or step.op in ("down_at_start", "switch_org", "refresh_some", "destination_down"):
             problems += self._status()
         self.log.append(f"  {step.op}: {applied:.1f} s, checked in {time.monotonic() - started - applied:.1f} s")
         return problems
@@ -86,7 +86,14 @@ class Harness:
         its record). One that did not began changes nothing `status` could know of."""
         before = self._record()
         ran = run(self.wh, command(self.wh, *args, crash_at=how.pop("crash_at", None)), **how)
-        began = ran.code == 0 or self._record() != before or last_run.began_path(*self._where()).exists()
+        marked = last_run.began_path(*self._where()).exists()
+        began = ran.code == 0 or self._record() != before or marked
+        recorded = last_run.read(*self._where()) if self._record() != before else None
+        if ran.code not in (0, None) and recorded is not None and recorded.ok and not marked:
+            # the signal came after the run had ended and recorded its success (while the
+            # interpreter shut down): the run succeeded, the exit code is the signal's
+            self.log.append(f"{step}: exit {ran.code} after the run ended, recorded as exit 0")
+            ran.code = 0
         if began and ran.code != 0:
             self.model.command_failed, self.model.library_failed = True, False
         if not began:
@@ -235,6 +242,25 @@ class Harness:
     def _rate_limit(self, step: Step) -> list[str]:
         self.ours.control.configure(rate_limit_rps=step.args["rps"])
         return []
+
+    def _destination_down(self, step: Step) -> list[str]:
+        """A load while the warehouse cannot be opened (its file swapped for one that is not a
+        DuckDB file), then the file given back."""
+        if not self.wh.db_path.exists():
+            self.log.append(f"{step}: skipped, no warehouse yet")
+            return []
+        away = self.wh.db_path.with_name("away.duckdb")
+        self.wh.db_path.rename(away)
+        self.wh.db_path.write_bytes(b"not a database\n" * 1000)
+        try:
+            ran, _ = self._command(step, "run", *self._key())
+        finally:
+            away.replace(self.wh.db_path)
+        self.log.append(f"{step}: exit {ran.code}")
+        problems = self._ended(step, ran)
+        if ran.code == 0:
+            problems.append("a load into a warehouse that cannot be opened exited 0")
+        return problems
 
     # the operator ----------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ WEIGHTS = (
     ("kill", 2), ("terminate", 2), ("down_at_start", 1), ("switch_org", 1), ("restore_older", 1),
     ("lose_folder", 1), ("full_refresh", 1), ("refresh_some", 1), ("drop_resource", 1),
     ("reader_holds", 1), ("disk_full", 1), ("library_switch_org", 1), ("late_children", 1), ("rate_limit", 1),
+    ("destination_down", 1),
 )
 
 

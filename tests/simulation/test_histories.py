@@ -19,7 +19,7 @@ from tests.simulation.steps import WEIGHTS, Step, history
 from tests.support.warehouse import DATASET, Warehouse
 
 # chosen so that together they draw every operation at least once (see the test below)
-SEEDS = (990, 1202, 1719)
+SEEDS = (103, 455, 2474)
 SHRINK_S = 90.0  # a failure in the suite is shrunk briefly; `python -m tests.simulation` longer
 
 
