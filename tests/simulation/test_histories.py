@@ -70,7 +70,7 @@ def test_status_is_judged_both_ways() -> None:
 
 
 def test_a_failing_history_shrinks_to_the_steps_that_make_it_fail() -> None:
-    steps = history(1719)
+    steps = [Step(op) for op in ("load", "advance", "kill", "poison", "lose_folder", "switch_org", "load")]
     culprits = {"kill", "switch_org"}  # a made-up defect: it shows when both steps were played
 
     def replay(tried: list[Step]) -> Played:
