@@ -95,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.errno not in unwritable.ERRNOS:
             log.exception("unexpected %s: %s", type(exc).__name__, exc)
             return EXIT_FAILED
-        log.error("%s", unwritable.explain(exc))
+        # the folder this run was given, not dlt's default (a full disk names the right one)
+        log.error("%s", unwritable.explain(exc, getattr(args, "pipelines_dir", None)))
         return EXIT_FAILED if exc.errno in unwritable.FULL else EXIT_CONFIG
     except Exception as exc:  # a bug: its traceback goes through the log too (JSON stays JSON)
         log.exception("unexpected %s: %s", type(exc).__name__, exc)
