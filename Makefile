@@ -1,10 +1,10 @@
-# make demo / make test / make bench each set up .venv on first use, pinned by constraints.txt.
+# make demo / make test / make chaos / make bench each set up .venv on first use, pinned by constraints.txt.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: demo test bench bench-quick sim lint constraints clean
+.PHONY: demo test chaos bench bench-quick sim lint constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ demo: $(VENV)/.sim
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -n 2 -q
+
+# The simulation tester beyond the suite's fixed seeds: N seeded histories from SEED on.
+N ?= 50
+SEED ?= 1
+chaos: $(VENV)/.test
+	$(BIN)/python -m tests.simulation --histories $(N) --seed $(SEED) --quiet
 
 bench: $(VENV)/.test
 	$(BIN)/python bench/bench_load.py

@@ -5,14 +5,27 @@ configuration (nothing written); 3 another run of the same pipeline holds the lo
 `status` exits 0 when healthy, 1 when not (see armature_pipeline/status/).
 """
 
+# ruff: noqa: E402 (the SIGTERM handler is put in place before the imports below)
 from __future__ import annotations
+
+import os
+import signal
+import sys
+
+
+def _before_start(signum: int, frame: object) -> None:
+    """A SIGTERM before the command has set itself up: one line and exit 1, never a silent 143
+    (nothing began: no lock was taken, nothing was read or written)."""
+    os.write(2, b"armature-pipeline: terminated (SIGTERM) before the run began; nothing was read "
+                b"or written\n")
+    os._exit(1)
+
+
+signal.signal(signal.SIGTERM, _before_start)  # first, so the imports below are covered too
 
 import argparse
 import importlib
 import logging
-import os
-import signal
-import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NoReturn, Sequence
 
@@ -82,13 +95,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.errno not in unwritable.ERRNOS:
             log.exception("unexpected %s: %s", type(exc).__name__, exc)
             return EXIT_FAILED
-        log.error("%s", unwritable.explain(exc))
+        # the folder this run was given, not dlt's default (a full disk names the right one)
+        log.error("%s", unwritable.explain(exc, getattr(args, "pipelines_dir", None)))
         return EXIT_FAILED if exc.errno in unwritable.FULL else EXIT_CONFIG
     except Exception as exc:  # a bug: its traceback goes through the log too (JSON stays JSON)
         log.exception("unexpected %s: %s", type(exc).__name__, exc)
         return EXIT_FAILED
     finally:
         logs.finish()
+        _ended()
+
+
+def _ended() -> None:
+    """The command has ended and said how: a SIGTERM from now on (while the interpreter shuts
+    down, when Python has put the default handler back) must not turn its exit code into 143."""
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    except ValueError:  # not the main thread: the caller's signals are its own
+        pass
 
 
 def _terminated(signum: int, frame: object) -> None:

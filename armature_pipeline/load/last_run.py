@@ -8,6 +8,14 @@ row. So each run writes one small file beside the pipeline's lock, in the pipeli
     {"pipeline": "armature", "exit_code": 1, "message": "the load step failed (...)",
      "started_at": "2026-12-01T17:30:07+00:00", "finished_at": "...", "seconds": 23.4,
      "load_ids": [], "rows": {}}
+
+A run that is killed (kill -9, the out-of-memory killer, a pulled plug) writes nothing when it
+dies, so each run also marks that it began, before it loads anything, and takes the mark away
+only as its very last act (after the read copy is published). A mark left behind by a run that
+no longer holds the pipeline's lock is a run that never ended: `status` reads it as failed.
+
+    .armature.began.json
+    {"pid": 4242, "started_at": "2026-12-01T17:30:07+00:00"}
 """
 
 from __future__ import annotations
@@ -61,6 +69,35 @@ def record(pipelines_dir: str | Path, pipeline_name: str, exit_code: int, messag
     scratch = target.with_name(target.name + ".tmp")
     scratch.write_text(json.dumps(asdict(entry)))
     os.replace(scratch, target)
+
+
+def began_path(pipelines_dir: str | Path, pipeline_name: str) -> Path:
+    return Path(pipelines_dir) / f".{pipeline_name}.began.json"
+
+
+def began(pipelines_dir: str | Path, pipeline_name: str) -> None:
+    """Mark that a run began (it holds the pipeline's lock); `ended` takes the mark away."""
+    target = began_path(pipelines_dir, pipeline_name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_name(target.name + ".tmp")
+    scratch.write_text(json.dumps({"pid": os.getpid(),
+                                   "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+    os.replace(scratch, target)
+
+
+def ended(pipelines_dir: str | Path, pipeline_name: str) -> None:
+    """The run ended in a way it could say (its outcome is recorded): take its mark away."""
+    began_path(pipelines_dir, pipeline_name).unlink(missing_ok=True)
+
+
+def never_ended(pipelines_dir: str | Path, pipeline_name: str) -> str | None:
+    """When the run that left its mark began, if one did (read only while no run holds the
+    lock: a mark then is a run that died without a word)."""
+    try:
+        data: Any = json.loads(began_path(pipelines_dir, pipeline_name).read_text())
+        return str(data["started_at"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def read(pipelines_dir: str | Path, pipeline_name: str) -> LastRun | None:

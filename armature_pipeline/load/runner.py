@@ -46,6 +46,8 @@ def run_load(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] | N
     """
     pipeline = make_pipeline(settings)
     with logs.fields(pipeline=pipeline.pipeline_name), pipeline_lock(pipeline):
+        where, name = pipeline.pipelines_dir, pipeline.pipeline_name
+        last_run.began(where, name)  # a run killed before it can say how it ended reads as failed
         started = time.monotonic()
         pending = pipeline.has_pending_data  # an earlier run's packages, loaded first by this one
         try:
@@ -53,20 +55,22 @@ def run_load(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] | N
             with watchdog(config.max_load_minutes), progress.shown():
                 outcome = loader.load(pipeline, settings, config)
         except UsageError as exc:
-            last_run.record(pipeline.pipelines_dir, pipeline.pipeline_name, EXIT_CONFIG, str(exc),
-                            time.monotonic() - started)
+            last_run.record(where, name, EXIT_CONFIG, str(exc), time.monotonic() - started)
+            last_run.ended(where, name)
             raise
         except KeyboardInterrupt as exc:  # SIGTERM or Ctrl-C: the run ends, and says so
             how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
-            last_run.record(pipeline.pipelines_dir, pipeline.pipeline_name, EXIT_FAILED,
-                            f"{how} during the load; nothing half-written is kept",
+            last_run.record(where, name, EXIT_FAILED, f"{how} during the load; nothing half-written is kept",
                             time.monotonic() - started)
+            last_run.ended(where, name)
             raise
         outcome.seconds = time.monotonic() - started
-        last_run.record(pipeline.pipelines_dir, pipeline.pipeline_name, outcome.code, outcome.message,
-                        outcome.seconds, outcome.load_ids, outcome.rows)
+        last_run.record(where, name, outcome.code, outcome.message, outcome.seconds, outcome.load_ids,
+                        outcome.rows)
         publish.after_load(pipeline, outcome, pending)
-        return pipeline, outcome, after(pipeline, outcome) if after else None
+        result = after(pipeline, outcome) if after else None
+        last_run.ended(where, name)
+        return pipeline, outcome, result
 
 
 @contextmanager

@@ -200,6 +200,8 @@ def setup(*, verbose: bool = False, quiet: bool = False, fmt: Format = "text") -
     # handler's filter sees only what the logger's own filters let through)
     fold = Fold()
     dlts.addFilter(fold)
+    if not verbose:
+        dlts.addFilter(_one_line)
     dlt = logging.getLogger("dlt")
     dlt.handlers[:], dlt.propagate = [dlts], False
     _state.update(fold=fold, interactive=not quiet and fmt == "text")
@@ -222,3 +224,13 @@ def report(logger: logging.Logger, message: str, *args: Any, final: bool = False
            level: int = logging.INFO, **extra: Any) -> None:
     """Log a line of what a command reports (stdout); `final` marks the one --quiet keeps."""
     logger.log(level, message, *args, extra={TO_STDOUT: True, FINAL: final, **extra})
+
+
+def _one_line(record: logging.LogRecord) -> bool:
+    """A warning dlt logs with its traceback and goes on after (a trace it could not save) is
+    one line naming the error; --verbose keeps the traceback."""
+    if record.exc_info and record.exc_info[1] is not None and record.levelno < logging.ERROR:
+        error = record.exc_info[1]
+        record.msg, record.args = f"{record.getMessage()} ({type(error).__name__}: {error})", None
+        record.exc_info, record.exc_text = None, None
+    return True

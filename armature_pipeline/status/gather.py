@@ -20,6 +20,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from armature_analytics.held_file import waiting
 from armature_pipeline.config import duckdb_settings
+from armature_pipeline.load.last_run import never_ended
 from armature_pipeline.load.last_run import read as read_last_run
 from armature_pipeline.load.lock import is_held
 from armature_pipeline.load.publish import read_record
@@ -44,10 +45,13 @@ def gather(settings: Settings, organization: str | None = None,
     if state and not settings.dataset_named and state.get("dataset_name"):
         dataset = str(state["dataset_name"])  # the dataset it loads, not the default
     kind = settings.destination or _short_name(state) or "duckdb"
+    running = is_held(root, settings.pipeline_name)
     found = Status(settings.pipeline_name, organization, dataset, kind, working, where=kind,
                    state=state, last_run=read_last_run(root, settings.pipeline_name),
-                   # a running load's own packages are not left pending by a failed one
-                   pending=0 if is_held(root, settings.pipeline_name) else _pending(working),
+                   # a running load's own packages are not left pending by a failed one, nor
+                   # is its mark that it began one of a run that never ended
+                   pending=0 if running else _pending(working),
+                   never_ended=None if running else never_ended(root, settings.pipeline_name),
                    max_age_s=max_age_s)
     try:
         file = duckdb_file(settings.pipeline_name, settings.duckdb_file) if kind == "duckdb" else None

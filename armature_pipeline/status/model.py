@@ -1,9 +1,10 @@
 """What `status` found for one pipeline, and the rules that call it healthy or not.
 
-Unhealthy when the pipeline never ran here, when its last run failed (or left a load package
-pending), when the last successful load is older than `--max-age`, when the destination
-cannot be read, or when a DuckDB warehouse's read copy holds an older load than the newest one
-that changed data; healthy otherwise.
+Unhealthy when the pipeline never ran here, when its last run failed, never ended (killed
+before it could say how it ended) or left a load package pending, when the last successful
+load is older than `--max-age`, when the destination cannot be read, or when a DuckDB
+warehouse's read copy holds an older load than the newest one that changed data; healthy
+otherwise.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Status:
     state: dict[str, Any] | None = None
     last_run: LastRun | None = None
     pending: int = 0
+    never_ended: str | None = None  # when a run began that died without recording how it ended
     reading: Reading | None = None
     copy: CopyState | None = None
     missing: str | None = None
@@ -96,7 +98,11 @@ def judge(found: Status) -> list[str]:
     elif found.missing:
         problems.append(f"the destination holds nothing of pipeline {name}: {found.missing}")
     last_ok, run = found.last_load_at, found.last_run
-    if run and not run.ok and (last_ok is None or (run.finished and run.finished > last_ok)):
+    if found.never_ended:
+        problems.append(f"the run that began at {found.never_ended} never ended: it was killed (kill -9, "
+                        "out of memory, a lost machine) before it could record how it ended; the next "
+                        "run completes the data")
+    elif run and not run.ok and (last_ok is None or (run.finished and run.finished > last_ok)):
         problems.append(f"the last run failed {_ago(found, run.finished)} (exit {run.exit_code}): "
                         f"{run.message}")
     elif found.pending:

@@ -9,9 +9,11 @@ when no reading works.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from armature_source.errors import ContractError
+from armature_source.http.lenient_json import RAW_KEPT, unreadable
 from armature_source.vocabulary import RUNS_PAGE_SIZE
 
 ENVELOPE_KEYS = ("rows", "data", "items", "results", "sessions", "events", "spans")
@@ -41,22 +43,62 @@ def pick_rows(body: Any, *names: str, where: str = "") -> list[dict[str, Any]]:
         ContractError: no member holds the array.
     """
     if isinstance(body, list):
-        return body
+        return _records(body)
     prefix = f"{where}: " if where else ""
     if not isinstance(body, dict):
         raise ContractError(f"{prefix}expected a JSON object or array, got {type(body).__name__}")
     for key in (*names, *ENVELOPE_KEYS):
         if isinstance(body.get(key), list):
-            rows: list[dict[str, Any]] = body[key]
-            return rows
+            return _records(body[key])
     arrays = [k for k, v in body.items() if isinstance(v, list)]
     if len(arrays) == 1:
-        only: list[dict[str, Any]] = body[arrays[0]]
-        return only
+        return _records(body[arrays[0]])
     raise ContractError(
         f"{prefix}cannot find the list in a body with keys {sorted(body)}; expected one of "
         f"{list((*names, *ENVELOPE_KEYS))}"
     )
+
+
+def _records(members: list[Any]) -> list[dict[str, Any]]:
+    """A list's members as records: a member that is not a JSON object (a body nested inside
+    arrays, a bare number) becomes an unreadable record, which its table's conversion sets
+    aside in rejected_records while the rest of the list loads."""
+    return [member if isinstance(member, dict) else
+            unreadable(_text(member), f"a JSON {type(member).__name__} where a record (an object) belongs")
+            for member in members]
+
+
+class _Literal(str):
+    """Text already written, on `_text`'s stack beside the values still to write."""
+
+
+def _text(value: Any) -> str:
+    """`value` as JSON text (its first 64 KiB), for the record of it: written with a stack of
+    its own, so no nesting is too deep to write, nor to raise a RecursionError."""
+    out: list[str] = []
+    size = 0
+    stack: list[Any] = [value]
+    while stack and size < RAW_KEPT:
+        item = stack.pop()
+        if isinstance(item, _Literal):
+            piece = str(item)
+        elif isinstance(item, dict):
+            parts: list[Any] = [_Literal("{")]
+            for i, (key, member) in enumerate(item.items()):
+                parts += [_Literal(("," if i else "") + json.dumps(str(key)) + ":"), member]
+            stack += reversed([*parts, _Literal("}")])
+            continue
+        elif isinstance(item, list):
+            parts = [_Literal("[")]
+            for i, member in enumerate(item):
+                parts += [_Literal(","), member] if i else [member]
+            stack += reversed([*parts, _Literal("]")])
+            continue
+        else:
+            piece = json.dumps(item, default=str)
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)[:RAW_KEPT]
 
 
 def _meta(body: Any, *keys: str) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,6 +49,23 @@ def test_a_sigterm_mid_load_leaves_a_line_exit_1_and_status_unhealthy_until_a_lo
     assert wh.cli("status").returncode == 0
 
 
+def test_a_kill_9_mid_extract_leaves_status_unhealthy_until_a_load_succeeds(sim: Any, tmp_path: Path) -> None:
+    # found by the simulation tester: a run killed mid-extract left no record and no package,
+    # so status read the run before it and said healthy
+    sim.control.reset(seed=2, runs=40, sessions=20)
+    wh = Warehouse(tmp_path)
+    source = ("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
+    assert wh.cli(*source).returncode == 0
+    sim.control.advance(minutes=60)
+    killed = wh.cli(*source, crash_at="request:5")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    status = wh.cli("status")
+    assert status.returncode == 1, status.stdout
+    assert "never ended" in status.stdout, status.stdout
+    assert wh.cli(*source).returncode == 0
+    assert wh.cli("status").returncode == 0
+
+
 def test_a_pipelines_folder_that_fills_up_is_named_in_one_line_not_a_traceback(sim: Any, tmp_path: Path) -> None:
     sim.control.reset(seed=2, runs=40, sessions=20)
     wh = Warehouse(tmp_path)
@@ -62,6 +80,27 @@ def test_a_pipelines_folder_that_fills_up_is_named_in_one_line_not_a_traceback(s
     assert done.returncode in (1, 2), done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     assert "is full" in done.stderr and "DLT_DATA_DIR" in done.stderr, done.stderr[-2000:]
+
+
+def test_a_full_disk_after_the_working_folder_was_lost_names_the_folder_given_in_one_line(
+    sim: Any, tmp_path: Path,
+) -> None:
+    # found by the simulation tester (seed 1009): the message named dlt's default folder, not
+    # --pipelines-dir, and dlt's warning about the trace it could not save came with a traceback
+    sim.control.reset(seed=2, runs=40, sessions=20)
+    wh = Warehouse(tmp_path)
+    assert wh.cli("run", "--base-url", sim.api_url, "--api-key", sim.api_key).returncode == 0
+    shutil.rmtree(wh.pipelines_dir)
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    done = subprocess.run(_command(wh, sim), env=_env(wh), cwd=wh.root, capture_output=True, text=True,
+                          timeout=300, preexec_fn=small_disk)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert f"({wh.pipelines_dir})" in done.stderr, done.stderr[-2000:]
 
 
 def test_sql_prints_on_a_stdout_that_cannot_draw_boxes(sim: Any, tmp_path: Path) -> None:

@@ -104,6 +104,22 @@ def test_a_record_nested_beyond_the_parsers_depth_is_quarantined_alone(sim: Any,
     assert "nested too deeply" in reason
 
 
+@pytest.mark.parametrize("record, table", [("span", "trace_spans"), ("event", "session_events")])
+def test_a_whole_trace_nested_in_arrays_is_one_rejected_record_not_a_failed_load(
+    sim: Any, tmp_path: Path, record: str, table: str,
+) -> None:
+    # found by the simulation tester: a trace served as [[[...{the body}...]]] failed every
+    # load with a TypeError at the extract step, for as long as the host served it
+    sim.control.reset(**WORLD)
+    (rule,) = sim.control.poison([{"kind": "deep_json", "record": record, "nth": 1, "whole_body": True}])
+    wh = Warehouse(tmp_path)
+    wh.load(sim)
+    assert wh.ids("runs") >= {r["id"] for r in sim.control.truth()["runs"]}, "the rest loads"
+    (reason, raw), = wh.query(f"select reason, raw from rejected_records where table_name = '{table}'")
+    assert "a JSON list where a record (an object) belongs" in reason
+    assert raw.startswith("[[[") and rule["parent"] in raw, "the body as served, written out whole"
+
+
 @pytest.mark.postgres
 def test_on_postgres_a_drifting_host_adds_no_column_either(sim: Any, postgres_url: str, tmp_path: Path) -> None:
     sim.control.reset(**WORLD)
