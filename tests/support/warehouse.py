@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import dlt
 import duckdb
@@ -57,7 +57,7 @@ class Warehouse:
         return self.pipeline().run(source)
 
     def cli(
-        self, *args: str, env: dict[str, str | None] | None = None, timeout: float = 300,
+        self, *args: str, env: Mapping[str, str | None] | None = None, timeout: float = 300,
         crash_at: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run `armature-pipeline` as a user would, against this warehouse.
@@ -69,14 +69,14 @@ class Warehouse:
         return subprocess.run(command, capture_output=True, text=True, env=full_env,
                               timeout=timeout, cwd=self.root)
 
-    def start(self, *args: str, env: dict[str, str | None] | None = None) -> subprocess.Popen[str]:
+    def start(self, *args: str, env: Mapping[str, str | None] | None = None) -> subprocess.Popen[str]:
         """Start `armature-pipeline` as `cli` runs it, its output on pipes, without waiting."""
         command, full_env = self.command(*args, env=env)
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=full_env, cwd=self.root)
 
     def command(
-        self, *args: str, env: dict[str, str | None] | None = None, crash_at: str | None = None,
+        self, *args: str, env: Mapping[str, str | None] | None = None, crash_at: str | None = None,
     ) -> tuple[list[str], dict[str, str]]:
         """The command line and environment `cli` and `start` run."""
         merged: dict[str, str | None] = {

@@ -23,6 +23,7 @@ from tests.support.hostile_server import (
     sequence,
     stream_json,
 )
+from tests.support.rss_probe import RSS_PROBE
 from tests.support.warehouse import REPO
 
 MiB = 1024 * 1024
@@ -62,28 +63,6 @@ def test_get_many_with_failed_ok_yields_failed_for_a_body_too_large_and_goes_on(
         small, big, again = client.get_many(paths, failed_ok=True)
     assert small == again == {"rows": [{"id": "c1"}]}
     assert isinstance(big, Failed) and big.path == "/runs/big/tool-calls" and "1 MiB cap" in big.reason
-
-
-RSS_PROBE = """
-import json, sys
-from armature_source.http.client import ArmatureClient
-from armature_source.credentials import Connection
-from armature_source.errors import BodyTooLargeError
-
-def status(name):
-    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith(name)) * 1024
-
-url, key, cap = sys.argv[1], sys.argv[2], int(sys.argv[3])
-with ArmatureClient(Connection.checked(url, key), max_body_bytes=cap) as client:
-    client.get("/org")  # warm: the loop, the pool, the imports
-    before = status("VmRSS")
-    try:
-        client.get("/runs/r1/tool-calls")
-        outcome = "read"
-    except BodyTooLargeError:
-        outcome = "too large"
-print(json.dumps({"outcome": outcome, "peak_delta": status("VmHWM") - before}))
-"""
 
 
 @pytest.mark.parametrize("cap_mib", [8, 64])

@@ -14,6 +14,7 @@ import pytest
 from armature_source.errors import BodyTooLargeError, ContractError
 from armature_source.http.client import RetryPolicy
 from tests.support.hostile_server import HostileServer, client_for, json_body, respond
+from tests.support.rss_probe import RSS_PROBE
 from tests.support.warehouse import REPO
 
 MiB = 1024 * 1024
@@ -57,28 +58,6 @@ def test_gzip_inside_gzip_beyond_the_cap_fails_on_its_decoded_size(hostile: Host
         client.get("/runs/r1/tool-calls")
     assert "GET /runs/r1/tool-calls" in str(caught.value) and "1 MiB cap" in str(caught.value)
     assert client.stats.too_large == 1 and client.stats.requests == 1
-
-
-RSS_PROBE = """
-import json, sys
-from armature_source.http.client import ArmatureClient
-from armature_source.credentials import Connection
-from armature_source.errors import BodyTooLargeError
-
-def status(name):
-    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith(name)) * 1024
-
-url, key, cap = sys.argv[1], sys.argv[2], int(sys.argv[3])
-with ArmatureClient(Connection.checked(url, key), max_body_bytes=cap) as client:
-    client.get("/org")  # warm: the loop, the pool, the imports
-    before = status("VmRSS")
-    try:
-        client.get("/runs/r1/tool-calls")
-        outcome = "read"
-    except BodyTooLargeError:
-        outcome = "too large"
-print(json.dumps({"outcome": outcome, "peak_delta": status("VmHWM") - before}))
-"""
 
 
 def test_memory_stays_near_the_cap_on_a_stacked_gzip_bomb(hostile: HostileServer) -> None:
