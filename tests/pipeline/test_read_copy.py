@@ -179,3 +179,18 @@ def test_read_copies_can_be_turned_off_or_put_elsewhere(sim: Any, tmp_path: Path
     placed = tmp_path / "bi" / "warehouse-for-bi.duckdb"
     assert counts(placed) == counts(elsewhere.db_path)
     assert not elsewhere.read_copy().db_path.exists()
+
+
+def test_a_warehouse_loaded_by_a_library_pipeline_is_read_directly_saying_so(sim: Any, tmp_path: Path) -> None:
+    sim.control.reset(**WORLD)
+    wh = Warehouse(tmp_path)
+    wh.load(sim)  # dlt's own run: no copy is published
+    assert not wh.read_copy().db_path.exists()
+    runs = len(sim.control.truth()["runs"])
+    shown = wh.cli("sql", "--duckdb", str(wh.db_path), "--dataset", DATASET, "select count(*) as n from runs")
+    assert shown.returncode == 0, shown.stderr
+    assert "reading the warehouse itself" in shown.stderr and str(wh.db_path) in shown.stderr
+    assert re.search(rf"\b{runs}\b", shown.stdout), shown.stdout
+    status = wh.cli("status", "--json")
+    assert status.returncode == 0, status.stdout
+    assert json.loads(status.stdout)["read_copy"] is None
