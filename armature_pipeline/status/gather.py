@@ -47,7 +47,7 @@ def gather(settings: Settings, organization: str | None = None,
     kind = settings.destination or _short_name(state) or "duckdb"
     running = is_held(root, settings.pipeline_name)
     found = Status(settings.pipeline_name, organization, dataset, kind, working, where=kind,
-                   state=state, last_run=read_last_run(root, settings.pipeline_name),
+                   running=running, state=state, last_run=read_last_run(root, settings.pipeline_name),
                    # a running load's own packages are not left pending by a failed one, nor
                    # is its mark that it began one of a run that never ended
                    pending=0 if running else _pending(working),

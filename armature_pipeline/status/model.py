@@ -42,6 +42,10 @@ class CopyState:
         due = self.due
         return due is not None and (self.holds is None or float(self.holds) < float(due))
 
+    def publishing(self, running: bool) -> bool:
+        """Whether the running load is publishing it now: behind, with no failure recorded."""
+        return running and self.behind and not (self.record and self.record.error)
+
 
 @dataclass
 class Status:
@@ -56,6 +60,7 @@ class Status:
     state: dict[str, Any] | None = None
     last_run: LastRun | None = None
     pending: int = 0
+    running: bool = False  # a load of this pipeline holds its lock now
     never_ended: str | None = None  # when a run began that died without recording how it ended
     reading: Reading | None = None
     copy: CopyState | None = None
@@ -110,7 +115,8 @@ def judge(found: Status) -> list[str]:
                         "load step; the next run loads them first")
     if found.reading and last_ok is None:
         problems.append("no load has completed yet")
-    if found.copy is not None and found.reading is not None and found.copy.behind:
+    if found.copy is not None and found.reading is not None and found.copy.behind \
+            and not found.copy.publishing(found.running):
         problems.append(_behind(found.copy))
     age = found.age_s
     if found.max_age_s is not None and age is not None and age > found.max_age_s:

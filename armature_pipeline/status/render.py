@@ -93,6 +93,7 @@ def _copy_values(found: "Status") -> dict[str, Any] | None:
         "path": str(copy.path), "load_id": copy.holds, "published_at": copy.published_at,
         "age_s": (found.checked_at - copy.published_at).total_seconds() if copy.published_at else None,
         "storage_version": copy.storage_version, "bytes": copy.bytes, "behind": copy.behind,
+        "publishing": copy.publishing(found.running),
         "due_load_id": copy.due, "last_publish_seconds": record.seconds if record else None,
         "last_publish_error": record.error if record else None,
     }
@@ -104,7 +105,8 @@ def _copy_line(found: "Status") -> str:
     if copy.published_at is None:
         return f"read copy: {copy.path}, not published yet"
     age = describe_age((found.checked_at - copy.published_at).total_seconds())
-    state = "BEHIND the warehouse" if copy.behind else "up to date"
+    state = ("being published by the running load" if copy.publishing(found.running)
+             else "BEHIND the warehouse" if copy.behind else "up to date")
     size = f", {copy.bytes / 1e6:.1f} MB" if copy.bytes is not None else ""
     return (f"read copy: {copy.path}, load {copy.holds or 'none'}, published {age} ago "
             f"({describe_timestamp(copy.published_at)}), DuckDB storage {copy.storage_version or '?'}"

@@ -78,6 +78,8 @@ class Progress:
         self.requests = 0
         # answers are counted on the client's loop thread, the rest on the resource's thread
         self._guard = threading.Lock()
+        # one line at a time, each read when written: lines never go back in their counts
+        self._line = threading.Lock()
 
     def add(self, counter: str, n: int = 1, *, total: int | None = None) -> None:
         """Count `n` more of `counter`; `total`, when given, replaces what was known."""
@@ -110,11 +112,14 @@ class Progress:
         return ", ".join(parts)
 
     def _maybe_log(self) -> None:
-        now = self._clock()
-        if now - self._logged < self.every_s:
-            return
-        self._logged = now
-        seconds = round(now - self._started, 1)
+        with self._line:
+            now = self._clock()
+            if now - self._logged < self.every_s:
+                return
+            self._logged = now
+            self._log(round(now - self._started, 1))
+
+    def _log(self, seconds: float) -> None:
         log.info("%s: %s (%.0f s so far)", self.resource, self.describe(), seconds,
                  extra={"resource": self.resource, "seconds": seconds, "requests": self.requests,
                         "progress": {c: {"done": d, "total": t} for c, (d, t) in self._counted().items()}})

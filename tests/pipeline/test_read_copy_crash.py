@@ -4,7 +4,11 @@ correct copy, even when it changes nothing itself."""
 
 from __future__ import annotations
 
+import json
+import os
 import signal
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +66,43 @@ def test_a_kill_at_each_step_of_a_publish_leaves_a_whole_copy_and_the_next_load_
     assert newest_load(copy) == newest_load(wh.db_path) and float(newest_load(copy)) >= float(loaded)
     assert not list(tmp_path.glob(".*.publishing*")), "the killed publish's scratch file is gone"
     assert wh.cli("status").returncode == 0
+
+
+def test_status_during_a_publish_says_the_running_load_is_publishing_and_stays_healthy(
+    sim: Any, tmp_path: Path,
+) -> None:
+    sim.control.reset(**WORLD)
+    wh = Warehouse(tmp_path)
+    copy = wh.read_copy().db_path
+    source = ("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
+    assert wh.cli(*source).returncode == 0
+    sim.control.advance(minutes=180)
+    command, env = wh.command(*source, crash_at="stop:publish:copied")
+    load = subprocess.Popen(command, env=env, cwd=wh.root, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_stopped(load.pid)
+        loaded = newest_load(wh.db_path)
+        assert float(newest_load(copy)) < float(loaded), "the copy still holds the load before"
+        shown = wh.cli("status", env={"ARMATURE_DUCKDB_WAIT_S": "0"})
+        assert shown.returncode == 0, shown.stdout
+        assert "being published by the running load" in shown.stdout, shown.stdout
+        assert json.loads(wh.cli("status", "--json").stdout)["read_copy"]["publishing"] is True
+    finally:
+        os.kill(load.pid, signal.SIGCONT)
+    out, err = load.communicate(timeout=300)
+    assert load.returncode == 0, err
+    after = wh.cli("status")
+    assert after.returncode == 0 and "up to date" in after.stdout, after.stdout
+
+
+def _wait_stopped(pid: int) -> None:
+    """Until the process is stopped (SIGSTOP at its crash point); fails if it ends first."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        assert state != "Z", "the load ended before it reached the point"
+        if state == "T":
+            return
+        time.sleep(0.1)
+    raise AssertionError("the load never reached the point")

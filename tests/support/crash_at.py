@@ -10,6 +10,9 @@ checkpointed), `publish:copied` (checkpointed and closed), `publish:durable` (fs
 yet renamed), `publish:renamed` (renamed over the copy, the record of the publish not yet
 written). The kill is a real SIGKILL: no cleanup, no finally blocks, exactly what an
 OOM killer or a pulled plug does.
+
+`stop:<point>` stops the process there instead (SIGSTOP, its lock still held), for a test to
+look at a run caught in the middle and then let it go on with SIGCONT.
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ PUBLISH_STEPS = {"written": "_staging_schemas", "copied": "_copy_into", "durable
                  "renamed": "_swap"}
 
 
+SIGNAL = [signal.SIGKILL]  # or SIGSTOP, for `stop:<point>`
+
+
 def _die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), SIGNAL[0])
 
 
 def _countdown(n: int) -> Any:
@@ -44,7 +50,7 @@ def _countdown(n: int) -> Any:
         nonlocal count
         with lock:
             count += 1
-            if count >= n:
+            if count == n:
                 _die()
 
     return tick
@@ -73,6 +79,8 @@ def _after_async_calls(owner: Any, name: str, tick: Any) -> None:
 
 
 def arm(point: str) -> None:
+    if point.startswith("stop:"):
+        SIGNAL[0], point = signal.SIGSTOP, point.removeprefix("stop:")
     kind, _, arg = point.partition(":")
     if kind == "request":  # the source's transport: the headers of the Nth answer are in
         _after_async_calls(aiohttp.ClientSession, "_request", _countdown(int(arg)))
