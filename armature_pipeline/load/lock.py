@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -16,17 +16,22 @@ def lock_path(pipelines_dir: str | Path, pipeline_name: str) -> Path:
     return Path(pipelines_dir) / f".{pipeline_name}.lock"
 
 
-@contextmanager
-def pipeline_lock(pipeline: dlt.Pipeline) -> Iterator[None]:
+def pipeline_lock(pipeline: dlt.Pipeline) -> AbstractContextManager[None]:
     """Hold a lock beside the pipeline's working folder; a second run exits 3 at once."""
-    path = lock_path(pipeline.pipelines_dir, pipeline.pipeline_name)
+    return folder_lock(pipeline.pipelines_dir, pipeline.pipeline_name)
+
+
+@contextmanager
+def folder_lock(pipelines_dir: str | Path, pipeline_name: str) -> Iterator[None]:
+    """The same lock, by the folder and name alone: held before the pipeline is made."""
+    path = lock_path(pipelines_dir, pipeline_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path), timeout=0)
     try:
         lock.acquire()
     except Timeout:
         raise LockedError(
-            f"another run of pipeline {pipeline.pipeline_name!r} is in progress (lock {path}). "
+            f"another run of pipeline {pipeline_name!r} is in progress (lock {path}). "
             "This run did nothing; the next scheduled run will pick up where that one ends."
         ) from None
     try:

@@ -17,12 +17,12 @@ from typing import Callable, Iterator, TypeVar
 
 import dlt
 
-from armature_pipeline.load import last_run, loader, publish
-from armature_pipeline.load.lock import pipeline_lock
+from armature_pipeline.load import last_run, leftovers, loader, publish
+from armature_pipeline.load.lock import folder_lock
 from armature_pipeline.load.outcome import Outcome
 from armature_pipeline.output import logs, progress
 from armature_pipeline.settings import EXIT_CONFIG, EXIT_FAILED, Settings, Terminated, UsageError
-from armature_pipeline.warehouse.destination import make_pipeline
+from armature_pipeline.warehouse.destination import make_pipeline, pipelines_root
 
 log = logging.getLogger("armature_pipeline")
 
@@ -44,33 +44,45 @@ def run_load(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] | N
         UsageError: bad configuration (exit 2, nothing written); LockedError: another run
             holds the pipeline's lock (exit 3).
     """
-    pipeline = make_pipeline(settings)
-    with logs.fields(pipeline=pipeline.pipeline_name), pipeline_lock(pipeline):
-        where, name = pipeline.pipelines_dir, pipeline.pipeline_name
-        last_run.began(where, name)  # a run killed before it can say how it ended reads as failed
-        started = time.monotonic()
-        pending = pipeline.has_pending_data  # an earlier run's packages, loaded first by this one
+    root = pipelines_root(settings)
+    working = root / settings.pipeline_name
+    with logs.fields(pipeline=settings.pipeline_name), folder_lock(root, settings.pipeline_name):
+        # before dlt reads the folder, and after a run that failed writing it (a full disk)
+        leftovers.sweep(working)
         try:
-            config = loader.source_config(settings)
-            with watchdog(config.max_load_minutes), progress.shown():
-                outcome = loader.load(pipeline, settings, config)
-        except UsageError as exc:
-            last_run.record(where, name, EXIT_CONFIG, str(exc), time.monotonic() - started)
-            last_run.ended(where, name)
-            raise
-        except KeyboardInterrupt as exc:  # SIGTERM or Ctrl-C: the run ends, and says so
-            how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
-            last_run.record(where, name, EXIT_FAILED, f"{how} during the load; nothing half-written is kept",
-                            time.monotonic() - started)
-            last_run.ended(where, name)
-            raise
-        outcome.seconds = time.monotonic() - started
-        last_run.record(where, name, outcome.code, outcome.message, outcome.seconds, outcome.load_ids,
-                        outcome.rows)
-        publish.after_load(pipeline, outcome, pending)
-        result = after(pipeline, outcome) if after else None
+            return _load_held(settings, after)
+        finally:
+            leftovers.sweep(working)
+
+
+def _load_held(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] | None,
+               ) -> tuple[dlt.Pipeline, Outcome, T | None]:
+    pipeline = make_pipeline(settings)
+    where, name = pipeline.pipelines_dir, pipeline.pipeline_name
+    last_run.began(where, name)  # a run killed before it can say how it ended reads as failed
+    started = time.monotonic()
+    pending = pipeline.has_pending_data  # an earlier run's packages, loaded first by this one
+    try:
+        config = loader.source_config(settings)
+        with watchdog(config.max_load_minutes), progress.shown():
+            outcome = loader.load(pipeline, settings, config)
+    except UsageError as exc:
+        last_run.record(where, name, EXIT_CONFIG, str(exc), time.monotonic() - started)
         last_run.ended(where, name)
-        return pipeline, outcome, result
+        raise
+    except KeyboardInterrupt as exc:  # SIGTERM or Ctrl-C: the run ends, and says so
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        last_run.record(where, name, EXIT_FAILED, f"{how} during the load; nothing half-written is kept",
+                        time.monotonic() - started)
+        last_run.ended(where, name)
+        raise
+    outcome.seconds = time.monotonic() - started
+    last_run.record(where, name, outcome.code, outcome.message, outcome.seconds, outcome.load_ids,
+                    outcome.rows)
+    publish.after_load(pipeline, outcome, pending)
+    result = after(pipeline, outcome) if after else None
+    last_run.ended(where, name)
+    return pipeline, outcome, result
 
 
 @contextmanager

@@ -61,10 +61,14 @@ def duckdb_at(path: str | Path, dataset: str) -> Any:
     return waiting_duckdb(credentials)
 
 
+def pipelines_root(settings: Settings) -> Path:
+    """The folder of the pipelines' working folders: the one set, else dlt's default."""
+    return Path(settings.pipelines_dir or get_dlt_pipelines_dir())
+
+
 def last_dataset(settings: Settings) -> str | None:
     """The dataset this pipeline loaded last, read from its working folder without creating it."""
-    root = Path(settings.pipelines_dir or get_dlt_pipelines_dir())
-    state = root / settings.pipeline_name / "state.json"
+    state = pipelines_root(settings) / settings.pipeline_name / "state.json"
     try:
         value = json.loads(state.read_text()).get("dataset_name")
     except (OSError, ValueError, AttributeError):
