@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ import httpx
 import pytest
 from filelock import FileLock
 
-from armature_pipeline.transform.venv import ensure, venv_dir
+from armature_pipeline.transform.venv import READY_MARK, ensure, venv_dir
 from armature_sim.server import RunningSim, spawn
 from tests.support.analytics_warehouse import build_sample
 from tests.support.postgres import PostgresServer, find_bin
@@ -118,3 +120,30 @@ def dbt_python() -> Path:
     ensure(DBT_ADAPTERS)
     print(f"dbt environment ready in {time.monotonic() - started:.0f} s")
     return venv_dir() / "bin" / "python"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest first, dbt's last: xdist hands tests out in this order, so no long case starts
+    near the end and leaves one worker running alone, and dbt's environment, when this machine
+    has none yet, is built in the background while the rest run (see `_build_dbt_env`)."""
+    def rank(item: pytest.Item) -> int:
+        if "dbt_python" in getattr(item, "fixturenames", ()):
+            return 2
+        return 0 if item.get_closest_marker("slow") else 1
+    items.sort(key=rank)  # stable: within a rank, the files' own order
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0" and any(rank(i) == 2 for i in items):
+        _build_dbt_env()
+
+
+def _build_dbt_env() -> None:
+    """Start building dbt's environment in a process of its own, unless it is ready; the
+    `dbt_python` fixture waits for it on the same lock."""
+    if (venv_dir() / READY_MARK).exists():
+        return
+    log = venv_dir().with_name(venv_dir().name + ".build.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    code = ("from armature_pipeline.transform.venv import ensure; "
+            f"ensure({DBT_ADAPTERS!r})")
+    with open(log, "w") as out:
+        subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=subprocess.STDOUT,
+                         start_new_session=True)

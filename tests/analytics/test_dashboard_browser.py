@@ -123,8 +123,8 @@ def served(sample_warehouse: Warehouse, tmp_path: Path) -> Iterator[str]:
         yield line.split()[2]
     finally:
         process.terminate()
-        try:
-            process.wait(timeout=20)
+        try:  # marimo's server keeps serving an open page's websocket for a while: no need to wait
+            process.wait(timeout=3)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -104,6 +104,7 @@ def test_every_table_and_view_is_an_asset_with_its_description_and_dependencies(
     assert {c.name for c in load.check_specs} == {CHECK_GAPS, CHECK_REJECTED, CHECK_FRESH}
 
 
+@pytest.mark.slow
 def test_two_organizations_load_exactly_apart_and_then_only_what_is_new(
     orgs: dict[str, RunningSim], project: Path, instance: Any
 ) -> None:

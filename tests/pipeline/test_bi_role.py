@@ -38,6 +38,7 @@ def relations(url: str) -> dict[str, str]:
         return dict(cur.fetchall())
 
 
+@pytest.mark.slow
 def test_the_docs_role_reads_everything_writes_nothing_and_keeps_reading_later_loads(
     sim: Any, tmp_path: Any, postgres_url: str,
 ) -> None:

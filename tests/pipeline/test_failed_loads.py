@@ -51,6 +51,7 @@ def _failing_refresh_env() -> dict[str, str | None]:
     return dict(TIGHT_RETRIES)
 
 
+@pytest.mark.slow
 def test_a_failed_full_refresh_leaves_the_duckdb_warehouse_and_state_as_they_were(
     sim: Any, tmp_path: Path
 ) -> None:
@@ -88,6 +89,7 @@ def test_a_full_refresh_that_succeeds_swaps_in_exactly_a_first_load(sim: Any, tm
     assert _views(wh), "the views are there after the swap"
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_on_postgres_a_failed_full_refresh_changes_nothing_and_a_good_one_swaps(
     sim: Any, tmp_path: Path, postgres_url: str

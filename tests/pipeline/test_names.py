@@ -8,6 +8,7 @@ from typing import Any
 
 import dlt
 import duckdb
+import pytest
 
 from tests.support.expectations import assert_holds_what_the_host_serves
 from tests.support.warehouse import Warehouse
@@ -32,6 +33,7 @@ def test_the_default_warehouse_is_the_pipelines_file_with_dataset_armature_data(
     assert len(attached.dataset().runs.df()) == len(sim.control.truth()["runs"])
 
 
+@pytest.mark.slow
 def test_a_warehouse_of_the_old_defaults_keeps_loading_when_named_and_can_be_moved(
     sim: Any, tmp_path: Path
 ) -> None:

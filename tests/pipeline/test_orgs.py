@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from armature_sim.server import RunningSim
 from tests.support.expectations import assert_first_load
 from tests.support.orgs import cli, org_file, write_orgs
 
 
+@pytest.mark.slow
 def test_all_orgs_load_each_into_its_own_pipeline_and_file_exactly(
     sim: Any, second_org: RunningSim, tmp_path: Path
 ) -> None:

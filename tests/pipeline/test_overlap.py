@@ -9,6 +9,8 @@ import sys
 import time
 from typing import Any
 
+import pytest
+
 from tests.support.expectations import assert_first_load
 from tests.support.warehouse import Warehouse
 
@@ -52,6 +54,7 @@ def _hold_read_only(path: Any, seconds: float) -> subprocess.Popen[str]:
     return holder
 
 
+@pytest.mark.slow
 def test_a_reader_holding_the_duckdb_file_gets_named_and_the_next_run_completes(
     sim: Any, tmp_path: Any
 ) -> None:

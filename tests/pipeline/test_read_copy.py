@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from tests.support.bi_reader import TABLES
 from tests.support.expectations import assert_holds_what_the_host_serves
@@ -54,7 +55,8 @@ def holds_open(pid: int, name: str) -> bool:
                if fd.is_symlink())
 
 
-def test_a_pooled_bi_reader_never_makes_six_loads_wait_and_sees_each_within_its_recycle_interval(
+@pytest.mark.slow
+def test_a_pooled_bi_reader_never_makes_three_loads_wait_and_sees_each_within_its_recycle_interval(
     sim: Any, tmp_path: Path,
 ) -> None:
     sim.control.reset(**WORLD)
@@ -74,7 +76,7 @@ def test_a_pooled_bi_reader_never_makes_six_loads_wait_and_sees_each_within_its_
 
     try:
         assert ask() == counts(copy.db_path)
-        for load in range(6):
+        for load in range(3):
             sim.control.advance(minutes=90)
             done = _run(wh, sim)
             assert done.returncode == 0, done.stderr
@@ -123,6 +125,7 @@ def test_a_load_refused_by_the_destination_publishes_nothing(sim: Any, tmp_path:
     assert counts(copy) == held
 
 
+@pytest.mark.slow
 def test_a_failed_publish_keeps_the_load_a_success_status_says_so_and_the_next_load_publishes(
     sim: Any, tmp_path: Path,
 ) -> None:

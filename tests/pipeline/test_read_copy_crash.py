@@ -34,6 +34,7 @@ def tables_and_counts(path: Path) -> dict[str, int]:
                 for n in names}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", ["written", "copied", "durable", "renamed"])
 def test_a_kill_at_each_step_of_a_publish_leaves_a_whole_copy_and_the_next_load_publishes(
     sim: Any, tmp_path: Path, step: str,

@@ -9,6 +9,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.expectations import assert_holds_what_the_host_serves
 from tests.support.warehouse import Warehouse
 
@@ -32,6 +34,7 @@ READER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_loads_succeed_while_a_reader_keeps_opening_the_file(sim: Any, tmp_path: Path) -> None:
     sim.control.reset(**WORLD)
     wh = Warehouse(tmp_path)

@@ -23,6 +23,7 @@ def _run(wh: Warehouse, sim: Any, url: str) -> Any:
                   "--quiet", env={"DESTINATION__POSTGRES__CREDENTIALS": url}, timeout=120)
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_reader_idle_in_a_transaction_never_makes_a_load_wait_past_the_lock_timeout(
     sim: Any, postgres_url: str, tmp_path: Path,

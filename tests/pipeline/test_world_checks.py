@@ -54,6 +54,7 @@ def test_the_library_source_refuses_another_organization_too(
     assert wh.snapshot() == before
 
 
+@pytest.mark.slow
 def test_a_warehouse_restored_from_an_older_copy_wins_and_the_gap_is_read_again(sim: Any, tmp_path: Path) -> None:
     sim.control.reset(**WORLD)
     wh = Warehouse(tmp_path)

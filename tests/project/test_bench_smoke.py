@@ -35,6 +35,7 @@ NUMBER = r"\d+(?:\.\d+)?"
 FIGURE = rf"(?:{NUMBER}|n/a|-)"
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(400)
 def test_quick_benchmark_prints_every_figure_and_ratio(tmp_path: Path) -> None:
     target = tmp_path / "latest.json"

@@ -146,6 +146,7 @@ def test_the_docs_mark_their_runnable_blocks() -> None:
     assert found["operating.md"].count("sh") >= 4 and "python" in found["operating.md"], found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("doc", DOCS, ids=[p.name for p in DOCS])
 def test_every_runnable_block_of_the_docs_runs(doc: Path, sim: Any, tmp_path: Path,
                                                request: Any) -> None:

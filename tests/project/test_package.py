@@ -9,6 +9,8 @@ import venv
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.support.warehouse import REPO
 
 CHECK = """
@@ -26,6 +28,7 @@ print("ok", len(ALL_TABLES))
 """
 
 
+@pytest.mark.slow
 def test_the_wheel_installs_only_its_own_packages_and_imports_in_a_fresh_virtualenv(tmp_path: Path) -> None:
     wheels = tmp_path / "dist"
     built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(wheels), str(REPO)],

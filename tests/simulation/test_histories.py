@@ -23,6 +23,7 @@ SEEDS = (103, 455, 2474)
 SHRINK_S = 90.0  # a failure in the suite is shrunk briefly; `python -m tests.simulation` longer
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_history_keeps_every_invariant(seed: int, sim_server: RunningSim, second_org: RunningSim) -> None:
     try:
