@@ -45,8 +45,12 @@ class Loop:
         """Whether the caller runs on the loop's own thread (where waiting would deadlock)."""
         return self._thread is not None and threading.current_thread() is self._thread
 
-    def close(self, cleanup: Callable[[], Awaitable[None]], timeout_s: float = 5.0) -> None:
-        """Cancel every request, run `cleanup` on the loop, stop it and join the thread."""
+    def close(self, cleanup: Callable[[], Awaitable[None]], timeout_s: float = 30.0) -> None:
+        """Cancel every request, run `cleanup` on the loop, stop it and join the thread.
+
+        Each wait is bounded by `timeout_s`, generous because it is almost never reached: on
+        a machine this busy the loop's thread may get no time for seconds, and a shorter wait
+        left the session unclosed and the thread running after the load."""
         with self._lock:
             if self._closed:
                 return
