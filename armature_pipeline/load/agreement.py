@@ -31,20 +31,38 @@ from armature_source.load.context import Organization
 
 log = logging.getLogger("armature_pipeline")
 
+NOTHING_THERE = "the warehouse holds nothing of this pipeline (a new or emptied warehouse): it is loaded afresh"
+
 
 def check_world(pipeline: dlt.Pipeline, org: Organization) -> None:
     """Hold the warehouse and the local state to one organization and one history.
 
+    One connection to the destination answers every question (opening one costs more than
+    the questions).
+
     Raises:
         UsageError: the warehouse holds another organization's data.
     """
-    if not _warehouse_there(pipeline):
-        if _has_cursors(pipeline):
-            _start_afresh(pipeline, "the warehouse holds nothing of this pipeline (a new or "
-                                    "emptied warehouse): it is loaded afresh")
-        return
-    with pipeline.sql_client() as client:
-        held = _organizations(load_health.SqlClientTables(client))
+    afresh: tuple[str, bool] | None = (NOTHING_THERE, False)
+    if not _no_file(pipeline):
+        with pipeline.destination_client() as client:
+            afresh = _disagreement(pipeline, client, org)
+    if afresh is not None and (afresh[1] or _has_cursors(pipeline)):
+        _start_afresh(pipeline, afresh[0])
+
+
+def _disagreement(pipeline: dlt.Pipeline, client: Any, org: Organization) -> tuple[str, bool] | None:
+    """Why the local state must go, and whether even a state without cursors must (None: it
+    stays), asked of the open `client`.
+
+    Raises:
+        UsageError: the warehouse holds another organization's data.
+    """
+    sql = client.sql_client
+    if not sql.has_dataset():
+        return NOTHING_THERE, False
+    db = load_health.SqlClientTables(sql)
+    held = _organizations(db)
     if held and held != {org.id}:
         raise UsageError(
             f"the key answers for organization {org.slug} ({org.id}), but dataset "
@@ -52,38 +70,29 @@ def check_world(pipeline: dlt.Pipeline, org: Organization) -> None:
             "Nothing was loaded. A dataset holds one organization: load this one as its own "
             "pipeline (--org <slug>, or --pipeline-name and --dataset), or check the base URL and "
             "the key.")
-    _agree_on_state(pipeline)
-
-
-def _agree_on_state(pipeline: dlt.Pipeline) -> None:
-    """Drop the local state when the warehouse holds an older one of this pipeline, or none."""
-    local = pipeline.state.get("_state_version", 0)
-    with pipeline.destination_client() as client:
-        try:
-            stored = load_pipeline_state_from_destination(pipeline.pipeline_name, client)  # type: ignore[arg-type]
-        except Exception:  # no state table yet: nothing of this pipeline is there
-            stored = None
-    pending = len(pipeline.list_extracted_load_packages()) + len(pipeline.list_normalized_load_packages())
+    try:
+        stored = load_pipeline_state_from_destination(pipeline.pipeline_name, client)
+    except Exception:  # no state table yet: nothing of this pipeline is there
+        stored = None
     if stored is None:
-        if _has_cursors(pipeline):
-            _start_afresh(pipeline, "the warehouse holds no state of this pipeline: it is loaded afresh")
-        return
+        return "the warehouse holds no state of this pipeline: it is loaded afresh", False
+    local = pipeline.state.get("_state_version", 0)
+    pending = len(pipeline.list_extracted_load_packages()) + len(pipeline.list_normalized_load_packages())
     if local - stored["_state_version"] > pending:  # each pending package carries one step
-        _start_afresh(pipeline, f"the warehouse holds an older state of this pipeline (version "
-                                f"{stored['_state_version']}, the local one is {local}: a backup "
-                                "restored, or loads into another file meanwhile); the warehouse "
-                                "wins, and what it lacks is read again")
-        return
-    _restart_resources_without_tables(pipeline)
+        return (f"the warehouse holds an older state of this pipeline (version "
+                f"{stored['_state_version']}, the local one is {local}: a backup restored, or "
+                "loads into another file meanwhile); the warehouse wins, and what it lacks is read "
+                "again", True)
+    _restart_resources_without_tables(pipeline, db)
+    return None
 
 
-def _restart_resources_without_tables(pipeline: dlt.Pipeline) -> None:
+def _restart_resources_without_tables(pipeline: dlt.Pipeline, db: load_health.Tables) -> None:
     """A resource whose own table is gone from the warehouse forgets its cursors."""
     resources = pipeline.state.get("sources", {}).get("armature", {}).get("resources", {})
     if not resources:
         return
-    with pipeline.sql_client() as client:
-        there = load_health.SqlClientTables(client).present([r.tables[0].name for r in declared.DECLARED])
+    there = db.present([r.tables[0].name for r in declared.DECLARED])
     gone = [r.name for r in declared.DECLARED if resources.get(r.name) and r.tables[0].name not in there]
     if not gone:
         return
@@ -105,16 +114,10 @@ def _has_cursors(pipeline: dlt.Pipeline) -> bool:
     return any(source.get("resources", {}).values()) or bool(source.get("organization_id"))
 
 
-def _warehouse_there(pipeline: dlt.Pipeline) -> bool:
-    """Whether the destination holds the dataset (never creating a DuckDB file to find out)."""
+def _no_file(pipeline: dlt.Pipeline) -> bool:
+    """Whether the warehouse is a DuckDB file that is not there (never created to find out)."""
     path = duckdb_path(pipeline) if _is_duckdb(pipeline) else None
-    if path is not None and path != ":memory:" and not Path(path).exists():
-        return False
-    try:
-        with pipeline.sql_client() as client:
-            return bool(client.has_dataset())
-    except Exception:  # unreachable: the load itself says so, with what to do
-        return True
+    return path is not None and path != ":memory:" and not Path(path).exists()
 
 
 def _organizations(db: load_health.Tables) -> set[str]:
