@@ -15,6 +15,7 @@ import dlt
 from armature_pipeline.output import logs
 from armature_pipeline.settings import DEFAULT_DATASET
 from armature_pipeline.transform.report import report as dbt_report
+from armature_pipeline.warehouse.duckdb_file import duckdb_path
 from armature_source import tables as t
 from armature_source.source import HEALTH_TABLES
 
@@ -57,12 +58,8 @@ def after_load(pipeline: dlt.Pipeline, outcome: "Outcome") -> None:
 def _where(pipeline: dlt.Pipeline) -> str:
     destination = pipeline.destination.destination_name if pipeline.destination else "?"
     if destination == "duckdb":
-        try:
-            with pipeline.sql_client() as client:
-                path = client.credentials.database
-            return f"duckdb file {path}"
-        except Exception:
-            return "duckdb"
+        path = duckdb_path(pipeline)
+        return f"duckdb file {path}" if path else "duckdb"
     return destination
 
 

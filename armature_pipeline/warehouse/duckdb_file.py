@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +84,23 @@ def wait_for_duckdb(pipeline: dlt.Pipeline, wait_s: float) -> None:
                          "this file away.") from None
 
 
+# the file each pipeline loads, found once per pipeline and destination: finding it makes a
+# destination client, which resolves dlt's whole configuration
+_PATHS: "weakref.WeakKeyDictionary[dlt.Pipeline, tuple[Any, str]]" = weakref.WeakKeyDictionary()
+
+
 def duckdb_path(pipeline: dlt.Pipeline) -> str | None:
+    """The DuckDB file the pipeline's destination names; None when it names none."""
+    known = _PATHS.get(pipeline)
+    if known is not None and known[0] is pipeline.destination:
+        return known[1]
     try:
         config: Any = pipeline.destination_client().config
-        return str(config.credentials.database)
+        path = str(config.credentials.database)
     except Exception:
         return None
+    _PATHS[pipeline] = (pipeline.destination, path)
+    return path
 
 
 def check_destination(pipeline: dlt.Pipeline) -> None:
