@@ -13,6 +13,7 @@ import pytest
 
 from armature_sim.server import RunningSim
 from tests.simulation import checks
+from tests.simulation.destinations import DuckDB
 from tests.simulation.harness import WORLD
 from tests.simulation.history import Played, check_seed, shortest
 from tests.simulation.steps import WEIGHTS, Step, history
@@ -49,7 +50,8 @@ def test_the_checks_see_a_lost_row_a_short_run_and_a_foreign_row(sim: Any, tmp_p
     wh.load(sim)
     truth = sim.control.truth()
     ever = {kind: set(ids) for kind, ids in checks.served(truth).items()}
-    assert checks.lost(wh, truth, set()) == [] and checks.foreign(wh, ever) == []
+    dest = DuckDB(wh)
+    assert checks.lost(dest, truth, set()) == [] and checks.foreign(dest, ever) == []
     terminal = next(r["id"] for r in truth["runs"] if r["terminal"] and r["spans"])
     with duckdb.connect(str(wh.db_path)) as con:
         con.execute(f"set schema '{DATASET}'")
@@ -58,7 +60,7 @@ def test_the_checks_see_a_lost_row_a_short_run_and_a_foreign_row(sim: Any, tmp_p
         con.execute("delete from trace_spans where run_id = ? and id = (select min(id) from trace_spans "
                     "where run_id = ?)", [terminal, terminal])
         con.execute("update sessions set id = 'ses_not_served' where id = (select min(id) from sessions)")
-    found = "\n".join(checks.lost(wh, truth, set()) + checks.foreign(wh, ever))
+    found = "\n".join(checks.lost(dest, truth, set()) + checks.foreign(dest, ever))
     assert gone in found and terminal in found and "ses_not_served" in found, found
 
 
