@@ -24,11 +24,13 @@ demo: $(VENV)/.sim
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -n 2 -q
 
-# The simulation tester beyond the suite's fixed seeds: N seeded histories from SEED on.
+# The simulation tester beyond the suite's fixed seeds: N seeded histories from SEED on, into
+# DEST (duckdb, or postgres: a throwaway server started for the run).
 N ?= 50
 SEED ?= 1
+DEST ?= duckdb
 chaos: $(VENV)/.test
-	$(BIN)/python -m tests.simulation --histories $(N) --seed $(SEED) --quiet
+	$(BIN)/python -m tests.simulation --destination $(DEST) --histories $(N) --seed $(SEED) --quiet
 
 bench: $(VENV)/.test
 	$(BIN)/python bench/bench_load.py

@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +19,9 @@ from typing import Any, Callable
 from armature_pipeline.load import last_run
 from armature_sim.server import RunningSim
 from tests.simulation import checks
+from tests.simulation.destinations import DuckDB, Place
 from tests.simulation.processes import STATUS_DEADLINE_S, Ran, command, library, run
 from tests.simulation.steps import COMMAND_LOADS, LOADS, Step
-from tests.support.holder import held_for_writing
 from tests.support.warehouse import Warehouse
 
 WORLD: dict[str, Any] = {"seed": 11, "runs": 40, "days": 30, "sessions": 30}  # small: a history takes seconds a step
@@ -42,7 +41,8 @@ class Model:
     library_failed: bool = False  # a library load failed since the last command load
     armed: list[dict[str, Any]] = field(default_factory=list)
     no_key: set[tuple[str, str]] = field(default_factory=set)
-    backups: list[Path] = field(default_factory=list)
+    backups: list[str] = field(default_factory=list)  # the copies the destination kept, oldest first
+    keep_due: bool = False  # a load succeeded: keep a copy once the step is over
 
     def saw(self, truth: dict[str, Any]) -> None:
         for kind, ids in checks.served(truth).items():
@@ -50,15 +50,21 @@ class Model:
 
 
 class Harness:
-    """The simulator (ours and another organization's) and one pipeline's folder."""
+    """The simulator (ours and another organization's), one pipeline's folder and its destination."""
 
-    def __init__(self, ours: RunningSim, theirs: RunningSim, root: Path, world: dict[str, Any] | None = None) -> None:
+    def __init__(self, ours: RunningSim, theirs: RunningSim, root: Path, place: Place = DuckDB,
+                 world: dict[str, Any] | None = None) -> None:
         self.ours, self.theirs, self.root = ours, theirs, root
         self.wh = Warehouse(root / "project")
+        self.dest = place(self.wh)
         self.model = Model()
         self.log: list[str] = []
         ours.control.reset(**(world or WORLD))
         self.model.saw(ours.control.truth())
+
+    def close(self) -> None:
+        """Free what the history left on the destination's server."""
+        self.dest.discard()
 
     def step(self, step: Step) -> list[str]:
         """Apply one step, then check every invariant; the violations found."""
@@ -66,12 +72,15 @@ class Harness:
         started = time.monotonic()
         problems = apply(step)
         applied = time.monotonic() - started
+        if self.model.keep_due:  # after the step: no reader it started still holds the warehouse
+            self.model.keep_due = False
+            self.model.backups.append(self.dest.keep(len(self.model.backups)))
         if step.op in LOADS and self.model.armed:
             self.ours.control.clear_faults()
             self.model.armed = []
         truth = self.ours.control.truth()
         self.model.saw(truth)
-        problems += checks.foreign(self.wh, self.model.ever)
+        problems += checks.foreign(self.dest, self.model.ever)
         if step.op in COMMAND_LOADS or step.op in ("down_at_start", "switch_org", "refresh_some", "destination_down"):
             problems += self._status()
         self.log.append(f"  {step.op}: {applied:.1f} s, checked in {time.monotonic() - started - applied:.1f} s")
@@ -87,7 +96,7 @@ class Harness:
         """Run the command; whether a run began (it took the pipeline's lock and left its mark or
         its record). One that did not began changes nothing `status` could know of."""
         before = self._record()
-        ran = run(self.wh, command(self.wh, *args, crash_at=how.pop("crash_at", None)), **how)
+        ran = run(self.dest, command(self.dest, *args, crash_at=how.pop("crash_at", None)), **how)
         marked = last_run.began_path(*self._where()).exists()
         began = ran.code == 0 or self._record() != before or marked
         recorded = last_run.read(*self._where()) if self._record() != before else None
@@ -113,12 +122,12 @@ class Harness:
         return str(self.wh.pipelines_dir), self.wh.name
 
     def _library_load(self, step: Step) -> list[str]:
-        ran = run(self.wh, library(self.wh, self.ours.api_url, self.ours.api_key))
+        ran = run(self.dest, library(self.dest, self.ours.api_url, self.ours.api_key))
         self.log.append(f"{step}: exit {ran.code} in {ran.seconds:.1f} s")
         problems = self._ended(step, ran)
         if ran.code == 0:
             self.model.loaded = True
-            problems += checks.lost(self.wh, self.ours.control.truth(), self.model.no_key)
+            problems += checks.lost(self.dest, self.ours.control.truth(), self.model.no_key)
         else:
             self.model.library_failed = True
             if not self.model.armed:
@@ -126,6 +135,10 @@ class Harness:
         return problems
 
     def _kill(self, step: Step) -> list[str]:
+        if step.args["at"].startswith("publish:") and not self.dest.read_copy:
+            self.log.append(f"{step}: {self.dest.name} publishes no read copy, so there is no such point: "
+                            "a load with no kill")
+            return self._load(step)
         return self._load(step, crash_at=step.args["at"])
 
     def _terminate(self, step: Step) -> list[str]:
@@ -139,20 +152,14 @@ class Harness:
         return self._load(step, full_disk=True)
 
     def _reader_holds(self, step: Step) -> list[str]:
-        if not self.wh.db_path.exists():
+        """A load while another reader holds the warehouse, letting go a few seconds into it."""
+        unfit = self.dest.unfit(step.op)
+        if unfit:
+            self.log.append(f"{step}: nothing to hold ({unfit}): a load with no reader")
             return self._load(step)
-        with held_for_writing(self.wh.db_path) as holder:
-            def let_go() -> None:  # the reader closes the file a few seconds into the load
-                assert holder.stdin is not None
-                holder.stdin.write("\n")
-                holder.stdin.flush()
-
-            release = threading.Timer(step.args["seconds"], let_go)
-            release.start()
-            try:
-                return self._load(step)
-            finally:
-                release.cancel()
+        with self.dest.reader_holds(step.args["seconds"]) as held:
+            self.log.append(f"{step}: {held}")
+            return self._load(step)
 
     def _judge(self, step: Step, ran: Ran) -> list[str]:
         """What a command load's end says: exit codes as the model expects, the load's record."""
@@ -161,11 +168,8 @@ class Harness:
         if ran.code == 0:
             self.model.command_failed, self.model.library_failed = False, False
             self.model.loaded = True
-            problems += checks.lost(self.wh, self.ours.control.truth(), self.model.no_key)
-            if self.wh.db_path.exists():
-                backup = self.root / f"backup-{len(self.model.backups)}.duckdb"
-                shutil.copy(self.wh.db_path, backup)
-                self.model.backups.append(backup)
+            problems += checks.lost(self.dest, self.ours.control.truth(), self.model.no_key)
+            self.model.keep_due = self.dest.exists()
         elif not self.model.armed and step.op not in HOSTILE:
             problems.append(f"no jam: a load with no fault armed exited {ran.code}\n{ran.tail()}")
         return problems
@@ -229,7 +233,7 @@ class Harness:
             self.log.append(f"{step}: skipped, nothing of ours loaded yet")
             return []
         pending = self._pending()
-        ran = run(self.wh, library(self.wh, self.theirs.api_url, self.theirs.api_key))
+        ran = run(self.dest, library(self.dest, self.theirs.api_url, self.theirs.api_key))
         self.log.append(f"{step}: exit {ran.code}")
         problems = self._ended(step, ran)
         if ran.code == 0 and pending and DLT_LOADS_PENDING_ONLY in ran.stderr:
@@ -258,18 +262,14 @@ class Harness:
         return []
 
     def _destination_down(self, step: Step) -> list[str]:
-        """A load while the warehouse cannot be opened (its file swapped for one that is not a
-        DuckDB file), then the file given back."""
-        if not self.wh.db_path.exists():
-            self.log.append(f"{step}: skipped, no warehouse yet")
+        """A load while the warehouse cannot be opened or reached (`Destination.down`), then
+        the warehouse given back."""
+        unfit = self.dest.unfit(step.op)
+        if unfit:
+            self.log.append(f"{step}: skipped, {unfit}")
             return []
-        away = self.wh.db_path.with_name("away.duckdb")
-        self.wh.db_path.rename(away)
-        self.wh.db_path.write_bytes(b"not a database\n" * 1000)
-        try:
+        with self.dest.down():
             ran, _ = self._command(step, "run", *self._key())
-        finally:
-            away.replace(self.wh.db_path)
         self.log.append(f"{step}: exit {ran.code}")
         problems = self._ended(step, ran)
         if ran.code == 0:
@@ -291,9 +291,8 @@ class Harness:
             self.log.append(f"{step}: skipped, no copy kept yet")
             return []
         backup = self.model.backups[int(step.args["pick"] * len(self.model.backups))]
-        shutil.copy(backup, self.wh.db_path)
-        Path(f"{self.wh.db_path}.wal").unlink(missing_ok=True)
-        self.log.append(f"{step}: restored {backup.name}")
+        self.dest.restore(backup)
+        self.log.append(f"{step}: restored {backup}")
         return []
 
     def _lose_folder(self, step: Step) -> list[str]:
@@ -303,7 +302,7 @@ class Harness:
     def _drop_resource(self, step: Step) -> list[str]:
         argv = ["-m", "dlt", "--yes", "pipeline", "--pipelines-dir", str(self.wh.pipelines_dir), self.wh.name,
                 "drop", step.args["resource"]]
-        ran = run(self.wh, [sys.executable, *argv])
+        ran = run(self.dest, [sys.executable, *argv])
         self.log.append(f"{step}: exit {ran.code}")
         return self._ended(step, ran)
 
@@ -312,7 +311,7 @@ class Harness:
     def _status(self) -> list[str]:
         if self.model.command_failed is None:
             return []
-        ran = run(self.wh, command(self.wh, "status"), STATUS_DEADLINE_S)
+        ran = run(self.dest, command(self.dest, "status"), STATUS_DEADLINE_S)
         found = checks.status_problems(ran.code, ran.tail(3000), self.model.command_failed,
                                        self.model.library_failed)
         return found + [p for p in self._ended(Step("status"), ran) if "traceback" in p]

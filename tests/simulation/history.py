@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from armature_sim.server import RunningSim
+from tests.simulation.destinations import DuckDB, Place
 from tests.simulation.harness import Harness
 from tests.simulation.steps import Step, history
 
@@ -30,27 +31,37 @@ class Played:
     problems: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    destination: str = DuckDB.name
 
     @property
     def clean(self) -> bool:
         return not self.problems
 
 
-def play(steps: list[Step], ours: RunningSim, theirs: RunningSim, root: Path | None = None) -> Played:
-    """Play `steps` on a fresh world in a fresh folder; stop at the first step that fails."""
+def play(steps: list[Step], ours: RunningSim, theirs: RunningSim, place: Place = DuckDB,
+         root: Path | None = None) -> Played:
+    """Play `steps` on a fresh world in a fresh folder and a fresh destination of `place`; stop
+    at the first step that fails."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="armature-sim-history-", dir=root) as folder:
-        harness = Harness(ours, theirs, Path(folder))
-        for index, step in enumerate(steps):
-            problems = harness.step(step)
-            if problems:
-                return Played(steps[: index + 1], problems, harness.log, time.monotonic() - started)
-        return Played(steps, [], harness.log, time.monotonic() - started)
+        harness = Harness(ours, theirs, Path(folder), place)
+        try:
+            played = len(steps)
+            problems: list[str] = []
+            for index, step in enumerate(steps):
+                problems = harness.step(step)
+                if problems:
+                    played = index + 1
+                    break
+            return Played(steps[:played], problems, harness.log, time.monotonic() - started, harness.dest.name)
+        finally:
+            harness.close()
 
 
-def shrink(failed: Played, ours: RunningSim, theirs: RunningSim, budget_s: float = SHRINK_BUDGET_S) -> Played:
+def shrink(failed: Played, ours: RunningSim, theirs: RunningSim, budget_s: float = SHRINK_BUDGET_S,
+           place: Place = DuckDB) -> Played:
     """The shortest sub-history found (within `budget_s`) that still violates an invariant."""
-    return shortest(failed, lambda steps: play(steps, ours, theirs), budget_s)
+    return shortest(failed, lambda steps: play(steps, ours, theirs, place), budget_s)
 
 
 def shortest(failed: Played, replay: Callable[[list[Step]], Played], budget_s: float) -> Played:
@@ -79,14 +90,14 @@ def report(seed: int, original: Played, shrunk: Played) -> str:
     lines += [f"  {i + 1}. {step}" for i, step in enumerate(shrunk.steps)]
     lines += ["violations:"] + [f"  - {p}" for p in shrunk.problems]
     lines += ["what ran:"] + [f"  {entry}" for entry in shrunk.log]
-    lines += [f"replay: python -m tests.simulation --histories 1 --seed {seed}"]
+    lines += [f"replay: python -m tests.simulation --destination {shrunk.destination} --histories 1 --seed {seed}"]
     return "\n".join(lines)
 
 
 def check_seed(seed: int, ours: RunningSim, theirs: RunningSim, shrink_budget_s: float = SHRINK_BUDGET_S,
-               ) -> tuple[Played, str | None]:
-    """Play the history of `seed`; when it fails, shrink it and say so."""
-    played = play(history(seed), ours, theirs)
+               place: Place = DuckDB) -> tuple[Played, str | None]:
+    """Play the history of `seed` on a destination of `place`; when it fails, shrink it and say so."""
+    played = play(history(seed), ours, theirs, place)
     if played.clean:
         return played, None
-    return played, report(seed, played, shrink(played, ours, theirs, shrink_budget_s))
+    return played, report(seed, played, shrink(played, ours, theirs, shrink_budget_s, place))

@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from tests.support.warehouse import REPO, Warehouse
+from tests.simulation.destinations import Destination
+from tests.support.warehouse import REPO
 
 LOAD_DEADLINE_S = 240.0  # a small world loads in seconds; retries and waits stay well inside this
 STATUS_DEADLINE_S = 60.0
@@ -38,34 +39,37 @@ class Ran:
         return (self.stdout[-chars // 3:] + "\n" + self.stderr[-chars:]).strip()
 
 
-def env(wh: Warehouse) -> dict[str, str]:
+def env(dest: Destination) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-            "DESTINATION__DUCKDB__CREDENTIALS": str(wh.db_path)}
+            **dest.env()}
 
 
-def command(wh: Warehouse, *args: str, crash_at: str | None = None) -> list[str]:
-    """`armature-pipeline <args>` for this warehouse's pipeline (under crash_at when given)."""
+def command(dest: Destination, *args: str, crash_at: str | None = None) -> list[str]:
+    """`armature-pipeline <args>` (`run` or `status`) for this warehouse's pipeline on its
+    destination (under crash_at when given)."""
     runner = ["tests.support.crash_at", crash_at] if crash_at else ["armature_pipeline.cli"]
-    return [sys.executable, "-m", *runner, *args, "--pipeline-name", wh.name,
-            "--pipelines-dir", str(wh.pipelines_dir)]
+    return [sys.executable, "-m", *runner, *args, *dest.args(), "--pipeline-name", dest.wh.name,
+            "--pipelines-dir", str(dest.wh.pipelines_dir)]
 
 
-def library(wh: Warehouse, api_url: str, api_key: str) -> list[str]:
+def library(dest: Destination, api_url: str, api_key: str) -> list[str]:
     """The library source in a dlt pipeline of its own process (`tests.simulation.library_load`)."""
-    return [sys.executable, "-m", "tests.simulation.library_load", str(wh.root), wh.name, api_url, api_key]
+    return [sys.executable, "-m", "tests.simulation.library_load", str(dest.wh.root), dest.wh.name, api_url,
+            api_key, *dest.library_args()]
 
 
-def run(wh: Warehouse, argv: list[str], deadline: float = LOAD_DEADLINE_S, *, full_disk: bool = False,
+def run(dest: Destination, argv: list[str], deadline: float = LOAD_DEADLINE_S, *, full_disk: bool = False,
         signal_after: tuple[float, int] | None = None, during: Callable[[], None] | None = None) -> Ran:
-    """Run `argv` in the warehouse's folder and wait for it, at most `deadline` seconds.
+    """Run `argv` in the warehouse's folder with the destination's variables and wait for it,
+    at most `deadline` seconds.
 
     `signal_after` sends (seconds, signal) to the process if it still runs then; `during` is
     called once the process started (it may block, e.g. to release a file later); `full_disk`
     lets no file grow past 64 KiB, as a full disk does.
     """
-    wh.root.mkdir(parents=True, exist_ok=True)
+    dest.wh.root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    process = subprocess.Popen(argv, env=env(wh), cwd=wh.root, text=True, stdout=subprocess.PIPE,
+    process = subprocess.Popen(argv, env=env(dest), cwd=dest.wh.root, text=True, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, preexec_fn=_small_disk if full_disk else None)
     if signal_after is not None:
         try:

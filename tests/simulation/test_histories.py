@@ -1,7 +1,7 @@
 """The simulation tester in the suite: a fixed set of seeds, each a history of loads by the
 command and the library, faults, kills, drifting records and operator mistakes, with every
-invariant checked after every step (`tests.simulation.checks`). `make chaos N=...` plays as
-many more as asked."""
+invariant checked after every step (`tests.simulation.checks`), on DuckDB, and one on Postgres.
+`make chaos N=...` plays as many more as asked (`DEST=postgres` on Postgres)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,18 @@ import pytest
 
 from armature_sim.server import RunningSim
 from tests.simulation import checks
+from tests.simulation.destinations import DuckDB, place
 from tests.simulation.harness import WORLD
 from tests.simulation.history import Played, check_seed, shortest
 from tests.simulation.steps import WEIGHTS, Step, history
+from tests.support.postgres import PostgresServer
 from tests.support.warehouse import DATASET, Warehouse
 
 # chosen so that together they draw every operation at least once (see the test below)
 SEEDS = (103, 455, 2474)
+# on Postgres: a restored copy, a reader's open transaction, the library's loads and a kill at a
+# point of the read copy's publish, which Postgres has not (a load with no kill)
+POSTGRES_SEED = 2127
 SHRINK_S = 90.0  # a failure in the suite is shrunk briefly; `python -m tests.simulation` longer
 
 
@@ -33,9 +38,25 @@ def test_a_history_keeps_every_invariant(seed: int, sim_server: RunningSim, seco
     assert failure is None, failure
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_history_on_postgres_keeps_every_invariant(
+    sim_server: RunningSim, second_org: RunningSim, postgres_server: PostgresServer,
+) -> None:
+    try:
+        played, failure = check_seed(POSTGRES_SEED, sim_server, second_org, SHRINK_S,
+                                     place("postgres", postgres_server))
+    finally:
+        sim_server.control.reset()
+    assert failure is None, failure
+    assert played.destination == "postgres"
+
+
 def test_the_suites_seeds_draw_every_operation() -> None:
     drawn = {step.op for seed in SEEDS for step in history(seed)}
     assert drawn == {op for op, _ in WEIGHTS}, f"never drawn: {sorted({op for op, _ in WEIGHTS} - drawn)}"
+    on_postgres = {step.op for step in history(POSTGRES_SEED)}
+    assert {"reader_holds", "restore_older", "library_load"} <= on_postgres
 
 
 def test_a_seed_is_a_history() -> None:
@@ -49,7 +70,8 @@ def test_the_checks_see_a_lost_row_a_short_run_and_a_foreign_row(sim: Any, tmp_p
     wh.load(sim)
     truth = sim.control.truth()
     ever = {kind: set(ids) for kind, ids in checks.served(truth).items()}
-    assert checks.lost(wh, truth, set()) == [] and checks.foreign(wh, ever) == []
+    dest = DuckDB(wh)
+    assert checks.lost(dest, truth, set()) == [] and checks.foreign(dest, ever) == []
     terminal = next(r["id"] for r in truth["runs"] if r["terminal"] and r["spans"])
     with duckdb.connect(str(wh.db_path)) as con:
         con.execute(f"set schema '{DATASET}'")
@@ -58,7 +80,7 @@ def test_the_checks_see_a_lost_row_a_short_run_and_a_foreign_row(sim: Any, tmp_p
         con.execute("delete from trace_spans where run_id = ? and id = (select min(id) from trace_spans "
                     "where run_id = ?)", [terminal, terminal])
         con.execute("update sessions set id = 'ses_not_served' where id = (select min(id) from sessions)")
-    found = "\n".join(checks.lost(wh, truth, set()) + checks.foreign(wh, ever))
+    found = "\n".join(checks.lost(dest, truth, set()) + checks.foreign(dest, ever))
     assert gone in found and terminal in found and "ses_not_served" in found, found
 
 

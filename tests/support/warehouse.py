@@ -49,12 +49,14 @@ class Warehouse:
             pipelines_dir=str(self.pipelines_dir),
         )
 
-    def load(self, sim: Any, resources: Iterable[str] | None = None, **options: Any) -> Any:
-        """Run one load of the simulator in this process; returns dlt's LoadInfo."""
+    def load(self, sim: Any, resources: Iterable[str] | None = None, destination: Any = None,
+             **options: Any) -> Any:
+        """Run one load of the simulator in this process (into `destination`, by default the
+        DuckDB file); returns dlt's LoadInfo."""
         source = armature_source(base_url=sim.api_url, api_key=sim.api_key, **options)
         if resources:
             source = source.with_resources(*resources)
-        return self.pipeline().run(source)
+        return self.pipeline(destination).run(source)
 
     def cli(
         self, *args: str, env: Mapping[str, str | None] | None = None, timeout: float = 300,
