@@ -62,24 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.setup(verbose=args.verbose, quiet=getattr(args, "quiet", False),
                fmt=getattr(args, "log_format", "text"))
     signal.signal(signal.SIGTERM, _terminated)
-    # dlt is heavy: the command's module and dlt are imported after argument parsing
-    from dlt.common.configuration.exceptions import ConfigurationException
-    from dlt.common.configuration.providers.toml import TomlProviderReadException
-
     try:
+        # dlt is heavy: the command's module and dlt are imported after argument parsing, and
+        # inside this `try`, so a SIGTERM while they are imported ends the run as any other
         with _staging_emptied(args.command):
             command = importlib.import_module(f"armature_pipeline.commands.{args.command}")
             return int(command.main(args))
     except UsageError as exc:
         log.error("%s", exc)
-        return EXIT_CONFIG
-    except TomlProviderReadException as exc:
-        print(f"error: a dlt settings file cannot be read: {exc}. Fix the TOML syntax there "
-              "(strings in double quotes, one `key = value` a line); nothing was loaded.",
-              file=sys.stderr)
-        return EXIT_CONFIG
-    except ConfigurationException as exc:  # a setting dlt cannot resolve or convert
-        print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except LockedError as exc:
         log.error("%s", exc)
@@ -98,12 +88,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the folder this run was given, not dlt's default (a full disk names the right one)
         log.error("%s", unwritable.explain(exc, getattr(args, "pipelines_dir", None)))
         return EXIT_FAILED if exc.errno in unwritable.FULL else EXIT_CONFIG
-    except Exception as exc:  # a bug: its traceback goes through the log too (JSON stays JSON)
+    except Exception as exc:
+        if (code := _dlt_settings_error(exc)) is not None:
+            return code
+        # a bug: its traceback goes through the log too (JSON stays JSON)
         log.exception("unexpected %s: %s", type(exc).__name__, exc)
         return EXIT_FAILED
     finally:
         logs.finish()
         _ended()
+
+
+def _dlt_settings_error(exc: Exception) -> int | None:
+    """Exit 2 with a line for a dlt settings file that cannot be read or a setting dlt cannot
+    resolve; None for anything else. (dlt is imported already when one of its errors came.)"""
+    from dlt.common.configuration.exceptions import ConfigurationException
+    from dlt.common.configuration.providers.toml import TomlProviderReadException
+
+    if isinstance(exc, TomlProviderReadException):
+        print(f"error: a dlt settings file cannot be read: {exc}. Fix the TOML syntax there "
+              "(strings in double quotes, one `key = value` a line); nothing was loaded.",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    if isinstance(exc, ConfigurationException):  # a setting dlt cannot resolve or convert
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return None
 
 
 def _ended() -> None:

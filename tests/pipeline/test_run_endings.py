@@ -136,3 +136,32 @@ def test_sql_prints_on_a_stdout_that_cannot_draw_boxes(sim: Any, tmp_path: Path)
                    env={"PYTHONIOENCODING": "ascii"})
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert str(len(sim.control.truth()["runs"])) in shown.stdout
+
+
+# the command as `python -m armature_pipeline.cli`, but the process sends itself SIGTERM as
+# soon as it starts importing dlt (after the command has parsed its arguments)
+TERM_AT_DLT = """
+import os, signal, sys
+class Finder:
+    def find_spec(self, name, path=None, target=None):
+        if name == "dlt":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return None
+sys.meta_path.insert(0, Finder())
+from armature_pipeline.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_sigterm_while_dlt_is_imported_leaves_a_line_and_exit_1(sim: Any, tmp_path: Path) -> None:
+    # found by the simulation tester on Postgres and DuckDB (a SIGTERM 0.4 s into a run): the
+    # handler was set before dlt was imported, outside the `try` that ends a run on a signal
+    wh = Warehouse(tmp_path)
+    wh.root.mkdir(parents=True, exist_ok=True)
+    argv = _command(wh, sim)[3:]  # the command's own arguments, after `-m armature_pipeline.cli`
+    done = subprocess.run([sys.executable, "-c", TERM_AT_DLT, *argv], env=_env(wh), cwd=wh.root,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "terminated (SIGTERM)" in done.stderr
