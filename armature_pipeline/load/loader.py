@@ -11,6 +11,7 @@ How a step's failure is told and what it leaves for the next run is `outcome.py`
 from __future__ import annotations
 
 import logging
+import re
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
@@ -31,6 +32,8 @@ from armature_source.errors import ArmatureError, ConfigError, HostUnreachable, 
 from armature_source.load.context import Load
 
 log = logging.getLogger("armature_pipeline")
+
+PASSWORD_IN_URL = re.compile(r"://([^:/@\s]+):[^@\s]+@")
 
 
 def load(pipeline: dlt.Pipeline, settings: Settings, config: ArmatureSourceConfiguration) -> Outcome:
@@ -66,7 +69,13 @@ def _load(pipeline: dlt.Pipeline, settings: Settings, opened: Load) -> Outcome:
         wait_for_duckdb(pipeline, duckdb_settings().wait_s or 0.0)
     except HeldError as exc:
         return Outcome(EXIT_FAILED, str(exc))
-    check_world(pipeline, opened.organization())
+    try:
+        check_world(pipeline, opened.organization())
+    except (UsageError, OSError):
+        raise
+    except Exception as exc:  # the destination could not be reached or read: nothing written
+        log.debug("the world check failed", exc_info=True)
+        return Outcome(EXIT_FAILED, _unreachable(pipeline, exc), transient=True)
     pending = finish_pending(pipeline)
     if pending is not None:
         return pending
@@ -80,6 +89,17 @@ def _load(pipeline: dlt.Pipeline, settings: Settings, opened: Load) -> Outcome:
     except PipelineStepFailed as exc:
         return failed(pipeline, exc)
     return finished(pipeline, info)
+
+
+def _unreachable(pipeline: dlt.Pipeline, exc: Exception) -> str:
+    """What to say when the destination cannot be asked before the load; a password in a
+    connection string the driver repeats is masked."""
+    name = pipeline.destination.destination_name if pipeline.destination else "?"
+    said = PASSWORD_IN_URL.sub(r"://\1:***@", str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+    return (f"the destination ({name}) could not be reached or read before the load "
+            f"({type(exc).__name__}: {said}). Nothing was loaded. Check that it is up and its "
+            f"credentials ([destination.{name}.credentials] in .dlt/secrets.toml, or "
+            f"DESTINATION__{name.upper()}__CREDENTIALS); the next run goes on where the last one ended.")
 
 
 def _loaded_before(pipeline: dlt.Pipeline) -> bool:
