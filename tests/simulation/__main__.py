@@ -42,22 +42,28 @@ def main(argv: list[str] | None = None) -> int:
         print("no Postgres server binaries (initdb, pg_ctl): install postgresql or set ARMATURE_PG_BIN",
               file=sys.stderr)
         return 2
-    with spawn(**WORLD) as ours, spawn(seed=99, runs=30, sessions=20) as theirs, \
-            destination(args.destination) as where:
-        for seed in range(args.seed, args.seed + args.histories):
-            played, failure = check_seed(seed, ours, theirs, args.shrink_seconds, where)
-            if failure is None:
-                clean += 1
-                if not args.quiet:
-                    print(f"seed {seed}: clean, {len(played.steps)} steps in {played.seconds:.1f} s", flush=True)
-                if args.verbose:
-                    print("\n".join(f"  {line}" for line in played.log), flush=True)
-            else:
-                print(failure, flush=True)
+    run = 0
+    try:
+        with spawn(**WORLD) as ours, spawn(seed=99, runs=30, sessions=20) as theirs, \
+                destination(args.destination) as where:
+            for seed in range(args.seed, args.seed + args.histories):
+                played, failure = check_seed(seed, ours, theirs, args.shrink_seconds, where)
+                run += 1
+                if failure is None:
+                    clean += 1
+                    if not args.quiet:
+                        print(f"seed {seed}: clean, {len(played.steps)} steps in {played.seconds:.1f} s",
+                              flush=True)
+                    if args.verbose:
+                        print("\n".join(f"  {line}" for line in played.log), flush=True)
+                else:
+                    print(failure, flush=True)
+    except KeyboardInterrupt:  # SIGTERM or Ctrl-C: the histories that ended still count
+        print(f"stopped during the history of seed {args.seed + run}", flush=True)
     elapsed = time.monotonic() - started
-    print(f"{args.histories} histories run, {clean} clean, {args.histories - clean} failed, "
+    print(f"{run} histories run, {clean} clean, {run - clean} failed, "
           f"elapsed {elapsed:.0f} s", flush=True)
-    return 0 if clean == args.histories else 1
+    return 0 if clean == run == args.histories else 1
 
 
 @contextmanager
