@@ -37,32 +37,32 @@ NOTHING_THERE = "the warehouse holds nothing of this pipeline (a new or emptied 
 def check_world(pipeline: dlt.Pipeline, org: Organization) -> None:
     """Hold the warehouse and the local state to one organization and one history.
 
-    One connection to the destination answers every question (opening one costs more than
-    the questions).
+    Two connections answer every question: one for the data, one for the stored state
+    (opening one costs more than the questions).
 
     Raises:
         UsageError: the warehouse holds another organization's data.
     """
     afresh: tuple[str, bool] | None = (NOTHING_THERE, False)
     if not _no_file(pipeline):
-        with pipeline.destination_client() as client:
-            afresh = _disagreement(pipeline, client, org)
+        afresh = _disagreement(pipeline, org)
     if afresh is not None and (afresh[1] or _has_cursors(pipeline)):
         _start_afresh(pipeline, afresh[0])
 
 
-def _disagreement(pipeline: dlt.Pipeline, client: Any, org: Organization) -> tuple[str, bool] | None:
+def _disagreement(pipeline: dlt.Pipeline, org: Organization) -> tuple[str, bool] | None:
     """Why the local state must go, and whether even a state without cursors must (None: it
-    stays), asked of the open `client`.
+    stays).
 
     Raises:
         UsageError: the warehouse holds another organization's data.
     """
-    sql = client.sql_client
-    if not sql.has_dataset():
-        return NOTHING_THERE, False
-    db = load_health.SqlClientTables(sql)
-    held = _organizations(db)
+    with pipeline.sql_client() as sql:
+        if not sql.has_dataset():
+            return NOTHING_THERE, False
+        db = load_health.SqlClientTables(sql)
+        held = _organizations(db)
+        there = db.present([r.tables[0].name for r in declared.DECLARED])
     if held and held != {org.id}:
         raise UsageError(
             f"the key answers for organization {org.slug} ({org.id}), but dataset "
@@ -70,10 +70,11 @@ def _disagreement(pipeline: dlt.Pipeline, client: Any, org: Organization) -> tup
             "Nothing was loaded. A dataset holds one organization: load this one as its own "
             "pipeline (--org <slug>, or --pipeline-name and --dataset), or check the base URL and "
             "the key.")
-    try:
-        stored = load_pipeline_state_from_destination(pipeline.pipeline_name, client)
-    except Exception:  # no state table yet: nothing of this pipeline is there
-        stored = None
+    with pipeline.destination_client() as client:
+        try:
+            stored = load_pipeline_state_from_destination(pipeline.pipeline_name, client)  # type: ignore[arg-type]
+        except Exception:  # no state table yet: nothing of this pipeline is there
+            stored = None
     if stored is None:
         return "the warehouse holds no state of this pipeline: it is loaded afresh", False
     local = pipeline.state.get("_state_version", 0)
@@ -83,16 +84,15 @@ def _disagreement(pipeline: dlt.Pipeline, client: Any, org: Organization) -> tup
                 f"{stored['_state_version']}, the local one is {local}: a backup restored, or "
                 "loads into another file meanwhile); the warehouse wins, and what it lacks is read "
                 "again", True)
-    _restart_resources_without_tables(pipeline, db)
+    _restart_resources_without_tables(pipeline, there)
     return None
 
 
-def _restart_resources_without_tables(pipeline: dlt.Pipeline, db: load_health.Tables) -> None:
+def _restart_resources_without_tables(pipeline: dlt.Pipeline, there: set[str]) -> None:
     """A resource whose own table is gone from the warehouse forgets its cursors."""
     resources = pipeline.state.get("sources", {}).get("armature", {}).get("resources", {})
     if not resources:
         return
-    there = db.present([r.tables[0].name for r in declared.DECLARED])
     gone = [r.name for r in declared.DECLARED if resources.get(r.name) and r.tables[0].name not in there]
     if not gone:
         return

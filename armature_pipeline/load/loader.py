@@ -33,6 +33,8 @@ from armature_source.load.context import Load
 
 log = logging.getLogger("armature_pipeline")
 
+# errors that say our code is wrong, never that the destination is away
+BUGS = (AttributeError, TypeError, NameError, LookupError, AssertionError)
 PASSWORD_IN_URL = re.compile(r"://([^:/@\s]+):[^@\s]+@")
 
 
@@ -71,8 +73,8 @@ def _load(pipeline: dlt.Pipeline, settings: Settings, opened: Load) -> Outcome:
         return Outcome(EXIT_FAILED, str(exc))
     try:
         check_world(pipeline, opened.organization())
-    except (UsageError, OSError):
-        raise
+    except (UsageError, OSError, *BUGS):
+        raise  # what to fix, a full disk, or a bug of ours: each is told as such
     except Exception as exc:  # the destination could not be reached or read: nothing written
         log.debug("the world check failed", exc_info=True)
         return Outcome(EXIT_FAILED, _unreachable(pipeline, exc), transient=True)

@@ -31,6 +31,7 @@ class Loop:
         self._thread: threading.Thread | None = None
         self._tasks: set[asyncio.Task[Any]] = set()  # the requests in flight; loop only
         self._closed = False
+        self._ended = threading.Event()  # set once a close has stopped the loop and its thread
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Schedule `coro` on the loop; its result or exception arrives in the future."""
@@ -52,13 +53,14 @@ class Loop:
         a machine this busy the loop's thread may get no time for seconds, and a shorter wait
         left the session unclosed and the thread running after the load."""
         with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+            closing, self._closed = self._closed, True
             loop, thread = self._loop, self._thread
         # while the interpreter shuts down the loop's daemon thread cannot run: a call into the
         # loop would wait forever, and the thread ends with the process anyway
         if loop is None or thread is None or sys.is_finalizing():
+            return
+        if closing:  # another thread is closing it: return when it is closed, as that one does
+            self._ended.wait(timeout_s)
             return
         try:
             asyncio.run_coroutine_threadsafe(self._shutdown(cleanup), loop).result(timeout_s)
@@ -68,6 +70,7 @@ class Loop:
             with contextlib.suppress(RuntimeError):  # the loop is closed already
                 loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout_s)
+            self._ended.set()
 
     def _running(self) -> asyncio.AbstractEventLoop:
         with self._lock:
