@@ -1,4 +1,4 @@
-"""Make the pipeline, hold its lock, load once, keep the outcome: how every caller loads.
+"""Hold the pipeline's lock, make the pipeline, load once, keep the outcome: how every caller loads.
 
 The command's `run` (one pipeline, `--org`, `--all-orgs`), the demo and the Dagster assets all
 load through `run_load`, so each load is bounded by the same watchdog, recorded for `status`
