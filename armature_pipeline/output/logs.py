@@ -170,6 +170,7 @@ class Fold(logging.Filter):
 
 
 _state: dict[str, Any] = {"fold": None, "interactive": False}
+TRACEBACK = "Traceback (most recent call last):"
 
 
 def setup(*, verbose: bool = False, quiet: bool = False, fmt: Format = "text") -> None:
@@ -199,9 +200,9 @@ def setup(*, verbose: bool = False, quiet: bool = False, fmt: Format = "text") -
     # dlt sets propagate False on its logger: it gets a handler of its own, which folds (a
     # handler's filter sees only what the logger's own filters let through)
     fold = Fold()
-    dlts.addFilter(fold)
-    if not verbose:
+    if not verbose:  # before the fold, so a folded line is one line too
         dlts.addFilter(_one_line)
+    dlts.addFilter(fold)
     dlt = logging.getLogger("dlt")
     dlt.handlers[:], dlt.propagate = [dlts], False
     _state.update(fold=fold, interactive=not quiet and fmt == "text")
@@ -227,10 +228,17 @@ def report(logger: logging.Logger, message: str, *args: Any, final: bool = False
 
 
 def _one_line(record: logging.LogRecord) -> bool:
-    """A warning dlt logs with its traceback and goes on after (a trace it could not save) is
-    one line naming the error; --verbose keeps the traceback."""
-    if record.exc_info and record.exc_info[1] is not None and record.levelno < logging.ERROR:
+    """A line dlt logs with its traceback (a trace it could not save, a load job that failed:
+    the command says in its own line what that meant for the run) is one line naming the
+    error, and so is a traceback dlt puts in the text of a line (a load job it retries);
+    --verbose keeps the traceback."""
+    if record.exc_info and record.exc_info[1] is not None:
         error = record.exc_info[1]
         record.msg, record.args = f"{record.getMessage()} ({type(error).__name__}: {error})", None
         record.exc_info, record.exc_text = None, None
+    message = record.getMessage()
+    if TRACEBACK in message:
+        head, _, trace = message.partition(TRACEBACK)
+        last = next((line.strip() for line in reversed(trace.splitlines()) if line.strip()), "")
+        record.msg, record.args = f"{head.rstrip()} {last}".strip(), None
     return True

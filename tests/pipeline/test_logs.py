@@ -286,3 +286,21 @@ def test_the_readme_cron_line_keeps_a_failure_in_the_log_and_mails_it(sim: Any, 
     assert re.match(rf"{STAMP} ERROR   \[armature\] .*/trace kept failing", error), error
     assert all(re.match(rf"{STAMP} (WARNING|ERROR) +\[armature( \w+)?\] ", line) for line in logged)
     assert sim.api_key not in "\n".join(logged)
+
+
+def test_a_traceback_in_the_text_of_a_dlt_line_is_cut_to_its_last_line_and_folded_whole(
+    fresh_logging: None, capsys: Any
+) -> None:
+    # found by the simulation tester (seed 10041: a full disk at the load step): dlt logs each
+    # retried load job with the job's traceback in the line's text
+    logs.setup()
+    trace = ("Traceback (most recent call last):\n  File \"x.py\", line 1, in run\n    commit()\n"
+             "_duckdb.TransactionException: Could not write file \"w.duckdb.wal\": File too large\n")
+    for attempt in (1, 2, 3):
+        logging.getLogger("dlt").warning("Job for topics.%d.sql retried in load 17 with message %s",
+                                         attempt, trace)
+    logs.finish()
+    err = [line.split(" ", 1)[1] for line in capsys.readouterr().err.splitlines()]
+    last = '_duckdb.TransactionException: Could not write file "w.duckdb.wal": File too large'
+    assert err == [f"WARNING Job for topics.1.sql retried in load 17 with message {last}",
+                   f"WARNING ...and 2 more like it (Job for topics.1.sql retried in load 17 with message {last})"]
