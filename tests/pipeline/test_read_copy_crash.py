@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -34,16 +33,21 @@ def tables_and_counts(path: Path) -> dict[str, int]:
                 for n in names}
 
 
+def loaded_once(sim: Any, tmp_path: Path) -> tuple[Warehouse, Path, tuple[str, ...]]:
+    """A warehouse the command loaded once: it, its read copy, and the command's arguments."""
+    sim.control.reset(**WORLD)
+    wh = Warehouse(tmp_path)
+    source = ("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
+    assert wh.cli(*source).returncode == 0
+    return wh, wh.read_copy().db_path, source
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("step", ["written", "copied", "durable", "renamed"])
 def test_a_kill_at_each_step_of_a_publish_leaves_a_whole_copy_and_the_next_load_publishes(
     sim: Any, tmp_path: Path, step: str,
 ) -> None:
-    sim.control.reset(**WORLD)
-    wh = Warehouse(tmp_path)
-    copy = wh.read_copy().db_path
-    source = ("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
-    assert wh.cli(*source).returncode == 0
+    wh, copy, source = loaded_once(sim, tmp_path)
     before = tables_and_counts(copy)
     sim.control.advance(minutes=180)
 
@@ -72,15 +76,9 @@ def test_a_kill_at_each_step_of_a_publish_leaves_a_whole_copy_and_the_next_load_
 def test_status_during_a_publish_says_the_running_load_is_publishing_and_stays_healthy(
     sim: Any, tmp_path: Path,
 ) -> None:
-    sim.control.reset(**WORLD)
-    wh = Warehouse(tmp_path)
-    copy = wh.read_copy().db_path
-    source = ("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
-    assert wh.cli(*source).returncode == 0
+    wh, copy, source = loaded_once(sim, tmp_path)
     sim.control.advance(minutes=180)
-    command, env = wh.command(*source, crash_at="stop:publish:copied")
-    load = subprocess.Popen(command, env=env, cwd=wh.root, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    load = wh.start(*source, crash_at="stop:publish:copied")
     try:
         _wait_stopped(load.pid)
         loaded = newest_load(wh.db_path)

@@ -71,9 +71,10 @@ class Warehouse:
         return subprocess.run(command, capture_output=True, text=True, env=full_env,
                               timeout=timeout, cwd=self.root)
 
-    def start(self, *args: str, env: Mapping[str, str | None] | None = None) -> subprocess.Popen[str]:
+    def start(self, *args: str, env: Mapping[str, str | None] | None = None,
+              crash_at: str | None = None) -> subprocess.Popen[str]:
         """Start `armature-pipeline` as `cli` runs it, its output on pipes, without waiting."""
-        command, full_env = self.command(*args, env=env)
+        command, full_env = self.command(*args, env=env, crash_at=crash_at)
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=full_env, cwd=self.root)
 
