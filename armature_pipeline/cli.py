@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 
 
 def _before_start(signum: int, frame: object) -> None:
@@ -62,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.setup(verbose=args.verbose, quiet=getattr(args, "quiet", False),
                fmt=getattr(args, "log_format", "text"))
     signal.signal(signal.SIGTERM, _terminated)
+    sys.unraisablehook = _unraisable
     try:
         # dlt is heavy: the command's module and dlt are imported after argument parsing, and
         # inside this `try`, so a SIGTERM while they are imported ends the run as any other
@@ -127,6 +129,19 @@ def _ended() -> None:
 
 def _terminated(signum: int, frame: object) -> None:
     raise Terminated()
+
+
+def _unraisable(unraisable: Any) -> None:
+    """A SIGTERM whose `Terminated` was raised where Python cannot raise (a weakref or garbage
+    collector callback, a `__del__`) is printed and dropped by Python, and the run would go on
+    to exit 0. The signal is sent again instead, a moment later from another thread: sent from
+    here, its handler would raise inside this hook, where the exception is dropped again."""
+    if isinstance(unraisable.exc_value, Terminated):
+        again = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM))
+        again.daemon = True
+        again.start()
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def _staging_emptied(command: str) -> AbstractContextManager[Any]:

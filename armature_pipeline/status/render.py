@@ -26,6 +26,9 @@ def as_text(found: "Status") -> str:
         rows = sum(n for table, n in run.rows.items() if table not in HEALTH)
         lines.append(f"last run: {run.finished_at}, exit {run.exit_code} after {run.seconds:.1f} s"
                      + (f", {rows} new or changed rows" if run.ok else ""))
+    elif found.reading is not None:  # the record lives in the pipelines folder, which is new or was lost
+        lines.append(f"last run: no record of one in {found.working_dir.parent}; how the last run ended is "
+                     "not known here, only what the warehouse holds")
     if found.state is not None:
         lines.append(_cursors(found.state))
     if found.copy is not None:

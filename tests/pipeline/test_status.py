@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -115,6 +116,12 @@ def test_a_failed_last_run_is_unhealthy_until_a_run_succeeds(sim: Any, tmp_path:
     sim.control.clear_faults()
     assert _run(wh, sim).returncode == 0
     assert _status(wh)[0] == 0
+    # the record of how runs ended lives in the pipelines folder: once that is lost, status says
+    # it cannot know, and shows what the warehouse holds
+    shutil.rmtree(wh.pipelines_dir)
+    shown = wh.cli("status")
+    assert "last run: no record of one in" in shown.stdout, shown.stdout
+    assert shown.returncode == 0, shown.stdout
 
 
 def test_a_destination_that_cannot_be_read_is_unhealthy_with_one_line_saying_why(

@@ -37,7 +37,7 @@ class Model:
 
     ever: dict[str, set[str]] = field(default_factory=dict)
     loaded: bool = False  # a load by our key has succeeded in this warehouse
-    command_failed: bool | None = None  # None until a command load ran
+    command_failed: bool | None = None  # None until a command load ran, and once its record is lost
     library_failed: bool = False  # a library load failed since the last command load
     armed: list[dict[str, Any]] = field(default_factory=list)
     no_key: set[tuple[str, str]] = field(default_factory=set)
@@ -297,6 +297,9 @@ class Harness:
 
     def _lose_folder(self, step: Step) -> list[str]:
         shutil.rmtree(self.wh.pipelines_dir, ignore_errors=True)
+        # how the last run ended was recorded in that folder: until the next run, `status` can
+        # know only what the warehouse holds, which is every load that succeeded (seed 20027)
+        self.model.command_failed = None
         return []
 
     def _drop_resource(self, step: Step) -> list[str]:
