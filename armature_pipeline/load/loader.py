@@ -36,6 +36,9 @@ log = logging.getLogger("armature_pipeline")
 # errors that say our code is wrong, never that the destination is away
 BUGS = (AttributeError, TypeError, NameError, LookupError, AssertionError)
 PASSWORD_IN_URL = re.compile(r"://([^:/@\s]+):[^@\s]+@")
+# a database server that answered and refused who or where: it will refuse again (Postgres' words)
+REFUSED = re.compile(r"password authentication failed|(role|database) \".*\" does not exist|"
+                     r"no pg_hba\.conf entry", re.IGNORECASE)
 
 
 def load(pipeline: dlt.Pipeline, settings: Settings, config: ArmatureSourceConfiguration) -> Outcome:
@@ -77,6 +80,8 @@ def _load(pipeline: dlt.Pipeline, settings: Settings, opened: Load) -> Outcome:
         raise  # what to fix, a full disk, or a bug of ours: each is told as such
     except Exception as exc:  # the destination could not be reached or read: nothing written
         log.debug("the world check failed", exc_info=True)
+        if REFUSED.search(str(exc)):  # it answered, and said no to who or where: a setting to fix
+            raise UsageError(_unreachable(pipeline, exc, refused=True)) from None
         return Outcome(EXIT_FAILED, _unreachable(pipeline, exc), transient=True)
     pending = finish_pending(pipeline)
     if pending is not None:
@@ -93,15 +98,19 @@ def _load(pipeline: dlt.Pipeline, settings: Settings, opened: Load) -> Outcome:
     return finished(pipeline, info)
 
 
-def _unreachable(pipeline: dlt.Pipeline, exc: Exception) -> str:
+def _unreachable(pipeline: dlt.Pipeline, exc: Exception, refused: bool = False) -> str:
     """What to say when the destination cannot be asked before the load; a password in a
     connection string the driver repeats is masked."""
     name = pipeline.destination.destination_name if pipeline.destination else "?"
     said = PASSWORD_IN_URL.sub(r"://\1:***@", str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+    where = (f"[destination.{name}.credentials] in .dlt/secrets.toml, or DESTINATION__{name.upper()}"
+             "__CREDENTIALS")
+    if refused:
+        return (f"the destination ({name}) refused the connection before the load ({type(exc).__name__}: "
+                f"{said}). Nothing was loaded. Fix its user, password or database in {where}.")
     return (f"the destination ({name}) could not be reached or read before the load "
             f"({type(exc).__name__}: {said}). Nothing was loaded. Check that it is up and its "
-            f"credentials ([destination.{name}.credentials] in .dlt/secrets.toml, or "
-            f"DESTINATION__{name.upper()}__CREDENTIALS); the next run goes on where the last one ended.")
+            f"credentials ({where}); the next run goes on where the last one ended.")
 
 
 def _loaded_before(pipeline: dlt.Pipeline) -> bool:

@@ -45,8 +45,7 @@ def test_the_docs_role_reads_everything_writes_nothing_and_keeps_reading_later_l
     sim.control.reset(**WORLD)
     wh = Warehouse(tmp_path)
     env = {"DESTINATION__POSTGRES__CREDENTIALS": postgres_url}
-    load = ("run", "--base-url", sim.api_url, "--api-key", sim.api_key, "--destination", "postgres")
-    assert wh.cli(*load, env=env).returncode == 0
+    assert wh.run_into_postgres(sim, postgres_url).returncode == 0
     made = subprocess.run(["bash", "-e", "-c", recipe()], capture_output=True, text=True, timeout=120,
                           env={**os.environ, **env})
     assert made.returncode == 0, made.stderr
@@ -74,9 +73,9 @@ def test_the_docs_role_reads_everything_writes_nothing_and_keeps_reading_later_l
     with psycopg2.connect(postgres_url) as con, con.cursor() as cur:
         cur.execute("drop view armature_data.flaky_workflows")
     sim.control.advance(minutes=120)
-    assert wh.cli(*load, env=env).returncode == 0
+    assert wh.run_into_postgres(sim, postgres_url).returncode == 0
     assert "flaky_workflows" in readable(), "a view the next load made anew"
 
-    assert wh.cli(*load, "--full-refresh", env=env).returncode == 0
+    assert wh.run_into_postgres(sim, postgres_url, "--full-refresh").returncode == 0
     after = readable()
     assert set(after) == set(relations(postgres_url)) and after["runs"] > 0, "the schema a refresh swapped in"

@@ -14,8 +14,7 @@ WORLD = {"runs": 40, "sessions": 20}
 
 
 def _run(wh: Warehouse, sim: Any, url: str) -> Any:
-    return wh.cli("run", "--base-url", sim.api_url, "--api-key", sim.api_key, "--destination", "postgres",
-                  env={"DESTINATION__POSTGRES__CREDENTIALS": url}, timeout=120)
+    return wh.run_into_postgres(sim, url)
 
 
 @pytest.mark.postgres
@@ -38,3 +37,24 @@ def test_a_postgres_that_is_down_at_the_start_is_one_line_and_exit_1_and_the_nex
     assert "s3cret-pw" not in failed.stderr + failed.stdout
     again = _run(wh, sim, postgres_url)
     assert again.returncode == 0, again.stderr[-2000:]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("wrong", ["database", "user"])
+def test_a_postgres_that_refuses_the_credentials_is_a_setting_to_fix_exit_2(
+    sim: Any, postgres_url: str, tmp_path: Path, wrong: str,
+) -> None:
+    # an outage passes (exit 1, the next run goes on); a server that answered and refused the
+    # user or the database will refuse every run, so it is told as bad configuration
+    sim.control.reset(**WORLD)
+    wh = Warehouse(tmp_path)
+    assert _run(wh, sim, postgres_url).returncode == 0
+    with_password = postgres_url.replace("//armature:unused@", "//armature:s3cret-pw@")
+    url = with_password.rsplit("/", 1)[0] + "/no_such_db" if wrong == "database" else \
+        with_password.replace("//armature:", "//nobody:")
+    refused = _run(wh, sim, url)
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    assert "the destination (postgres) refused the connection before the load" in refused.stderr
+    assert "DESTINATION__POSTGRES__CREDENTIALS" in refused.stderr
+    assert "Traceback" not in refused.stderr and "s3cret-pw" not in refused.stderr + refused.stdout
+    assert _run(wh, sim, postgres_url).returncode == 0

@@ -19,8 +19,7 @@ WORLD = {"runs": 60, "sessions": 50}
 
 
 def _run(wh: Warehouse, sim: Any, url: str) -> Any:
-    return wh.cli("run", "--base-url", sim.api_url, "--api-key", sim.api_key, "--destination", "postgres",
-                  "--quiet", env={"DESTINATION__POSTGRES__CREDENTIALS": url}, timeout=120)
+    return wh.run_into_postgres(sim, url, "--quiet")
 
 
 @pytest.mark.slow

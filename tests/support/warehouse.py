@@ -71,6 +71,13 @@ class Warehouse:
         return subprocess.run(command, capture_output=True, text=True, env=full_env,
                               timeout=timeout, cwd=self.root)
 
+    def run_into_postgres(
+        self, sim: Any, url: str, *extra: str, timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
+        """`armature-pipeline run` from `sim` into the Postgres database at `url`."""
+        return self.cli("run", "--base-url", sim.api_url, "--api-key", sim.api_key, "--destination", "postgres",
+                        *extra, env={"DESTINATION__POSTGRES__CREDENTIALS": url}, timeout=timeout)
+
     def start(self, *args: str, env: Mapping[str, str | None] | None = None,
               crash_at: str | None = None) -> subprocess.Popen[str]:
         """Start `armature-pipeline` as `cli` runs it, its output on pipes, without waiting."""
