@@ -69,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # inside this `try`, so a SIGTERM while they are imported ends the run as any other
         with _staging_emptied(args.command):
             command = importlib.import_module(f"armature_pipeline.commands.{args.command}")
-            return int(command.main(args))
+            ended_with = int(command.main(args))
+        Terminated.raise_if_asked()  # a SIGTERM a library turned into an error of its own
+        return ended_with
     except UsageError as exc:
         log.error("%s", exc)
         return EXIT_CONFIG
@@ -77,9 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s", exc)
         return EXIT_LOCKED
     except KeyboardInterrupt as exc:
-        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
-        log.error("%s: nothing half-written is kept; run again to finish.", how)
-        return EXIT_FAILED
+        return _stopped(exc)
     except BrokenPipeError:  # `status | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
@@ -91,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s", unwritable.explain(exc, getattr(args, "pipelines_dir", None)))
         return EXIT_FAILED if exc.errno in unwritable.FULL else EXIT_CONFIG
     except Exception as exc:
+        if Terminated.asked:  # the signal's, turned by a library into an error of its own
+            return _stopped(Terminated())
         if (code := _dlt_settings_error(exc)) is not None:
             return code
         # a bug: its traceback goes through the log too (JSON stays JSON)
@@ -99,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         logs.finish()
         _ended()
+
+
+def _stopped(exc: KeyboardInterrupt) -> int:
+    how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+    log.error("%s: nothing half-written is kept; run again to finish.", how)
+    return EXIT_FAILED
 
 
 def _dlt_settings_error(exc: Exception) -> int | None:
@@ -128,6 +136,7 @@ def _ended() -> None:
 
 
 def _terminated(signum: int, frame: object) -> None:
+    Terminated.asked = True
     raise Terminated()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 DEFAULT_PIPELINE = "armature"
@@ -23,7 +23,19 @@ class LockedError(Exception):
 
 class Terminated(KeyboardInterrupt):
     """The process was asked to end (SIGTERM): exit 1, the run recorded as failed. A
-    KeyboardInterrupt, so that no `except Exception` on the way swallows it."""
+    KeyboardInterrupt, so that no `except Exception` on the way swallows it.
+
+    A library can still turn it into an error of its own (DuckDB ends the query it was running
+    with `RuntimeError: Query interrupted`, which a step then reports as its failure): `asked`
+    remembers the signal, and `raise_if_asked` ends the run as terminated wherever that went.
+    """
+
+    asked: ClassVar[bool] = False
+
+    @classmethod
+    def raise_if_asked(cls) -> None:
+        if cls.asked:
+            raise cls()
 
 
 @dataclass

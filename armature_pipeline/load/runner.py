@@ -66,6 +66,13 @@ def _load_held(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] |
         config = loader.source_config(settings)
         with watchdog(config.max_load_minutes), progress.shown():
             outcome = loader.load(pipeline, settings, config)
+        # a SIGTERM a library turned into an error of its own ends the run all the same
+        Terminated.raise_if_asked()
+        outcome.seconds = time.monotonic() - started
+        last_run.record(where, name, outcome.code, outcome.message, outcome.seconds, outcome.load_ids,
+                        outcome.rows)
+        publish.after_load(pipeline, outcome, pending)
+        Terminated.raise_if_asked()  # the publish says a failure and goes on; a SIGTERM ends the run
     except UsageError as exc:
         last_run.record(where, name, EXIT_CONFIG, str(exc), time.monotonic() - started)
         last_run.ended(where, name)
@@ -76,10 +83,6 @@ def _load_held(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] |
                         time.monotonic() - started)
         last_run.ended(where, name)
         raise
-    outcome.seconds = time.monotonic() - started
-    last_run.record(where, name, outcome.code, outcome.message, outcome.seconds, outcome.load_ids,
-                    outcome.rows)
-    publish.after_load(pipeline, outcome, pending)
     result = after(pipeline, outcome) if after else None
     last_run.ended(where, name)
     return pipeline, outcome, result

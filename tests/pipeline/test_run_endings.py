@@ -179,3 +179,18 @@ def test_a_sigterm_while_dlt_is_imported_leaves_a_line_and_exit_1(sim: Any, tmp_
     assert done.returncode == 1, done.stderr[-2000:]
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr[-2000:]
     assert "terminated (SIGTERM)" in done.stderr
+
+
+def test_a_sigterm_that_duckdb_turns_into_its_own_error_still_ends_the_run_as_terminated(
+    sim: Any, tmp_path: Path,
+) -> None:
+    # found by the simulation tester (DuckDB seed 50098, a SIGTERM 4.1 s into a load): DuckDB
+    # ends the query it is running with its own RuntimeError("Query interrupted"); the publish
+    # of the read copy reported that as its failure, and the run went on to exit 0
+    wh = Warehouse(tmp_path)
+    done = wh.cli(*_command(wh, sim)[3:], env=_env(wh), crash_at="query-term:copied")
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "terminated (SIGTERM)" in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
+    status = wh.cli("status")
+    assert status.returncode == 1, status.stdout
+    assert "the last run failed" in status.stdout and "terminated (SIGTERM)" in status.stdout, status.stdout

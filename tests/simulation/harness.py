@@ -315,8 +315,8 @@ class Harness:
         if self.model.command_failed is None:
             return []
         ran = run(self.dest, command(self.dest, "status"), STATUS_DEADLINE_S)
-        found = checks.status_problems(ran.code, ran.tail(3000), self.model.command_failed,
-                                       self.model.library_failed)
+        said = (ran.stdout[:2500] + "\n" + ran.stderr[-1000:]).strip()  # its problems come first
+        found = checks.status_problems(ran.code, said, self.model.command_failed, self.model.library_failed)
         return found + [p for p in self._ended(Step("status"), ran) if "traceback" in p]
 
     def _key(self) -> tuple[str, ...]:

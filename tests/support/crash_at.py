@@ -13,6 +13,10 @@ OOM killer or a pulled plug does.
 
 `stop:<point>` stops the process there instead (SIGSTOP, its lock still held), for a test to
 look at a run caught in the middle and then let it go on with SIGCONT.
+
+`query-term:<publish step>` is a SIGTERM, not a kill: just before that step of the publish, a
+real DuckDB query runs in the main thread and the process is sent SIGTERM while it runs, so
+DuckDB ends the query with its own error ("Query interrupted") where the step would have run.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import threading
 from typing import Any
 
 import aiohttp
+import duckdb
 from dlt.common.storages.load_package import PackageStorage
 from dlt.normalize.normalize import Normalize
 
@@ -78,6 +83,19 @@ def _after_async_calls(owner: Any, name: str, tick: Any) -> None:
     setattr(owner, name, wrapper)
 
 
+def _term_in_a_query(owner: Any, name: str) -> None:
+    original = getattr(owner, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        query = duckdb.connect()
+        query.execute("set threads = 1")  # the main thread runs the query, asking for signals as it goes
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        query.execute("select count(*) from range(1000000000000)").fetchall()  # ended by the signal
+        return original(*args, **kwargs)
+
+    setattr(owner, name, wrapper)
+
+
 def arm(point: str) -> None:
     if point.startswith("stop:"):
         SIGNAL[0], point = signal.SIGSTOP, point.removeprefix("stop:")
@@ -90,6 +108,8 @@ def arm(point: str) -> None:
         _after_calls(PackageStorage, "complete_job", _countdown(int(arg)))
     elif kind == "publish" and arg in PUBLISH_STEPS:
         _after_calls(read_copy, PUBLISH_STEPS[arg], _countdown(1))
+    elif kind == "query-term" and arg in PUBLISH_STEPS:
+        _term_in_a_query(read_copy, PUBLISH_STEPS[arg])
     else:
         raise SystemExit(f"unknown crash point {point!r}")
 
