@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import reprlib
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -56,6 +57,7 @@ EXTRA_LIMIT = 64 * 1024
 COLLIDED = "_collided"
 _NAMING = NamingConvention()
 _dumps = orjson.dumps
+_SHORT = reprlib.Repr()
 
 
 def _pool() -> pa.MemoryPool:
@@ -321,8 +323,8 @@ def _clean(text: str) -> str:
 
 
 def _why(value: Any, kind: str, exc: BaseException) -> str:
-    shown = repr(value)
-    shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    if isinstance(exc, RecursionError):
+    if isinstance(exc, RecursionError) or "Recursion limit" in str(exc):  # json's, and orjson's words
         return f"value nested too deep for a {kind} column"
+    shown = _SHORT.repr(value)  # bounded in depth too: a value nested 1,000 deep is shown, not recursed
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
     return f"{shown} is not a {kind} ({exc})" if str(exc) else f"{shown} is not a {kind}"

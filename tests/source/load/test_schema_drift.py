@@ -104,6 +104,24 @@ def test_a_record_nested_beyond_the_parsers_depth_is_quarantined_alone(sim: Any,
     assert "nested too deeply" in reason
 
 
+def test_a_value_the_parser_reads_but_json_cannot_write_back_is_a_rejected_value(sim: Any, tmp_path: Path) -> None:
+    # found by the simulation tester (Postgres seed 60106): an event's metadata nested 1,000
+    # deep parses, but neither orjson nor json writes it back, and the message for the
+    # rejected value recursed through it, failing every load for as long as the host served it
+    sim.control.reset(**WORLD)
+    (rule,) = sim.control.poison([{"kind": "deep_json", "record": "event", "field": "metadata", "nth": 1,
+                                   "depth": 1000}])
+    wh = Warehouse(tmp_path)
+    wh.load(sim)
+    (reason, key), = wh.query("select reason, record_key from rejected_records where table_name = 'session_events'")
+    assert reason == "metadata: value nested too deep for a json column"
+    assert rule["parent"] in key
+    events = {r["id"]: r["event_count"] for r in sim.control.truth()["sessions"]}
+    assert wh.query(f"select count(*), count(*) - count(metadata) from session_events "
+                    f"where session_id = '{rule['parent']}'") == [(events[rule["parent"]], 1)], \
+        "every event of the session is kept, the one value nulled"
+
+
 @pytest.mark.parametrize("record, table", [("span", "trace_spans"), ("event", "session_events")])
 def test_a_whole_trace_nested_in_arrays_is_one_rejected_record_not_a_failed_load(
     sim: Any, tmp_path: Path, record: str, table: str,
