@@ -48,11 +48,11 @@ def run_load(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] | N
     working = root / settings.pipeline_name
     with logs.fields(pipeline=settings.pipeline_name), folder_lock(root, settings.pipeline_name):
         # before dlt reads the folder, and after a run that failed writing it (a full disk)
-        leftovers.sweep(working)
+        leftovers.mend(working)
         try:
             return _load_held(settings, after)
         finally:
-            leftovers.sweep(working)
+            leftovers.mend(working)
 
 
 def _load_held(settings: Settings, after: Callable[[dlt.Pipeline, Outcome], T] | None,

@@ -128,6 +128,25 @@ def test_a_file_a_killed_run_left_half_written_is_swept_before_dlt_reads_the_fol
     assert f"removed {stray}" in again.stderr and not stray.exists()
 
 
+def test_a_working_folder_whose_state_names_a_schema_that_is_gone_is_restored_from_the_destination(
+    sim: Any, tmp_path: Path,
+) -> None:
+    # found by the simulation tester (Postgres seed 60103: a full disk, then a SIGKILL 0.4 s
+    # into the next run): the working folder's state named the schema `armature`, whose file
+    # was gone, and every later run stopped with SchemaNotFoundError and a traceback
+    sim.control.reset(seed=2, runs=40, sessions=20)
+    wh = Warehouse(tmp_path)
+    source = ("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
+    assert wh.cli(*source).returncode == 0
+    (wh.pipelines_dir / wh.name / "schemas" / "armature.schema.json").unlink()
+    sim.control.advance(minutes=60)
+    again = wh.cli(*source)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Traceback" not in again.stderr and "removed the working folder" in again.stderr, again.stderr[-2000:]
+    assert wh.ids("runs") == {r["id"] for r in sim.control.truth()["runs"]}
+    assert wh.cli("status").returncode == 0
+
+
 def test_sql_prints_on_a_stdout_that_cannot_draw_boxes(sim: Any, tmp_path: Path) -> None:
     sim.control.reset(seed=2, runs=40, sessions=20)
     wh = Warehouse(tmp_path)
