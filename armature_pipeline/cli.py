@@ -62,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     logs.setup(verbose=args.verbose, quiet=getattr(args, "quiet", False),
                fmt=getattr(args, "log_format", "text"))
+    Terminated.asked = False  # this command's signal, not an earlier one's in the same process
     signal.signal(signal.SIGTERM, _terminated)
     sys.unraisablehook = _unraisable
     try:
