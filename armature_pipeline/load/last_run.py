@@ -61,8 +61,9 @@ def record(pipelines_dir: str | Path, pipeline_name: str, exit_code: int, messag
     """Write the run's outcome (atomically: a reader never sees half a file)."""
     finished = datetime.now(timezone.utc)
     started = finished - timedelta(seconds=seconds)
-    entry = LastRun(pipeline_name, exit_code, message, started.isoformat(timespec="seconds"),
-                    finished.isoformat(timespec="seconds"), round(seconds, 3),
+    # to the millisecond: `status` tells a load the run made from one made after it ended
+    entry = LastRun(pipeline_name, exit_code, message, started.isoformat(timespec="milliseconds"),
+                    finished.isoformat(timespec="milliseconds"), round(seconds, 3),
                     list(load_ids or []), dict(rows or {}))
     target = path_of(pipelines_dir, pipeline_name)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -107,7 +107,7 @@ def judge(found: Status) -> list[str]:
         problems.append(f"the run that began at {found.never_ended} never ended: it was killed (kill -9, "
                         "out of memory, a lost machine) before it could record how it ended; the next "
                         "run completes the data")
-    elif run and not run.ok and (last_ok is None or (run.finished and run.finished > last_ok)):
+    elif run and not run.ok and not _superseded(found, run):
         problems.append(f"the last run failed {_ago(found, run.finished)} (exit {run.exit_code}): "
                         f"{run.message}")
     elif found.pending:
@@ -123,6 +123,22 @@ def judge(found: Status) -> list[str]:
         problems.append(f"the last successful load is {describe_age(age)} old, older than "
                         f"--max-age ({describe_age(found.max_age_s)})")
     return problems
+
+
+def _superseded(found: Status, run: LastRun) -> bool:
+    """Whether a load finished whole after the failed run ended (a load the run itself made
+    before it failed does not count). By the newest load's id, the time its extract began on
+    the clock of the machine that ran it, which is the clock of the run's record; by the
+    warehouse's time of the load when the id is not known."""
+    newest = found.reading.last_load_id if found.reading else None
+    finished = run.finished
+    if newest is not None and finished is not None:
+        try:
+            return float(newest) > finished.timestamp()
+        except ValueError:
+            pass
+    last_ok = found.last_load_at
+    return last_ok is not None and (finished is None or finished <= last_ok)
 
 
 def _behind(copy: CopyState) -> str:

@@ -68,7 +68,6 @@ def read_duckdb(path: str, dataset: str, wait_s: float | None = None) -> tuple[R
         catalog = db.rows("select table_name, table_type from information_schema.tables where "
                           "table_catalog = current_database() and table_schema = current_schema()")
         reading = _read(where, db)
-        reading.last_load_id = load_health.newest_load(db)
         reading.tables = sorted(r["table_name"] for r in catalog if r["table_type"] == "BASE TABLE")
         reading.views = sorted(r["table_name"] for r in catalog if r["table_type"] == "VIEW")
         reading.row_counts = load_health.row_counts(db, sorted(set(t.BY_NAME) & set(reading.tables)))
@@ -104,6 +103,7 @@ def read_sql(pipeline_name: str, destination: str, dataset: str, working_dir: Pa
 def _read(where: str, db: load_health.Tables) -> Reading:
     reading = Reading(where)
     reading.last_load_at = load_health.last_success(db)
+    reading.last_load_id = load_health.newest_load(db)
     reading.ledger = load_health.newest_ledger(db)
     reading.gap_count, reading.gaps = load_health.gaps(db, SHOWN_GAPS)
     reading.reject_count, reading.rejects = load_health.rejects(db, SHOWN_REJECT_GROUPS)
