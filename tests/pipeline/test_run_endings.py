@@ -53,13 +53,19 @@ def test_a_sigterm_mid_load_leaves_a_line_exit_1_and_status_unhealthy_until_a_lo
     assert wh.cli("status").returncode == 0
 
 
-def test_a_kill_9_mid_extract_leaves_status_unhealthy_until_a_load_succeeds(sim: Any, tmp_path: Path) -> None:
-    # found by the simulation tester: a run killed mid-extract left no record and no package,
-    # so status read the run before it and said healthy
+def _loaded_once(sim: Any, tmp_path: Path) -> tuple[Warehouse, tuple[str, ...]]:
+    """A small world loaded once by the command; the warehouse and the command's arguments."""
     sim.control.reset(seed=2, runs=40, sessions=20)
     wh = Warehouse(tmp_path)
     source = ("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
     assert wh.cli(*source).returncode == 0
+    return wh, source
+
+
+def test_a_kill_9_mid_extract_leaves_status_unhealthy_until_a_load_succeeds(sim: Any, tmp_path: Path) -> None:
+    # found by the simulation tester: a run killed mid-extract left no record and no package,
+    # so status read the run before it and said healthy
+    wh, source = _loaded_once(sim, tmp_path)
     sim.control.advance(minutes=60)
     killed = wh.cli(*source, crash_at="request:5")
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
@@ -117,10 +123,7 @@ def test_a_full_disk_after_the_working_folder_was_lost_names_the_folder_given_in
 def test_a_file_a_killed_run_left_half_written_is_swept_before_dlt_reads_the_folder(
     sim: Any, tmp_path: Path,
 ) -> None:
-    sim.control.reset(seed=2, runs=40, sessions=20)
-    wh = Warehouse(tmp_path)
-    source = ("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
-    assert wh.cli(*source).returncode == 0
+    wh, source = _loaded_once(sim, tmp_path)
     stray = wh.pipelines_dir / wh.name / "schemas" / "503702473b4ed6b9"
     stray.write_text('{"name": "armat')  # as a kill in the middle of dlt's write leaves it
     again = wh.cli(*source)
@@ -134,10 +137,7 @@ def test_a_working_folder_whose_state_names_a_schema_that_is_gone_is_restored_fr
     # found by the simulation tester (Postgres seed 60103: a full disk, then a SIGKILL 0.4 s
     # into the next run): the working folder's state named the schema `armature`, whose file
     # was gone, and every later run stopped with SchemaNotFoundError and a traceback
-    sim.control.reset(seed=2, runs=40, sessions=20)
-    wh = Warehouse(tmp_path)
-    source = ("run", "--base-url", sim.api_url, "--api-key", sim.api_key)
-    assert wh.cli(*source).returncode == 0
+    wh, source = _loaded_once(sim, tmp_path)
     (wh.pipelines_dir / wh.name / "schemas" / "armature.schema.json").unlink()
     sim.control.advance(minutes=60)
     again = wh.cli(*source)
