@@ -34,6 +34,8 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--raw", help="keep py-spy's collapsed stacks here")
+    parser.add_argument("--gil", action="store_true",
+                        help="only samples of the thread holding the GIL: Python's own CPU, no waiting threads")
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     from armature_sim.server import spawn
@@ -43,7 +45,7 @@ def main() -> int:
     raw = Path(args.raw) if args.raw else work / "stacks.txt"
     try:
         command = [py_spy, "record", "--format", "raw", "--rate", str(args.rate), "--threads",
-                   "--output", str(raw), "--", sys.executable, str(HERE / "load_child.py"),
+                   *(["--gil"] if args.gil else []), "--output", str(raw), "--", sys.executable, str(HERE / "load_child.py"),
                    args.kind, "--api-url", sim.api_url, "--workdir", str(work), "--out",
                    str(work / "out.json"), "--max-in-flight", str(args.max_in_flight)]
         env = {**os.environ, "ARMATURE_API_KEY": sim.api_key, "RUNTIME__DLTHUB_TELEMETRY": "false",
