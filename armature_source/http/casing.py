@@ -30,27 +30,50 @@ def snake(key: str) -> str:
 
 
 def snake_keys(value: Any, depth: int = 0) -> Any:
-    """Recursively snake_case the keys of a body, leaving open-ended objects untouched."""
+    """Recursively snake_case the keys of a body, leaving open-ended objects untouched.
+
+    The body is the parser's own: an object whose keys are all snake_case already (the
+    usual case) is kept and only its nested values are visited; only an object with a key
+    to rename is rebuilt.
+    """
     if depth > MAX_DEPTH:
         return value
     if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        converted: set[str] = set()  # names that came from another spelling
+        if not _all_snake(tuple(value)):
+            return _renamed(value, depth)
         for key, item in value.items():
-            name = snake(key)
-            if name in out:  # a collision: the one spelled as the name keeps it
-                if name == key and name in converted:
-                    out[_original(value, name)] = out.pop(name)
-                    converted.discard(name)
-                else:
-                    name = key
-            elif name != key:
-                converted.add(name)
-            out[name] = item if name in OPEN_ENDED else snake_keys(item, depth + 1)
-        return out
+            if key not in OPEN_ENDED and isinstance(item, (dict, list)):
+                value[key] = snake_keys(item, depth + 1)
+        return value
     if isinstance(value, list):
-        return [snake_keys(v, depth + 1) for v in value]
+        for i, item in enumerate(value):
+            if isinstance(item, (dict, list)):
+                value[i] = snake_keys(item, depth + 1)
     return value
+
+
+@lru_cache(maxsize=1024)
+def _all_snake(keys: tuple[str, ...]) -> bool:
+    """Whether no key of an object changes when snake_cased (records share their keys)."""
+    return all(snake(key) == key for key in keys)
+
+
+def _renamed(value: dict[str, Any], depth: int) -> dict[str, Any]:
+    """An object with its keys snake_cased, its nested values visited."""
+    out: dict[str, Any] = {}
+    converted: set[str] = set()  # names that came from another spelling
+    for key, item in value.items():
+        name = snake(key)
+        if name in out:  # a collision: the one spelled as the name keeps it
+            if name == key and name in converted:
+                out[_original(value, name)] = out.pop(name)
+                converted.discard(name)
+            else:
+                name = key
+        elif name != key:
+            converted.add(name)
+        out[name] = item if name in OPEN_ENDED else snake_keys(item, depth + 1)
+    return out
 
 
 def _original(value: dict[str, Any], name: str) -> str:
