@@ -2,7 +2,9 @@
 
 Every resource runs as a `Job`: it reads through `job.client` (which counts its requests),
 writes through `job.emit` (which converts rows, quarantines what cannot be loaded as served,
-and counts), notes what it listed, skipped and lost, and ends with one `load_ledger` row.
+counts, and holds them for dlt in few, large tables), changes its state through `job.after`
+(once the rows it speaks of were yielded), notes what it listed, skipped and lost, and ends
+with one `load_ledger` row.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import dlt
 
@@ -20,6 +22,7 @@ from armature_source import tables as t
 from armature_source.http.client import ArmatureClient, Params, RequestStats
 from armature_source.load.columns import routed, to_arrow
 from armature_source.load.context import Load
+from armature_source.load.held import Held
 from armature_source.load.quarantine import Quarantine
 from armature_source.load.state import resource_state
 from armature_source.load.windows import Window
@@ -77,9 +80,11 @@ class Job:
         self.started = datetime.now(timezone.utc)
         self._clock = time.monotonic()
         self.quarantine = Quarantine(resource_state(), load.now())
+        self.held = Held()
 
     def emit(self, table: t.Table, rows: Sequence[Mapping[str, Any]]) -> Iterator[Any]:
-        """Yield `rows` as `table`, and `rejected_records` for what could not go in as served.
+        """Hold `rows` as `table`, and `rejected_records` for what could not go in as served;
+        yield what is held once it is large enough (see `held.py`).
 
         The rejections are remembered only after both were yielded (delivered).
         """
@@ -91,11 +96,25 @@ class Job:
         self.counts.rejected += len((set(converted.problems) | set(converted.notes)) - set(converted.dropped))
         self.counts.rejected += len(converted.dropped)
         self.undeclared.update(f"{table.name}.{name}" for name in converted.undeclared)
-        if converted.table.num_rows:
-            yield routed(table, converted.table)
+        self.held.add(table, converted.table)
         if rejects:
-            yield routed(t.REJECTED, rejects)
-        self.quarantine.commit()
+            self.held.add(t.REJECTED, to_arrow(t.REJECTED, rejects).table)
+        self.held.after(self.quarantine.commit)
+        if self.held.full:
+            yield from self.flush()
+
+    def after(self, change: Callable[[], None]) -> None:
+        """Change the state once every row emitted so far has been yielded (delivered)."""
+        self.held.after(change)
+
+    def flush(self) -> Iterator[Any]:
+        """Yield every row emitted so far, then make the state changes waiting for them
+        (a generator closed while it yields makes none of them)."""
+        tables, changes = self.held.take()
+        for table, arrow in tables:
+            yield routed(table, arrow)
+        for change in changes:
+            change()
 
     def out_of_time(self, where: str) -> bool:
         """Whether the load's time is up; if so, the job stops here and says so once."""
@@ -123,7 +142,9 @@ class Job:
 
     def closing_items(self, status: str = "ok") -> Iterator[Any]:
         """The job's `load_ledger` row; and, while the warehouse has none, an empty
-        `rejected_records`, so that the table readers and dashboards query always exists."""
+        `rejected_records`, so that the table readers and dashboards query always exists.
+        What the job still holds is yielded first."""
+        yield from self.flush()
         if not _has_data_table(t.REJECTED.name):
             yield routed(t.REJECTED, [])
         yield self._ledger_item("limited" if self.limited else "stopped" if self.stopped else status)

@@ -45,7 +45,7 @@ def mcp_servers(job: Job) -> Iterator[Any]:
     log.info("mcp_servers: %d listed, %d new or changed", len(rows), len(fresh),
              extra={"rows": len(fresh), "listed": len(rows)})
     yield from job.emit(t.MCP_SERVERS, fresh)
-    digests.commit()
+    job.after(digests.commit)
 
 
 def workflows(job: Job) -> Iterator[Any]:
@@ -74,7 +74,7 @@ def workflows(job: Job) -> Iterator[Any]:
     log.info("workflows: %d listed, %d dropped out of the list, %d new or changed",
              len(listed), len(dropped), len(fresh), extra={"rows": len(fresh), "listed": len(listed)})
     yield from job.emit(t.WORKFLOWS, fresh)
-    digests.commit()
+    job.after(digests.commit)
     state["listed"] = sorted(now_listed)
 
 

@@ -50,7 +50,7 @@ def insights_overview(job: Job) -> Iterator[Any]:
     log.info("insights_overview: %d ranges, %d new or changed", len(rows), len(fresh),
              extra={"rows": len(fresh), "listed": len(rows)})
     yield from job.emit(t.INSIGHTS_OVERVIEW, fresh)
-    digests.commit()
+    job.after(digests.commit)
 
 
 def topics(job: Job) -> Iterator[Any]:
@@ -94,7 +94,7 @@ def _ranked_lists(
             ]
             if snaps and digests.changed(f"snapshots:{range_}", snaps):
                 yield from job.emit(snapshots, snaps)
-                digests.commit()
+                job.after(digests.commit)
             # ranges run narrow to wide: the widest range's counts win in the current record
             latest.update({str(r.get("id")): {**r, "counts_range": range_} for r in rows})
     except FeatureDisabledError as exc:
@@ -105,4 +105,4 @@ def _ranked_lists(
     log.info("%s: %d current, %d new or changed", resource, len(latest), len(fresh),
              extra={"rows": len(fresh), "listed": len(latest)})
     yield from job.emit(current, fresh)
-    digests.commit()
+    job.after(digests.commit)

@@ -3,7 +3,7 @@
 Fills `runs` and, through `run_children`, `trace_spans`, `tool_calls`, `evaluations` and
 `evaluation_criteria`. A run's children are fetched once, when the run is first seen
 terminal, so they travel with the run. The cursor (`run_book`) changes only after the rows
-it speaks of were yielded.
+it speaks of were yielded (`job.after`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Iterator
 
 from armature_source import endpoints as api
@@ -81,6 +82,7 @@ def runs(job: Job) -> Iterator[Any]:
                 yield from _finish_counted(job, book, ahead.popleft(), progress)
         while ahead:
             yield from _finish_counted(job, book, ahead.popleft(), progress)
+        yield from job.flush()  # the listing's changes are in the book before open runs are re-read
     finally:
         for started in ahead:
             started.children.cancel()
@@ -89,6 +91,7 @@ def runs(job: Job) -> Iterator[Any]:
         yield from _deliver(job, book, _recheck(job, book, stale))
     if backfill is None and not job.out_of_time("before asking again for missing children"):
         yield from _ask_again(job, book, load.children_retry)
+    yield from job.flush()
     # a listing cut short must not move the mark: the older runs it did not reach come next;
     # a backfill of a sub-range never moves it either
     book.save(load.lookback, advance=not job.stopped and backfill is None)
@@ -135,7 +138,7 @@ def _recheck(job: Job, book: RunBook, run_ids: list[str]) -> list[dict[str, Any]
             book.vanished_now += 1
         else:
             rows.append(_run_row(detail))
-    book.commit(batch)  # forgetting a vanished run delivers nothing, so nothing can be lost
+    job.after(partial(book.commit, batch))  # forgetting a vanished run delivers nothing
     return rows
 
 
@@ -166,9 +169,8 @@ def _deliver(job: Job, book: RunBook, rows: list[dict[str, Any]]) -> Iterator[An
 
 
 def _finish_counted(job: Job, book: RunBook, started: "Started", progress: Progress) -> Iterator[Any]:
-    finished_before = book.finished_now
     yield from _finish(job, book, started)
-    progress.add("finished runs loaded with children", book.finished_now - finished_before)
+    progress.add("finished runs loaded with children", len(started.batch.finished))
 
 
 def _start(job: Job, book: RunBook, rows: list[dict[str, Any]]) -> Started:
@@ -214,7 +216,7 @@ def _finish(job: Job, book: RunBook, started: Started) -> Iterator[Any]:
     _log_lacking(lacking)
     yield from children.items(job)
     yield from job.emit(t.RUNS, out)
-    book.commit(batch)
+    job.after(partial(book.commit, batch))
 
 
 def _ask_again(job: Job, book: RunBook, retry: timedelta) -> Iterator[Any]:
@@ -242,7 +244,7 @@ def _ask_again(job: Job, book: RunBook, retry: timedelta) -> Iterator[Any]:
     yield from children.items(job)
     if given_up:
         yield from record_gap(children_unavailable("runs", given_up, retry, book.now))
-    book.commit(batch)
+    job.after(partial(book.commit, batch))
     log.info("runs: asked again for the children of %d runs: %d complete, %d still waiting, "
              "%d given up", len(waiting), len(batch.finished), len(batch.awaiting), len(given_up))
 

@@ -3,13 +3,14 @@
 Fills `sessions` and `session_events`. The list has no paging: it is read once up to its
 `limit`, and a cut inside the span this load needs is recorded as a coverage gap. A session's
 trace is re-read whole whenever the session grew. The cursor (`session_book`) changes only
-after the rows it speaks of were yielded.
+after the rows it speaks of were yielded (`job.after`).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 from typing import Any, Iterator
 
 from armature_source import endpoints as api
@@ -58,7 +59,7 @@ def sessions(job: Job) -> Iterator[Any]:
     yield from job.emit(t.SESSION_EVENTS, events)
     if given_up:
         yield from record_gap(children_unavailable("sessions", given_up, load.children_retry, now))
-    book.commit(rows, loaded, load.lookback)
+    job.after(partial(book.commit, rows, loaded, load.lookback))
     log.info("sessions: done, %d listed, %d new or grown loaded with %d events, %d vanished, "
              "%d traces unreadable", len(rows), len(loaded), len(events), job.counts.vanished,
              len(book.held) + len(given_up), extra={"rows": job.counts.loaded, "listed": len(rows)})
