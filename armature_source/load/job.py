@@ -48,6 +48,10 @@ class JobClient:
                failed_ok: bool = False) -> concurrent.futures.Future[Any]:
         return self._client.submit(path, params, missing_ok=missing_ok, failed_ok=failed_ok, stats=self.stats)
 
+    def submit_all(self, requests: Sequence[tuple[str, Params]], *, failed_ok: bool = False,
+                   on_answer: Callable[[Any], None] | None = None) -> concurrent.futures.Future[list[Any]]:
+        return self._client.submit_all(requests, failed_ok=failed_ok, stats=self.stats, on_answer=on_answer)
+
 
 @dataclass
 class Counts:

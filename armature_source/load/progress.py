@@ -22,7 +22,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from armature_source.http.client import Params
 from armature_source.load.job import JobClient
@@ -168,6 +168,16 @@ class Watched(JobClient):
         inner.add_done_callback(noted)
         outer.add_done_callback(lambda done: done.cancelled() and inner.cancel())
         return outer
+
+    def submit_all(self, requests: Sequence[tuple[str, Params]], *, failed_ok: bool = False,
+                   on_answer: Callable[[Any], None] | None = None) -> concurrent.futures.Future[list[Any]]:
+        """The answers in one future; each is noted as it arrives."""
+        def noted(body: Any) -> None:
+            self._noted(body)
+            if on_answer is not None:
+                on_answer(body)
+
+        return self._inner.submit_all(requests, failed_ok=failed_ok, on_answer=noted)
 
     def get_many(self, requests: Iterable[tuple[str, Params]], *, failed_ok: bool = False) -> Iterator[Any]:
         for body in self._inner.get_many(requests, failed_ok=failed_ok):

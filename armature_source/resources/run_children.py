@@ -60,17 +60,22 @@ class Asked:
 
     def __init__(self, client: "JobClient", wanted: list[tuple[str, list[str]]]) -> None:
         self.wanted = wanted
-        self._futures = [client.submit(CHILDREN[kind].path(run_id), failed_ok=True)
-                         for run_id, kinds in wanted for kind in kinds]
+        self._answers = client.submit_all([(CHILDREN[kind].path(run_id), None)
+                                           for run_id, kinds in wanted for kind in kinds],
+                                          failed_ok=True)
 
     def fetched(self) -> list[Fetched]:
-        """Wait for the answers; one `Fetched` per run, in order."""
-        return _sorted(self.wanted, (future.result() for future in self._futures))
+        """Wait for the answers; one `Fetched` per run, in order. A request that failed
+        raises its error (the first in request order)."""
+        answers = self._answers.result()
+        for answer in answers:
+            if isinstance(answer, BaseException):
+                raise answer
+        return _sorted(self.wanted, iter(answers))
 
     def cancel(self) -> None:
         """Drop what has not been sent or answered (the batch is not delivered)."""
-        for future in self._futures:
-            future.cancel()
+        self._answers.cancel()
 
 
 def _sorted(wanted: list[tuple[str, list[str]]], bodies: Iterator[Any]) -> list[Fetched]:
