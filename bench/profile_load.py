@@ -45,8 +45,8 @@ def main() -> int:
     raw = Path(args.raw) if args.raw else work / "stacks.txt"
     try:
         command = [py_spy, "record", "--format", "raw", "--rate", str(args.rate), "--threads",
-                   *(["--gil"] if args.gil else []), "--output", str(raw), "--", sys.executable, str(HERE / "load_child.py"),
-                   args.kind, "--api-url", sim.api_url, "--workdir", str(work), "--out",
+                   *(["--gil"] if args.gil else []), "--output", str(raw), "--", sys.executable,
+                   str(HERE / "load_child.py"), args.kind, "--api-url", sim.api_url, "--workdir", str(work), "--out",
                    str(work / "out.json"), "--max-in-flight", str(args.max_in_flight)]
         env = {**os.environ, "ARMATURE_API_KEY": sim.api_key, "RUNTIME__DLTHUB_TELEMETRY": "false",
                "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)])}

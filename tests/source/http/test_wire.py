@@ -4,7 +4,9 @@ message, even when the host echoes it back."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 from urllib.parse import unquote
 
@@ -17,6 +19,7 @@ from tests.support.hostile_server import (
     KEY,
     HostileServer,
     client_for,
+    drip_headers,
     echo,
     echo_key,
     json_body,
@@ -148,3 +151,42 @@ def test_http_proxy_carries_the_requests_and_no_proxy_exempts_the_host(
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     with ArmatureClient(Connection.checked(unused, KEY)) as client, pytest.raises(ConfigError):
         client.get("/org")
+
+
+def test_submit_all_answers_each_request_in_order_with_its_body_missing_or_error(hostile: HostileServer) -> None:
+    from armature_source.errors import ApiError
+    from armature_source.http.client import Missing
+
+    hostile.route("/runs/bad/", json_body({"error": {"code": "bad", "message": "no"}}, status=400))
+    hostile.route("/runs/ok/", json_body({"rows": [1]}))
+    stats, seen = RequestStats(), []
+    requests = [("/runs/ok/trace", None), ("/runs/gone/trace", None), ("/runs/bad/trace", None),
+                ("/runs/ok/tool-calls", None)]
+    with client_for(hostile) as client:
+        answers = client.submit_all(requests, stats=stats, on_answer=seen.append).result(timeout=10)
+    assert answers[0] == {"rows": [1]} and answers[3] == {"rows": [1]}
+    assert answers[1] == Missing("/runs/gone/trace", "not_found")
+    assert isinstance(answers[2], ApiError) and "400 from GET /runs/bad/trace" in str(answers[2])
+    assert stats.requests == 4 and len(hostile.requests) == 4
+    assert sorted(map(str, seen)) == sorted(map(str, [answers[0], answers[1], answers[3]]))
+
+
+def test_cancelling_submit_all_cancels_every_request_it_started(hostile: HostileServer) -> None:
+    hostile.route("/", drip_headers(1.0))
+    with client_for(hostile) as client:
+        future = client.submit_all([(f"/runs/{i}/trace", None) for i in range(4)])
+        deadline = time.monotonic() + 10
+        while len(hostile.requests) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(hostile.requests) == 4
+        assert future.cancel()
+        on_loop = client._loop.submit(_in_flight(client))
+        deadline = time.monotonic() + 10
+        while on_loop.result(timeout=10) and time.monotonic() < deadline:
+            on_loop = client._loop.submit(_in_flight(client))
+            time.sleep(0.05)
+        assert on_loop.result(timeout=10) == 0
+
+
+async def _in_flight(client: ArmatureClient) -> int:
+    return sum(1 for task in asyncio.all_tasks() if task is not asyncio.current_task())
