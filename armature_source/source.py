@@ -16,9 +16,8 @@ from dlt.sources import DltResource
 
 from armature_source import tables as t
 from armature_source.config import ArmatureSourceConfiguration as Spec
-from armature_source.load import context
-from armature_source.load.batches import BatchedResource
 from armature_source.load.context import Load
+from armature_source.load.health_owner import HEALTH_OWNER, SourceResource
 from armature_source.load.job import Job
 from armature_source.resources.catalog import mcp_servers, organization, workflows
 from armature_source.resources.insights import failed_searches, insights_overview, topics
@@ -52,11 +51,10 @@ DECLARED: tuple[Resource, ...] = (
     Resource(failed_searches, (t.FAILED_SEARCHES, t.FAILED_SEARCH_SNAPSHOTS), aliases=("searches",)),
     Resource(sessions, (t.SESSIONS, t.SESSION_EVENTS), aliases=("session_traces",)),
 )
+# every data resource writes them, none owns them: they belong to HEALTH_OWNER, a resource
+# that reads nothing, so dlt's own `drop <resource>` or a refresh of some resources never
+# takes them (load.health_owner)
 HEALTH_TABLES = t.HEALTH
-# the resource the health tables belong to in dlt's schema: every data resource writes them,
-# but none owns them, so dlt's own `drop <resource>` or a refresh of some resources never takes
-# them (load.context hands them to it at the end of each load); it reads nothing itself
-HEALTH_OWNER = context.HEALTH_OWNER
 RESOURCES = tuple(r.name for r in DECLARED)
 # Names a user may pass to --resources (a resource, a table it fills, or an alias), mapped to
 # the resource that loads them.
@@ -150,8 +148,8 @@ def _resource(declared: Resource, load: Load) -> DltResource:
 
     main = declared.tables[0]
     factory: Any = dlt.resource(bracketed, name=name, write_disposition=main.disposition,  # type: ignore[call-overload]
-                                parallelized=True, _impl_cls=BatchedResource)
-    resource: BatchedResource = factory(load)
+                                parallelized=True, _impl_cls=SourceResource)
+    resource: SourceResource = factory(load)
     resource.batch_limits = load.batch_limits
     for table in (*declared.tables, *HEALTH_TABLES):
         resource.apply_hints(**table.hints(), create_table_variant=True)

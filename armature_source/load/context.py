@@ -22,7 +22,6 @@ from typing import Any, Iterator
 import dlt
 
 from armature_source import endpoints as api
-from armature_source import tables as t
 from armature_source.config import ArmatureSourceConfiguration
 from armature_source.errors import ArmatureError, ContractError, FeatureDisabledError, OrganizationMismatch
 from armature_source.http.client import ArmatureClient
@@ -68,21 +67,6 @@ class Organization:
     def row(self) -> dict[str, Any]:
         """The `organization` table's row."""
         return {**self.body, "actor_role": self.role, "actor_api_key_name": self.actor.get("api_key_name")}
-
-
-# the tables every resource writes and none owns (see source.HEALTH_OWNER)
-HEALTH_OWNER = "load_health"
-
-
-def _hand_health_tables_to(owner: str) -> None:
-    """dlt marks a table as its last writer's: give the health tables back to their owner."""
-    try:
-        schema = dlt.current.source_schema()
-    except Exception:  # a resource run on its own, outside a source
-        return
-    for table in t.HEALTH:
-        if table.name in schema.tables:
-            schema.tables[table.name]["resource"] = owner
 
 
 class _JsonAsTextNotice(logging.Filter):
@@ -175,7 +159,7 @@ class Load:
                 self._running.discard(resource)
                 self._expected.discard(resource)
                 if not self._running and not self._expected:
-                    self._end()
+                    self.close()
 
     def out_of_time(self) -> bool:
         """Whether this load has used up `max_load_minutes`: resources stop at the next
@@ -212,10 +196,6 @@ class Load:
                 "(another pipeline name and dataset, or --org), or check the base URL and the key.")
         if org.id:
             state["organization_id"], state["organization_slug"] = org.id, org.slug or ""
-
-    def _end(self) -> None:
-        _hand_health_tables_to(HEALTH_OWNER)
-        self.close()
 
     def close(self) -> None:
         """End the load: close the client; the next load asks the host afresh."""
