@@ -10,7 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dlt.extract.items import TableNameMeta
+
 from armature_source import armature_source
+from armature_source.load.health_owner import HEALTH_OWNER
+from armature_source.source import RESOURCES
 from armature_source.tables import HEALTH
 from tests.support.warehouse import Warehouse
 
@@ -41,3 +45,24 @@ def test_a_refresh_of_some_resources_keeps_the_health_tables_and_their_history(s
     wh.pipeline().run(source, refresh="drop_resources")
     assert HEALTH_NAMES <= wh.tables()
     assert wh.count("load_ledger") == ledger_rows + 2
+
+
+def test_every_data_resource_writes_a_health_table_as_the_owners() -> None:
+    # dlt names a table's resource after whichever resource computed it last; the owner was
+    # once handed back when the last resource ended, but its last health row could be written
+    # after that in another thread, and a load that found nothing new stored a new schema
+    source = armature_source(base_url="https://armature.example.com", api_key="amt_a_b")
+    for name in RESOURCES:
+        for table in HEALTH_NAMES:
+            computed = source.resources[name].compute_table_schema(meta=TableNameMeta(table))
+            assert computed["resource"] == HEALTH_OWNER, (name, table)
+
+
+def test_a_load_that_finds_nothing_new_stores_the_schema_it_found(sim: Any, tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path)
+    wh.load(sim)
+    before = wh.pipeline().default_schema
+    wh.load(sim)
+    after = wh.pipeline().default_schema
+    assert {after.tables[name]["resource"] for name in HEALTH_NAMES} == {HEALTH_OWNER}
+    assert (after.version, after.version_hash) == (before.version, before.version_hash)
