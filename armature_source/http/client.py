@@ -179,9 +179,9 @@ class ArmatureClient:
         """Start many GETs now; one future brings, in request order, each one's body (or
         `Missing`, `Failed`, or the error it ended in, as a value: the caller raises it).
 
-        For a batch the caller needs whole: handed to the loop in one call, which costs a
-        tenth of a `submit` per request (bench/NOTES.md). `on_answer` is called on the
-        client's thread with each body as it arrives. Cancelling the future cancels them all.
+        For a batch the caller needs whole: handed to the loop in one call, not one call and
+        one future per request. `on_answer` is called on the client's thread with each body
+        as it arrives. Cancelling the future cancels them all.
         """
         counters = (self.stats,) if stats is None or stats is self.stats else (self.stats, stats)
         sent = [self._exchange.request(path, dict(params) if params else None, next(self._priority),

@@ -5,10 +5,10 @@ given, whatever its size (bench/NOTES.md): one item per page per table cost more
 rows in it. So a job holds what it converts and yields it when the held tables pass
 `HELD_BYTES`, and whenever a resource needs everything so far delivered.
 
-The state a batch changes goes with its rows: `after` queues the change, and the job's
-flush (`Job.flush`) makes the queued changes only after it has yielded every held row. A generator closed early (by
-dlt's `max_time`, an error, a kill) drops the held rows and the changes that spoke of them
-together, so the state never records rows that were not delivered.
+The state a batch changes goes with its rows: `after` queues the change, and the job's flush
+(`Job.flush`) makes the queued changes only after it has yielded every held row. A generator
+closed early (by dlt's `max_time`, an error, a kill) drops the held rows and the changes that
+spoke of them together, so the state never records rows that were not delivered.
 """
 
 from __future__ import annotations
