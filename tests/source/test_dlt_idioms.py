@@ -13,30 +13,21 @@ from typing import Any, Iterator
 import pytest
 
 from armature_analytics import apply_views
-from armature_source import armature_source
 from armature_source.timestamps import iso, parse_ts
+from tests.support.runs_world import RUN_TABLES, WORLD, loaded_whole, runs_only
 from tests.support.warehouse import Warehouse
-
-WORLD = dict(seed=11, runs=240, days=30, sessions=60)
-RUN_TABLES = ("runs", "trace_spans", "tool_calls", "evaluations", "evaluation_criteria")
-
-
-def _runs(sim: Any, **options: Any) -> Any:
-    return armature_source(base_url=sim.api_url, api_key=sim.api_key, **options).with_resources("runs")
 
 
 def test_a_loop_of_add_limit_1_walks_the_window_in_whole_batches_and_ends_equal_to_one_full_load(
     sim: Any, tmp_path: Path,
 ) -> None:
-    sim.control.reset(**WORLD)
-    full = Warehouse(tmp_path / "full")
-    full.pipeline().run(_runs(sim))
+    full = loaded_whole(sim, tmp_path / "full")
     looped = Warehouse(tmp_path / "looped")
     pages = math.ceil(len(sim.control.truth()["runs"]) / 100)
     loads = 0
     while loads <= pages + 2:
         loads += 1
-        looped.pipeline().run(_runs(sim).add_limit(1))
+        looped.pipeline().run(runs_only(sim).add_limit(1))
         counts = looped.pipeline().last_trace.last_normalize_info.row_counts
         if loads == 1:  # one whole batch: a page of runs with the children of the ended ones
             assert counts["runs"] == 100 and counts["trace_spans"] > 0, counts
@@ -102,12 +93,12 @@ def test_a_sub_range_loads_exactly_its_runs_with_their_children_and_leaves_the_c
     inside = [r for r in truth["runs"] if start <= (parse_ts(r["started_at"]) or now) < end]
     assert 10 < len(inside) < len(truth["runs"]) - 10, "the sub-range should be a real part"
     wh = Warehouse(tmp_path)
-    wh.pipeline().run(_runs(sim, start_date=iso(start), end_date=iso(end)))
+    wh.pipeline().run(runs_only(sim, start_date=iso(start), end_date=iso(end)))
     assert wh.ids("runs") == {r["id"] for r in inside}
     terminal = [r for r in inside if r["terminal"]]
     assert wh.count("trace_spans") == sum(r["spans"] for r in terminal)
     assert wh.count("tool_calls") == sum(r["tool_calls"] for r in terminal)
     state = wh.pipeline().state["sources"]["armature"]["resources"]["runs"]
     assert "mark" not in state, "a backfill leaves the cursor where it was"
-    wh.pipeline().run(_runs(sim))  # then the usual load: everything the host serves
+    wh.pipeline().run(runs_only(sim))  # then the usual load: everything the host serves
     assert wh.ids("runs") == {r["id"] for r in truth["runs"]}

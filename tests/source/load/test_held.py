@@ -11,13 +11,10 @@ import dlt
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
-from armature_source import armature_source
 from armature_source import tables as t
 from armature_source.load.held import Held
+from tests.support.runs_world import RUN_TABLES, WORLD, loaded_whole, runs_only
 from tests.support.warehouse import Warehouse
-
-WORLD = dict(seed=11, runs=240, days=30, sessions=60)
-RUN_TABLES = ("runs", "trace_spans", "tool_calls", "evaluations", "evaluation_criteria")
 
 
 def _arrow(rows: int) -> pa.Table:
@@ -44,9 +41,6 @@ def test_a_change_waits_for_the_rows_held_before_it_and_runs_at_once_when_none_a
     assert held.full
 
 
-def _runs(sim: Any) -> Any:
-    return armature_source(base_url=sim.api_url, api_key=sim.api_key).with_resources("runs")
-
 
 def test_a_backfill_hands_dlt_one_arrow_table_per_table_not_one_per_page(sim: Any, tmp_path: Path) -> None:
     sim.control.reset(**WORLD)
@@ -61,7 +55,7 @@ def test_a_backfill_hands_dlt_one_arrow_table_per_table_not_one_per_page(sim: An
         return item
 
     wh = Warehouse(tmp_path / "wh")
-    source = _runs(sim)
+    source = runs_only(sim)
     source.resources["runs"].add_map(count)
     wh.pipeline().run(source)
     counts = wh.pipeline().last_trace.last_normalize_info.row_counts
@@ -76,15 +70,13 @@ def test_a_backfill_hands_dlt_one_arrow_table_per_table_not_one_per_page(sim: An
 def test_a_load_that_dlt_closes_in_the_middle_of_a_flush_records_none_of_it_and_the_next_completes_it(
     sim: Any, tmp_path: Path,
 ) -> None:
-    sim.control.reset(**WORLD)
-    full = Warehouse(tmp_path / "full")
-    full.pipeline().run(_runs(sim))
+    full = loaded_whole(sim, tmp_path / "full")
     cut = Warehouse(tmp_path / "cut")
-    source = _runs(sim)
+    source = runs_only(sim)
     DltResource.add_limit(source.resources["runs"], max_items=2)  # dlt's own: closes at the 2nd item
     cut.pipeline().run(source)
     state = cut.pipeline().state["sources"]["armature"]["resources"]["runs"]
     assert not state.get("done") and not state.get("mark"), "state recorded rows never yielded"
-    cut.pipeline().run(_runs(sim))
+    cut.pipeline().run(runs_only(sim))
     for table in RUN_TABLES:
         assert cut.content(table) == full.content(table), table
