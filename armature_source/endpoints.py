@@ -30,7 +30,13 @@ class Endpoint:
     consumed: tuple[str, ...] = ()
 
     def path(self, *ids: object) -> str:
-        """The path for these ids, each one percent-encoded into its own segment."""
+        """The path for these ids, each one percent-encoded into its own segment.
+
+        A missing id is a caller's error, never a request: a record served without its key
+        is a rejected record (`Table.keyed`), not something to ask the host for by id.
+        """
+        if any(i is None for i in ids):
+            raise ValueError(f"{self.template}: an id is missing")
         parts = self.template.strip("/").split("/")
         filled = iter(ids)
         segments = [next(filled) if part == "{}" else part for part in parts]

@@ -110,7 +110,7 @@ def to_arrow(table: Table, rows: Iterable[Mapping[str, Any]]) -> Converted:
     notes: dict[int, list[str]] = {}
     undeclared: set[str] = set()
     keep = [_arranged(table, r, i, notes, undeclared) for i, r in enumerate(given)]
-    dropped = [i for i, r in enumerate(keep) if r is None or any(r.get(k) is None for k in table.key)]
+    dropped = [i for i, r in enumerate(keep) if r is None or not table.keyed(r)]
     gone = set(dropped)
     index = [i for i in range(len(keep)) if i not in gone] if dropped else None
     kept = [r for i, r in enumerate(keep) if r is not None and i not in gone]

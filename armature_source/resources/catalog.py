@@ -35,8 +35,9 @@ def mcp_servers(job: Job) -> Iterator[Any]:
     if job.out_of_time("before reading the MCP sources"):
         return
     rows = pick_rows(job.client.get(api.MCP_SERVERS.path()), *api.MCP_SERVERS.envelope)
-    details = job.client.get_many((api.MCP_SERVER.path(r.get("id")), None) for r in rows)
-    for row, detail in zip(rows, details, strict=True):
+    keyed = [r for r in rows if t.MCP_SERVERS.keyed(r)]  # one without its key: rejected by emit
+    details = job.client.get_many((api.MCP_SERVER.path(r["id"]), None) for r in keyed)
+    for row, detail in zip(keyed, details, strict=True):
         if isinstance(detail, dict):
             row["tools"] = detail.get("tools")
     digests = Digests(resource_state())

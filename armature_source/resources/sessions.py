@@ -54,8 +54,9 @@ def sessions(job: Job) -> Iterator[Any]:
         yield from record_gap(cut)
     wanted = [r for r in rows if book.wants(r, window.since)]
     job.counts.skipped = len(rows) - len(wanted)
-    loaded, events, given_up = _read_traces(job, book, wanted)
-    yield from job.emit(t.SESSIONS, loaded)
+    keyless = [r for r in wanted if not t.SESSIONS.keyed(r)]  # rejected by emit; no trace to ask for
+    loaded, events, given_up = _read_traces(job, book, [r for r in wanted if t.SESSIONS.keyed(r)])
+    yield from job.emit(t.SESSIONS, loaded + keyless)
     yield from job.emit(t.SESSION_EVENTS, events)
     if given_up:
         yield from record_gap(children_unavailable("sessions", given_up, load.children_retry, now))

@@ -35,6 +35,10 @@ class Table:
     parent: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
     values: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
+    def keyed(self, row: Mapping[str, Any]) -> bool:
+        """Whether a row carries every key column; one that does not is a rejected record."""
+        return all(row.get(k) is not None for k in self.key)
+
     @property
     def keeps_extras(self) -> bool:
         """Whether fields the host sends beyond the declared columns go to `extra_fields`."""
