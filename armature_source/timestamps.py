@@ -45,3 +45,12 @@ def at_or_after(value: Any, instant: datetime) -> bool:
     """Whether a timestamp value is present and not before `instant`."""
     stamp = try_ts(value)
     return stamp is not None and stamp >= instant
+
+
+def may_be_in_span(value: Any, since: datetime | None) -> bool:
+    """Whether a record stamped `value` may fall in the span from `since` (None: all time).
+
+    A stamp that cannot be read may: a record is never skipped for a time nobody can read.
+    """
+    stamp = try_ts(value)
+    return since is None or stamp is None or stamp >= since

@@ -26,7 +26,7 @@ from typing import Any
 
 from armature_source.load.state import AwaitingRun, OpenRun, RunsState
 from armature_source.load.windows import EDGE_MARGIN, FUTURE_TOLERANCE, believed
-from armature_source.timestamps import at_or_after, iso, try_ts
+from armature_source.timestamps import at_or_after, iso, may_be_in_span, try_ts
 
 log = logging.getLogger("armature_source")
 
@@ -87,9 +87,7 @@ class RunBook:
         self._note_started(run_id, started, row.get("started_at"))
         if run_id in self.done or run_id in self.awaiting:
             return False
-        if run_id in self.open or since is None:
-            return True
-        return started is None or started >= since
+        return run_id in self.open or may_be_in_span(started, since)
 
     def _note_started(self, run_id: str, started: datetime | None, raw: Any) -> None:
         if started is None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from armature_source.load.state import SeenSession, SessionsState
 from armature_source.load.windows import FUTURE_TOLERANCE, believed
-from armature_source.timestamps import at_or_after, iso, try_ts
+from armature_source.timestamps import at_or_after, iso, may_be_in_span, try_ts
 
 log = logging.getLogger("armature_source")
 
@@ -51,7 +51,7 @@ class SessionBook:
 
     def wants(self, row: dict[str, Any], since: datetime | None) -> bool:
         """Whether a listed session needs its trace read: inside the span, new or grown."""
-        if since is not None and not at_or_after(row.get("last_event_at"), since):
+        if not may_be_in_span(row.get("last_event_at"), since):
             return False
         return self.known.get(str(row.get("id"))) != _seen(row)
 
