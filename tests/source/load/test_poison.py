@@ -124,6 +124,25 @@ def test_no_request_is_built_for_a_missing_id() -> None:
             endpoint.path(*[None] * endpoint.template.count("{}"))
 
 
+def test_a_session_whose_time_cannot_be_read_is_read_again_when_it_grows(sim: Any, tmp_path: Path) -> None:
+    # found by the simulation tester (seed 140025): a listed session whose last_event_at could
+    # not be read was taken for one outside the window, and the events it gained were lost
+    sim.control.reset(seed=11, runs=40, days=30, sessions=30)
+    wh = load(sim, tmp_path)
+    (spoiled,) = sim.control.poison({"kind": "zero_timestamp", "record": "session", "nth": 2})
+    session = spoiled["id"]
+
+    def events() -> int:
+        return int(wh.query(f"select count(*) from session_events where session_id = '{session}'")[0][0])
+
+    before = events()
+    sim.control.advance(minutes=5)
+    served = {s["id"]: s["event_count"] for s in sim.control.truth()["sessions"]}[session]
+    assert served > before, "the poisoned session grows: the case this test is about"
+    wh.load(sim)
+    assert events() == served
+
+
 def test_a_bad_value_in_a_child_and_in_a_session_event_loads_the_rest(world: Any, tmp_path: Path) -> None:
     truth = world.control.truth()
     run = terminal_run(truth)
