@@ -18,7 +18,7 @@ from dlt.common.schema.typing import TTableSchema
 from armature_source import tables as t
 from armature_source.load.batches import BatchedResource
 
-# the resource the health tables belong to: it reads nothing itself (see source.HEALTH_OWNER)
+# the resource the health tables belong to: it reads nothing itself (source._owns_health_tables)
 HEALTH_OWNER = "load_health"
 HEALTH_NAMES = frozenset(table.name for table in t.HEALTH)
 

@@ -68,7 +68,7 @@ def runs(job: Job) -> Iterator[Any]:
                 break
             pages += 1
             rows = [_run_row(r) for r in page if str(r.get("id")) not in listed]
-            listed.update(r["id"] for r in rows if r.get("id") is not None)
+            listed.update(r["id"] for r in rows if t.RUNS.keyed(r))
             wanted = [r for r in rows if book.wants(r, window.since) and _in_range(r, backfill)]
             job.counts.skipped += len(rows) - len(wanted)
             if client.total is not None:  # n of the host's total when it says one, else pages
@@ -179,7 +179,7 @@ def _start(job: Job, book: RunBook, rows: list[dict[str, Any]]) -> Started:
     out = []
     finished = []
     for row in rows:
-        if row.get("id") is None:
+        if not t.RUNS.keyed(row):
             out.append(row)  # no key: goes to rejected_records, nothing to fetch or remember
         elif is_terminal(row.get("status")):
             finished.append(row)
